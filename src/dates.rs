@@ -1,0 +1,524 @@
+//! Date recognition for the text news sites print next to headlines.
+//!
+//! Sites print dates in every shape: RFC 3339 in attributes, `2024.12.20` in
+//! Mongolian listings, `Dec 20, 2024` in English ones, `2024 оны 12 дугаар
+//! сарын 20` in prose, `2 цагийн өмнө` on gogo.mn. The recogniser searches the
+//! text for the first shape it knows rather than demanding an exact match, so
+//! labels such as `PUBLISHED:` or `НИЙТЭЛСЭН:` and suffixes such as `-ны өдөр`
+//! need no configuration. Dates without an offset are read in the source's
+//! time zone; relative dates are computed from the injected `now`.
+
+use std::sync::LazyLock;
+
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+};
+use chrono_tz::Tz;
+use regex::{Captures, Regex};
+
+/// What the recogniser needs besides the text.
+#[derive(Debug, Clone, Copy)]
+pub struct DateContext<'a> {
+    /// chrono formats from `date_format`, tried before the built-in shapes.
+    pub formats: &'a [String],
+    /// Zone for dates that carry no offset.
+    pub tz: Tz,
+    /// The moment relative dates count back from.
+    pub now: DateTime<Utc>,
+}
+
+/// A recognised date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParsedDate {
+    /// The instant, in UTC.
+    pub at: DateTime<Utc>,
+    /// True for "2 hours ago" and the like: such a date drifts on every fetch,
+    /// so the store keeps the first one it saw.
+    pub relative: bool,
+}
+
+impl ParsedDate {
+    fn absolute(at: DateTime<Utc>) -> Self {
+        Self {
+            at,
+            relative: false,
+        }
+    }
+}
+
+/// Recognises a date in `text`, or `None` when no known shape is found.
+pub fn parse_date(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
+    let text = crate::sanitize::collapse_whitespace(text);
+    if text.is_empty() {
+        return None;
+    }
+    let unlabelled = strip_label(&text);
+    if let Some(at) = ctx
+        .formats
+        .iter()
+        .find_map(|f| parse_with_format(&text, f, ctx.tz).or_else(|| parse_with_format(unlabelled, f, ctx.tz)))
+    {
+        return Some(ParsedDate::absolute(at));
+    }
+    parse_epoch(unlabelled)
+        .or_else(|| parse_iso(unlabelled, ctx.tz))
+        .or_else(|| parse_rfc2822(unlabelled))
+        .map(ParsedDate::absolute)
+        .or_else(|| parse_relative(&text, ctx))
+        .or_else(|| {
+            parse_mongolian(&text, ctx)
+                .or_else(|| parse_english_months(&text, ctx))
+                .or_else(|| parse_numeric(&text, ctx.tz))
+                .map(ParsedDate::absolute)
+        })
+}
+
+/// Drops a leading `Label:` (letters only, no digits) such as `PUBLISHED:`.
+fn strip_label(text: &str) -> &str {
+    match text.split_once(':') {
+        Some((label, rest))
+            if !label.is_empty()
+                && label.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '.') =>
+        {
+            rest.trim()
+        }
+        _ => text,
+    }
+}
+
+fn parse_with_format(text: &str, format: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_str(text, format) {
+        return Some(at.with_timezone(&Utc));
+    }
+    if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
+        return local(naive, tz);
+    }
+    NaiveDate::parse_from_str(text, format)
+        .ok()
+        .and_then(|d| local(d.and_time(NaiveTime::MIN), tz))
+}
+
+/// Reads a wall-clock time in `tz`; in a DST gap the earliest valid reading wins.
+fn local(naive: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn parse_epoch(text: &str) -> Option<DateTime<Utc>> {
+    if text.len() == 10 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return DateTime::from_timestamp(text.parse().ok()?, 0);
+    }
+    None
+}
+
+static ISO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?",
+    )
+    .expect("valid ISO regex")
+});
+
+fn parse_iso(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    let c = ISO.captures(text)?;
+    let date = ymd(num(&c, 1)?, num(&c, 2)?, num(&c, 3)?)?;
+    let time = NaiveTime::from_hms_opt(num(&c, 4)?, num(&c, 5)?, num(&c, 6).unwrap_or(0))?;
+    let naive = date.and_time(time);
+    match c.get(7).map(|m| m.as_str().to_ascii_uppercase()) {
+        None => local(naive, tz),
+        Some(zone) if matches!(zone.as_str(), "Z" | "UTC" | "GMT") => Some(naive.and_utc()),
+        Some(offset) => {
+            let digits: String = offset.chars().filter(char::is_ascii_digit).collect();
+            let hours: i32 = digits.get(..2)?.parse().ok()?;
+            let minutes: i32 = digits.get(2..4)?.parse().ok()?;
+            let sign = if offset.starts_with('-') { -1 } else { 1 };
+            let zone = FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))?;
+            zone.from_local_datetime(&naive)
+                .single()
+                .map(|d| d.with_timezone(&Utc))
+        }
+    }
+}
+
+fn parse_rfc2822(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc2822(text)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+static EN_AGO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(\d+|an?|one)\s*(seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|months?|years?|yrs?)\s+ago\b",
+    )
+    .expect("valid English relative regex")
+});
+
+static MN_AGO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(\d+|хэдхэн)\s*(секундын|секунд|сек|минутын|минут|мин|цагийн|цаг|ц|долоо\s*хоногийн|өдрийн|өдөр|хоногийн|хоног|сарын|жилийн)\s+(өмнө|дараа)",
+    )
+    .expect("valid Mongolian relative regex")
+});
+
+static DAY_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(just now|moments? ago|дөнгөж сая|саяхан|өнгөрсөн долоо хоног|last week|yesterday|өчигдөр|today|өнөөдөр|tomorrow|маргааш)",
+    )
+    .expect("valid day-word regex")
+});
+
+/// "5 minutes ago", "2 цагийн өмнө", "өчигдөр 14:05", "just now".
+fn parse_relative(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
+    let relative = |at| {
+        Some(ParsedDate {
+            at,
+            relative: true,
+        })
+    };
+    if let Some(c) = EN_AGO.captures(text) {
+        return relative(ctx.now - unit_duration(&c[2], amount(&c[1])?)?);
+    }
+    if let Some(c) = MN_AGO.captures(text) {
+        let span = unit_duration(&c[2], amount(&c[1])?)?;
+        let future = c[3].to_lowercase() == "дараа";
+        return relative(if future { ctx.now + span } else { ctx.now - span });
+    }
+    let word = DAY_WORD.captures(text)?[1].to_lowercase();
+    let days_back = match word.as_str() {
+        "just now" | "moment ago" | "moments ago" | "дөнгөж сая" | "саяхан" => {
+            return relative(ctx.now);
+        }
+        "өнгөрсөн долоо хоног" | "last week" => return relative(ctx.now - Duration::weeks(1)),
+        "yesterday" | "өчигдөр" => 1,
+        "tomorrow" | "маргааш" => -1,
+        _ => 0,
+    };
+    let today = ctx.now.with_timezone(&ctx.tz).date_naive();
+    let day = today - Duration::days(days_back);
+    match find_time(text) {
+        Some(time) => relative(local(day.and_time(time), ctx.tz)?),
+        None if days_back == 0 => relative(ctx.now),
+        None => relative(local(day.and_time(NaiveTime::from_hms_opt(12, 0, 0)?), ctx.tz)?),
+    }
+}
+
+fn amount(text: &str) -> Option<i64> {
+    match text.to_lowercase().as_str() {
+        "a" | "an" | "one" => Some(1),
+        "хэдхэн" => Some(5),
+        digits => digits.parse().ok(),
+    }
+}
+
+fn unit_duration(unit: &str, n: i64) -> Option<Duration> {
+    let unit = unit.to_lowercase();
+    let one = if unit.starts_with("сек") || unit.starts_with("sec") {
+        Duration::seconds(1)
+    } else if unit.starts_with("мин") || unit.starts_with("min") {
+        Duration::minutes(1)
+    } else if unit.starts_with('ц') || unit.starts_with('h') {
+        Duration::hours(1)
+    } else if unit.starts_with("долоо") || unit.starts_with('w') {
+        Duration::weeks(1)
+    } else if unit.starts_with('ө') || unit.starts_with("хоног") || unit.starts_with('d') {
+        Duration::days(1)
+    } else if unit.starts_with("сар") || unit.starts_with("mo") {
+        Duration::days(30)
+    } else if unit.starts_with('ж') || unit.starts_with('y') {
+        Duration::days(365)
+    } else {
+        return None;
+    };
+    one.checked_mul(i32::try_from(n).ok()?)
+}
+
+static TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:^|[^\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*(a\.?m\.?|p\.?m\.?|үө|үх)(?:[^\p{L}]|$))?|(\d{1,2})\s*цаг\s*(\d{1,2})\s*мин",
+    )
+    .expect("valid time regex")
+});
+
+/// A wall-clock time anywhere in the text: `14:05`, `2:30 pm`, `13 цаг 52 минут`.
+fn find_time(text: &str) -> Option<NaiveTime> {
+    let c = TIME.captures(text)?;
+    if c.get(5).is_some() {
+        return NaiveTime::from_hms_opt(num(&c, 5)?, num(&c, 6)?, 0);
+    }
+    let mut hour = num(&c, 1)?;
+    if let Some(meridiem) = c.get(4).map(|m| m.as_str().to_lowercase()) {
+        let pm = meridiem.starts_with('p') || meridiem == "үх";
+        hour = match (hour, pm) {
+            (12, false) => 0,
+            (h, true) if h < 12 => h + 12,
+            (h, _) => h,
+        };
+    }
+    NaiveTime::from_hms_opt(hour, num(&c, 2)?, num(&c, 3).unwrap_or(0))
+}
+
+const MN_MONTH: &str = r"(?:(\d{1,2})\s*(?:-?\s*р|-?\s*д[уү]г[аэ]{2}р)?|(арван\s*нэг|арван\s*хоёр|нэг|хоёр|гурав|дөрөв|тав|зургаа|зурга|долоо|дол|найм|ес|арван|арав)\s*д[уү]г[аэ]{2}р)\s*сар(?:ын)?";
+
+static MN_FULL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)(\d{{4}})\s*оны\s+{MN_MONTH}\s+(\d{{1,2}})"))
+        .expect("valid Mongolian date regex")
+});
+
+static MN_NO_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i){MN_MONTH}\s+(\d{{1,2}})")).expect("valid Mongolian date regex")
+});
+
+/// "2024 оны 12 дугаар сарын 20", "2024 оны арванхоёрдугаар сарын 20-ны өдөр", "12 сарын 20".
+fn parse_mongolian(text: &str, ctx: &DateContext<'_>) -> Option<DateTime<Utc>> {
+    if let Some(c) = MN_FULL.captures(text) {
+        let month = mongolian_month(&c, 2)?;
+        let date = ymd(num(&c, 1)?, month, num(&c, 4)?)?;
+        return at_time(date, text, ctx.tz);
+    }
+    let c = MN_NO_YEAR.captures(text)?;
+    let month = mongolian_month(&c, 1)?;
+    let date = nearest_past(month, num(&c, 3)?, ctx)?;
+    at_time(date, text, ctx.tz)
+}
+
+/// The month from either the numeric group `first` or the ordinal word group after it.
+fn mongolian_month(c: &Captures<'_>, first: usize) -> Option<u32> {
+    if let Some(n) = num(c, first) {
+        return Some(n);
+    }
+    let word: String = c
+        .get(first + 1)?
+        .as_str()
+        .to_lowercase()
+        .split_whitespace()
+        .collect();
+    Some(match word.as_str() {
+        "нэг" => 1,
+        "хоёр" => 2,
+        "гурав" => 3,
+        "дөрөв" => 4,
+        "тав" => 5,
+        "зургаа" | "зурга" => 6,
+        "долоо" | "дол" => 7,
+        "найм" => 8,
+        "ес" => 9,
+        "арав" | "арван" => 10,
+        "арваннэг" => 11,
+        "арванхоёр" => 12,
+        _ => return None,
+    })
+}
+
+const EN_MONTH: &str = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?";
+
+static EN_MDY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i)\b{EN_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s*(\d{{4}})\b"
+    ))
+    .expect("valid English date regex")
+});
+
+static EN_DMY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{EN_MONTH},?\s+(\d{{4}})\b"
+    ))
+    .expect("valid English date regex")
+});
+
+static EN_MD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)\b{EN_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"))
+        .expect("valid English date regex")
+});
+
+/// "Dec 20, 2024", "December 20th 2024", "20 December 2024", "Nov 17".
+fn parse_english_months(text: &str, ctx: &DateContext<'_>) -> Option<DateTime<Utc>> {
+    let date = if let Some(c) = EN_MDY.captures(text) {
+        ymd(num(&c, 3)?, english_month(&c[1])?, num(&c, 2)?)?
+    } else if let Some(c) = EN_DMY.captures(text) {
+        ymd(num(&c, 3)?, english_month(&c[2])?, num(&c, 1)?)?
+    } else {
+        let c = EN_MD.captures(text)?;
+        nearest_past(english_month(&c[1])?, num(&c, 2)?, ctx)?
+    };
+    at_time(date, text, ctx.tz)
+}
+
+fn english_month(name: &str) -> Option<u32> {
+    let prefix: String = name.to_lowercase().chars().take(3).collect();
+    let index = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ]
+    .iter()
+    .position(|m| *m == prefix)?;
+    u32::try_from(index + 1).ok()
+}
+
+static NUM_YMD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^\d])(\d{4})([./-])(\d{1,2})([./-])(\d{1,2})(?:[^\d]|$)")
+        .expect("valid numeric date regex")
+});
+
+static NUM_DMY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^\d])(\d{1,2})([./-])(\d{1,2})([./-])(\d{4})(?:[^\d]|$)")
+        .expect("valid numeric date regex")
+});
+
+/// "2024.12.20", "2024/12/20 14:05", "20.12.2024"; `nn/nn/yyyy` only when the
+/// day cannot be mistaken for the month.
+fn parse_numeric(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    if let Some(c) = NUM_YMD.captures(text).filter(|c| c[2] == c[4]) {
+        return at_time(ymd(num(&c, 1)?, num(&c, 3)?, num(&c, 5)?)?, text, tz);
+    }
+    let c = NUM_DMY.captures(text).filter(|c| c[2] == c[4])?;
+    let (a, b, year) = (num(&c, 1)?, num(&c, 3)?, num(&c, 5)?);
+    let (day, month) = match &c[2] {
+        "/" if a <= 12 && b <= 12 => return None,
+        "/" if b > 12 => (b, a),
+        _ => (a, b),
+    };
+    at_time(ymd(year, month, day)?, text, tz)
+}
+
+fn at_time(date: NaiveDate, text: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    local(date.and_time(find_time(text).unwrap_or(NaiveTime::MIN)), tz)
+}
+
+/// A year-less month and day: this year's, unless that is still ahead, then last year's.
+fn nearest_past(month: u32, day: u32, ctx: &DateContext<'_>) -> Option<NaiveDate> {
+    let today = ctx.now.with_timezone(&ctx.tz).date_naive();
+    let this_year = NaiveDate::from_ymd_opt(today.year(), month, day);
+    match this_year {
+        Some(d) if d <= today + Duration::days(1) => Some(d),
+        _ => NaiveDate::from_ymd_opt(today.year() - 1, month, day),
+    }
+}
+
+fn ymd(year: u32, month: u32, day: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
+fn num(c: &Captures<'_>, group: usize) -> Option<u32> {
+    c.get(group)?.as_str().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Now: 2024-12-21 12:00 UTC = 20:00 in Ulaanbaatar.
+    fn ctx(formats: &[String]) -> DateContext<'_> {
+        DateContext {
+            formats,
+            tz: chrono_tz::Asia::Ulaanbaatar,
+            now: Utc.with_ymd_and_hms(2024, 12, 21, 12, 0, 0).single().expect("now"),
+        }
+    }
+
+    fn check(input: &str, expected_utc: &str, relative: bool) {
+        let parsed = parse_date(input, &ctx(&[]))
+            .unwrap_or_else(|| panic!("{input:?} was not recognised"));
+        assert_eq!(parsed.at.to_rfc3339(), expected_utc, "for {input:?}");
+        assert_eq!(parsed.relative, relative, "relative flag for {input:?}");
+    }
+
+    #[test]
+    fn recognises_real_world_dates() {
+        // (input, expected instant in UTC); zone-less inputs are Asia/Ulaanbaatar (+08:00).
+        let absolute = [
+            // RFC 3339 / ISO 8601, from <time datetime> and meta tags.
+            ("2024-12-20T14:05:00+08:00", "2024-12-20T06:05:00+00:00"),
+            ("2019-11-01T03:27:09+00:00", "2019-11-01T03:27:09+00:00"),
+            ("2024-12-20T14:05:00Z", "2024-12-20T14:05:00+00:00"),
+            ("2024-12-20T14:05:00.123-05:00", "2024-12-20T19:05:00+00:00"),
+            ("2025-10-03T09:15:00+0800", "2025-10-03T01:15:00+00:00"),
+            ("2024-12-20 14:05", "2024-12-20T06:05:00+00:00"),
+            ("2024-12-20 14:35:10", "2024-12-20T06:35:10+00:00"),
+            ("Нийтэлсэн: 2026-09-12 18:29:50", "2026-09-12T10:29:50+00:00"),
+            // RFC 2822, from native feeds.
+            ("Fri, 20 Dec 2024 14:05:00 +0800", "2024-12-20T06:05:00+00:00"),
+            ("Thu, 31 Oct 2019 23:27:09 GMT", "2019-10-31T23:27:09+00:00"),
+            // Numeric dates.
+            ("2024/12/20", "2024-12-19T16:00:00+00:00"),
+            ("2024.12.20", "2024-12-19T16:00:00+00:00"),
+            ("2025.10.02", "2025-10-01T16:00:00+00:00"),
+            ("20.12.2024", "2024-12-19T16:00:00+00:00"),
+            ("20-12-2024", "2024-12-19T16:00:00+00:00"),
+            ("20/12/2024", "2024-12-19T16:00:00+00:00"),
+            ("2024/12/20 09:30", "2024-12-20T01:30:00+00:00"),
+            ("2022.09.29-ний өдөр", "2022-09-28T16:00:00+00:00"),
+            ("/2025.01.28/", "2025-01-27T16:00:00+00:00"),
+            ("1734652800", "2024-12-20T00:00:00+00:00"),
+            // Labels.
+            ("PUBLISHED:2024/12/20", "2024-12-19T16:00:00+00:00"),
+            ("Published Date:2019-06-26", "2019-06-25T16:00:00+00:00"),
+            ("НИЙТЭЛСЭН:2024/12/20", "2024-12-19T16:00:00+00:00"),
+            // English month names.
+            ("Dec 20, 2024", "2024-12-19T16:00:00+00:00"),
+            ("December 20, 2024", "2024-12-19T16:00:00+00:00"),
+            ("20 December 2024", "2024-12-19T16:00:00+00:00"),
+            ("October 31, 2019", "2019-10-30T16:00:00+00:00"),
+            ("August 27th, 2014 | Posted in Politics", "2014-08-26T16:00:00+00:00"),
+            // Mongolia kept summer time (+09:00) in 2015-16: the zone database knows.
+            ("Jul 22, 2016 |", "2016-07-21T15:00:00+00:00"),
+            ("Jane Doe | Min-ho Lee July 23, 2024", "2024-07-22T16:00:00+00:00"),
+            ("Sept. 5, 2024 at 2:30 pm", "2024-09-05T06:30:00+00:00"),
+            ("5th of March 2023", "2023-03-04T16:00:00+00:00"),
+            ("Nov 17", "2024-11-16T16:00:00+00:00"),
+            // Mongolian month forms.
+            ("12 сарын 20", "2024-12-19T16:00:00+00:00"),
+            ("2024 оны 12 дугаар сарын 20", "2024-12-19T16:00:00+00:00"),
+            ("2024 оны арванхоёрдугаар сарын 20-ны өдөр", "2024-12-19T16:00:00+00:00"),
+            ("2024 оны арван хоёрдугаар сарын 20", "2024-12-19T16:00:00+00:00"),
+            ("Улаанбаатар, 2026 оны есдүгээр сарын 7 /МОНЦАМЭ/.", "2026-09-06T16:00:00+00:00"),
+            ("2021 оны 9-р сарын 13 13 цаг 52 минут", "2021-09-13T05:52:00+00:00"),
+            ("2025 оны зургаадугаар сарын 3", "2025-06-02T16:00:00+00:00"),
+            ("2025 оны зургадугаар сарын 3", "2025-06-02T16:00:00+00:00"),
+            ("2025 оны долоодугаар сарын 15", "2025-07-14T16:00:00+00:00"),
+            ("2025 оны долдугаар сарын 15", "2025-07-14T16:00:00+00:00"),
+            ("2023 оны нэгдүгээр сарын 2", "2023-01-01T16:00:00+00:00"),
+            ("2024 оны арван нэгдүгээр сарын 30", "2024-11-29T16:00:00+00:00"),
+            ("2024 оны 1-р сарын 5", "2024-01-04T16:00:00+00:00"),
+        ];
+        for (input, expected) in absolute {
+            check(input, expected, false);
+        }
+        let relative = [
+            ("5 minutes ago", "2024-12-21T11:55:00+00:00"),
+            ("an hour ago", "2024-12-21T11:00:00+00:00"),
+            ("3 days ago", "2024-12-18T12:00:00+00:00"),
+            ("2 цагийн өмнө", "2024-12-21T10:00:00+00:00"),
+            ("3 өдрийн өмнө", "2024-12-18T12:00:00+00:00"),
+            ("15 минутын өмнө", "2024-12-21T11:45:00+00:00"),
+            ("10 мин өмнө", "2024-12-21T11:50:00+00:00"),
+            ("2 хоногийн өмнө", "2024-12-19T12:00:00+00:00"),
+            ("1 долоо хоногийн өмнө", "2024-12-14T12:00:00+00:00"),
+            ("өчигдөр", "2024-12-20T04:00:00+00:00"),
+            ("Өчигдөр 14:05", "2024-12-20T06:05:00+00:00"),
+            ("yesterday at 9:00 am", "2024-12-20T01:00:00+00:00"),
+            ("Дөнгөж сая", "2024-12-21T12:00:00+00:00"),
+            ("өнөөдөр 08:30", "2024-12-21T00:30:00+00:00"),
+        ];
+        for (input, expected) in relative {
+            check(input, expected, true);
+        }
+        assert!(absolute.len() + relative.len() >= 40);
+    }
+
+    #[test]
+    fn rejects_text_without_a_date() {
+        for input in ["", "Read more", "Улс төр", "03/04/2024", "2024.13.45", "NK PRO"] {
+            assert_eq!(parse_date(input, &ctx(&[])), None, "for {input:?}");
+        }
+    }
+
+    #[test]
+    fn configured_formats_come_first() {
+        let formats = vec!["%d/%m/%Y %H:%M".to_string()];
+        let parsed = parse_date("03/04/2024 10:00", &ctx(&formats)).expect("parsed");
+        assert_eq!(parsed.at.to_rfc3339(), "2024-04-03T02:00:00+00:00");
+        let formats = vec!["%Y.%m.%d %H:%M".to_string()];
+        let parsed = parse_date("PUBLISHED: 2024.12.20 14:05", &ctx(&formats)).expect("parsed");
+        assert_eq!(parsed.at.to_rfc3339(), "2024-12-20T06:05:00+00:00");
+    }
+}

@@ -1,0 +1,446 @@
+//! Extraction: a decoded listing page and its source's selectors in, raw items out.
+//!
+//! Pure: no I/O, no clock, no store. Everything here takes the page text and a
+//! base URL so tests can feed fixture pages directly.
+
+use std::collections::HashSet;
+
+use scraper::{ElementRef, Html, Selector};
+use url::Url;
+
+use crate::identity::canonical_link;
+use crate::sanitize::{collapse_whitespace, sanitize_html};
+
+/// One field selector from the config: `"css"` or `"css @attr"`.
+///
+/// An empty CSS part (`"@href"`) means the item element itself, which is what a
+/// card that *is* an `<a>` needs.
+#[derive(Debug, Clone)]
+pub struct FieldSelector {
+    css: Option<Selector>,
+    attr: Option<String>,
+    source: String,
+}
+
+impl FieldSelector {
+    /// Parses the selector grammar; the error says what is wrong with the CSS or attribute.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let trimmed = text.trim();
+        let (css_text, attr) = split_attr(trimmed);
+        if let Some(attr) = &attr
+            && !is_attr_name(attr)
+        {
+            return Err(format!("\"{attr}\" is not an attribute name"));
+        }
+        let css = if css_text.is_empty() {
+            if attr.is_none() {
+                return Err("empty selector".to_string());
+            }
+            None
+        } else {
+            Some(parse_css(css_text)?)
+        };
+        Ok(Self {
+            css,
+            attr,
+            source: trimmed.to_string(),
+        })
+    }
+
+    /// The selector as the user wrote it, for messages.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The attribute to read instead of the text, if any.
+    pub fn attr(&self) -> Option<&str> {
+        self.attr.as_deref()
+    }
+
+    /// The first element this selector designates within `scope`.
+    pub fn first<'a>(&self, scope: ElementRef<'a>) -> Option<ElementRef<'a>> {
+        match &self.css {
+            Some(css) => scope.select(css).next(),
+            None => Some(scope),
+        }
+    }
+
+    /// How many elements the CSS part matches within `scope` (1 for the item itself).
+    pub fn count(&self, scope: ElementRef<'_>) -> usize {
+        match &self.css {
+            Some(css) => scope.select(css).count(),
+            None => 1,
+        }
+    }
+
+    /// The first non-empty value within `scope`: the attribute if one is named, else the text.
+    pub fn value(&self, scope: ElementRef<'_>) -> Option<String> {
+        let element = self.first(scope)?;
+        let raw = match &self.attr {
+            Some(attr) => element.value().attr(attr)?.to_string(),
+            None => element_text(element),
+        };
+        let value = collapse_whitespace(&raw);
+        (!value.is_empty()).then_some(value)
+    }
+}
+
+/// Parses a CSS selector, turning the parser's error into one readable line.
+pub fn parse_css(text: &str) -> Result<Selector, String> {
+    Selector::parse(text).map_err(|e| format!("invalid CSS selector \"{text}\": {e}"))
+}
+
+/// Splits `"css @attr"` at the last ` @`; an escaped `\@` inside a class name stays CSS.
+fn split_attr(text: &str) -> (&str, Option<String>) {
+    if let Some(rest) = text.strip_prefix('@') {
+        return ("", Some(rest.trim().to_string()));
+    }
+    match text.rfind(" @") {
+        Some(at) => (text[..at].trim_end(), Some(text[at + 2..].trim().to_string())),
+        None => (text, None),
+    }
+}
+
+fn is_attr_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+}
+
+/// The selectors of one html source, compiled once at config load.
+#[derive(Debug, Clone)]
+pub struct ItemSelectors {
+    /// Every match is one item.
+    pub item: Selector,
+    /// The `item` selector as written, for messages.
+    pub item_source: String,
+    /// Headline; default: text of the first `a[href]`.
+    pub title: Option<FieldSelector>,
+    /// Article URL; default: the first `a[href]`.
+    pub link: Option<FieldSelector>,
+    /// Publication date text or attribute.
+    pub date: Option<FieldSelector>,
+    /// Teaser; HTML is sanitised.
+    pub summary: Option<FieldSelector>,
+    /// Thumbnail URL.
+    pub image: Option<FieldSelector>,
+}
+
+/// What one listing item yielded, before dates are parsed or the store is consulted.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RawItem {
+    /// Headline text, whitespace-collapsed.
+    pub title: String,
+    /// Absolute link to the article.
+    pub link: String,
+    /// The date text (or attribute value) as found on the page.
+    pub date_text: Option<String>,
+    /// Sanitised HTML teaser.
+    pub summary: Option<String>,
+    /// Absolute image URL.
+    pub image: Option<String>,
+}
+
+/// Everything a listing page produced, with the counts `preview` and change detection need.
+#[derive(Debug, Clone, Default)]
+pub struct Extraction {
+    /// Items with both a title and a link, first occurrence of each link only.
+    pub items: Vec<RawItem>,
+    /// How many elements `item` matched.
+    pub matched: usize,
+    /// Matches dropped because they had no title or no usable link.
+    pub incomplete: usize,
+    /// Matches dropped because their link repeated an earlier one on the page.
+    pub duplicates: usize,
+    /// The page's `<title>`, to help say what a page that matched nothing was.
+    pub page_title: Option<String>,
+}
+
+/// Extracts the items of a listing page.
+pub fn extract(html: &str, base: &Url, selectors: &ItemSelectors) -> Extraction {
+    let document = Html::parse_document(html);
+    let mut out = Extraction {
+        page_title: page_title(&document),
+        ..Extraction::default()
+    };
+    let mut seen = HashSet::new();
+    for element in document.select(&selectors.item) {
+        out.matched += 1;
+        let Some(item) = extract_item(element, base, selectors) else {
+            out.incomplete += 1;
+            continue;
+        };
+        if seen.insert(canonical_link(&item.link)) {
+            out.items.push(item);
+        } else {
+            out.duplicates += 1;
+        }
+    }
+    out
+}
+
+fn extract_item(element: ElementRef<'_>, base: &Url, selectors: &ItemSelectors) -> Option<RawItem> {
+    let title = match &selectors.title {
+        Some(field) => field.value(element),
+        None => first_link(element).map(element_text),
+    }
+    .map(|t| collapse_whitespace(&t))
+    .filter(|t| !t.is_empty())?;
+    let link = item_link(element, selectors.link.as_ref())
+        .and_then(|href| resolve_http_url(base, &href))?;
+    Some(RawItem {
+        title,
+        link,
+        date_text: selectors.date.as_ref().and_then(|f| date_text(f, element)),
+        summary: selectors
+            .summary
+            .as_ref()
+            .and_then(|f| summary_html(f, element, base)),
+        image: selectors
+            .image
+            .as_ref()
+            .and_then(|f| image_url(f, element, base)),
+    })
+}
+
+/// The page's `<title>`, whitespace-collapsed.
+pub fn page_title(document: &Html) -> Option<String> {
+    let selector = Selector::parse("title").ok()?;
+    let title = collapse_whitespace(&element_text(document.select(&selector).next()?));
+    (!title.is_empty()).then_some(title)
+}
+
+fn item_link(element: ElementRef<'_>, field: Option<&FieldSelector>) -> Option<String> {
+    match field {
+        Some(field) if field.attr().is_some() => field.value(element),
+        Some(field) => {
+            let target = field.first(element)?;
+            let anchor = if target.value().attr("href").is_some() {
+                Some(target)
+            } else {
+                first_link(target)
+            };
+            anchor.and_then(|a| a.value().attr("href")).map(str::to_string)
+        }
+        None => first_link(element)
+            .and_then(|a| a.value().attr("href"))
+            .map(str::to_string),
+    }
+}
+
+/// The element itself if it is a link, else its first descendant `a[href]`.
+fn first_link(element: ElementRef<'_>) -> Option<ElementRef<'_>> {
+    if element.value().name() == "a" && element.value().attr("href").is_some() {
+        return Some(element);
+    }
+    element
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .find(|e| e.value().name() == "a" && e.value().attr("href").is_some())
+}
+
+/// A `<time datetime>` carries a machine-readable date: prefer it over its text.
+fn date_text(field: &FieldSelector, element: ElementRef<'_>) -> Option<String> {
+    if field.attr().is_none()
+        && let Some(datetime) = field
+            .first(element)
+            .and_then(|e| e.value().attr("datetime"))
+            .map(collapse_whitespace)
+            .filter(|d| !d.is_empty())
+    {
+        return Some(datetime);
+    }
+    field.value(element)
+}
+
+fn summary_html(field: &FieldSelector, element: ElementRef<'_>, base: &Url) -> Option<String> {
+    let html = match field.attr() {
+        Some(_) => html_escape_text(&field.value(element)?),
+        None => sanitize_html(&field.first(element)?.inner_html(), base),
+    };
+    let html = html.trim().to_string();
+    (!html.is_empty()).then_some(html)
+}
+
+fn html_escape_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Image URL: a named attribute (a `style` yields its `url(...)`), else the
+/// element's real image source, looking past lazy-loading placeholders.
+fn image_url(field: &FieldSelector, element: ElementRef<'_>, base: &Url) -> Option<String> {
+    let target = field.first(element)?;
+    let raw = match field.attr() {
+        Some(attr) => {
+            let value = target.value().attr(attr)?;
+            css_url(value).unwrap_or(value).to_string()
+        }
+        None => image_source(target)?,
+    };
+    resolve_http_url(base, raw.trim())
+}
+
+fn image_source(element: ElementRef<'_>) -> Option<String> {
+    let img = if element.value().name() == "img" {
+        Some(element)
+    } else {
+        element
+            .descendants()
+            .filter_map(ElementRef::wrap)
+            .find(|e| e.value().name() == "img")
+    };
+    if let Some(img) = img {
+        let attrs = img.value();
+        let lazy = ["data-src", "data-lazy-src", "data-original"]
+            .iter()
+            .find_map(|a| attrs.attr(a).filter(|v| !v.trim().is_empty()));
+        return match attrs.attr("src").filter(|s| !is_placeholder(s)) {
+            Some(src) => Some(src.to_string()),
+            None => lazy.map(str::to_string),
+        };
+    }
+    element
+        .value()
+        .attr("style")
+        .and_then(css_url)
+        .map(str::to_string)
+}
+
+/// A `src` that only stands in until a script loads the real image.
+fn is_placeholder(src: &str) -> bool {
+    let src = src.trim();
+    src.is_empty() || src.starts_with("data:") || src.ends_with("blank.gif")
+}
+
+/// The URL inside the first `url(...)` of a CSS declaration, quotes removed.
+pub fn css_url(style: &str) -> Option<&str> {
+    let start = style.find("url(")? + 4;
+    let end = start + style[start..].find(')')?;
+    let inner = style[start..end].trim().trim_matches(['\'', '"']).trim();
+    (!inner.is_empty()).then_some(inner)
+}
+
+/// Resolves `href` against the page and keeps it only if it is http(s):
+/// `javascript:`, `mailto:` and `data:` links are not articles.
+pub fn resolve_http_url(base: &Url, href: &str) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() || href.starts_with('#') {
+        return None;
+    }
+    let url = base.join(href).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+/// The text content of an element, whitespace-collapsed.
+pub fn element_text(element: ElementRef<'_>) -> String {
+    collapse_whitespace(&element.text().collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selectors(item: &str, fields: [Option<&str>; 5]) -> ItemSelectors {
+        let f = |s: Option<&str>| s.map(|s| FieldSelector::parse(s).expect("valid selector"));
+        ItemSelectors {
+            item: parse_css(item).expect("valid item"),
+            item_source: item.to_string(),
+            title: f(fields[0]),
+            link: f(fields[1]),
+            date: f(fields[2]),
+            summary: f(fields[3]),
+            image: f(fields[4]),
+        }
+    }
+
+    fn base() -> Url {
+        Url::parse("https://example.mn/news/").expect("valid url")
+    }
+
+    #[test]
+    fn splits_attribute_from_css() {
+        let s = FieldSelector::parse("meta[property='og:title'] @content").expect("parses");
+        assert_eq!(s.attr(), Some("content"));
+        let s = FieldSelector::parse(r".article-list.uk-hidden\@m a").expect("parses");
+        assert_eq!(s.attr(), None);
+        let s = FieldSelector::parse("@href").expect("parses");
+        assert_eq!(s.attr(), Some("href"));
+        assert!(FieldSelector::parse("div[").is_err());
+        assert!(FieldSelector::parse("a @").is_err());
+        assert!(FieldSelector::parse("a @1x").is_err());
+    }
+
+    #[test]
+    fn defaults_take_first_link_and_its_text() {
+        let html = r#"<ul><li><a href="/a/1"> First
+            story </a></li><li><a href="https://other.mn/b">Second</a></li><li>no link</li></ul>"#;
+        let out = extract(html, &base(), &selectors("li", [None; 5]));
+        assert_eq!(out.matched, 3);
+        assert_eq!(out.incomplete, 1);
+        assert_eq!(out.items[0].title, "First story");
+        assert_eq!(out.items[0].link, "https://example.mn/a/1");
+        assert_eq!(out.items[1].link, "https://other.mn/b");
+    }
+
+    #[test]
+    fn repeated_links_on_a_page_are_one_item() {
+        let html = r#"<div class="i"><a href="/r/abc">One</a></div>
+            <div class="i"><a href="/r/abc#top">One again</a></div>"#;
+        let out = extract(html, &base(), &selectors(".i", [None; 5]));
+        assert_eq!(out.items.len(), 1);
+        assert_eq!(out.duplicates, 1);
+    }
+
+    #[test]
+    fn images_come_from_style_url_and_lazy_attributes() {
+        let html = r#"<div class="i"><a href="/1">T</a>
+              <div class="bg" style="background-image: url('/files/medium/x.jpeg')"></div></div>
+            <div class="i"><a href="/2">U</a>
+              <img src="data:image/svg+xml,%3Csvg%3E" data-lazy-src="/up/y.jpg"></div>"#;
+        let style = extract(
+            html,
+            &base(),
+            &selectors(".i", [None, None, None, None, Some(".bg @style")]),
+        );
+        assert_eq!(
+            style.items[0].image.as_deref(),
+            Some("https://example.mn/files/medium/x.jpeg")
+        );
+        let lazy = extract(html, &base(), &selectors(".i", [None, None, None, None, Some("img")]));
+        assert_eq!(
+            lazy.items[1].image.as_deref(),
+            Some("https://example.mn/up/y.jpg")
+        );
+    }
+
+    #[test]
+    fn time_datetime_is_preferred_over_its_text() {
+        let html = r#"<p><a href="/1">T</a><time datetime="2024-12-20T10:00:00Z">Friday</time></p>"#;
+        let out = extract(html, &base(), &selectors("p", [None, None, Some("time"), None, None]));
+        assert_eq!(out.items[0].date_text.as_deref(), Some("2024-12-20T10:00:00Z"));
+    }
+
+    #[test]
+    fn summary_is_sanitised_and_non_http_links_are_dropped() {
+        let html = r#"<p><a href="javascript:alert(1)">Bad</a></p>
+            <p><a href="/ok">Good</a><span class="s"><b>Bold</b><script>alert(1)</script>
+            <img src="/i.png" onerror="x()"></span></p>"#;
+        let out = extract(html, &base(), &selectors("p", [None, None, None, Some(".s"), None]));
+        assert_eq!(out.items.len(), 1);
+        let summary = out.items[0].summary.as_deref().expect("summary");
+        assert!(summary.contains("<b>Bold</b>"));
+        assert!(!summary.contains("script"));
+        assert!(!summary.contains("onerror"));
+        assert!(summary.contains("https://example.mn/i.png"));
+    }
+
+    #[test]
+    fn css_url_reads_quoted_and_bare_forms() {
+        assert_eq!(css_url("background-image: url('/a.jpg')"), Some("/a.jpg"));
+        assert_eq!(css_url("background:url(\"b.png\") no-repeat"), Some("b.png"));
+        assert_eq!(css_url("background:url( c.gif )"), Some("c.gif"));
+        assert_eq!(css_url("color: red"), None);
+    }
+}

@@ -1,0 +1,24 @@
+//! medee: a feed aggregator daemon for sites that publish no usable feed.
+//!
+//! The data flows through one module per step:
+//!
+//! ```text
+//! config ──▶ fetch ──▶ extract ──▶ pipeline (filter, dates) ──▶ store ──▶ publish (render)
+//!  TOML      HTTP      selectors    include/exclude, dates      SQLite     RSS, Atom, HTML, OPML
+//! ```
+//!
+//! Every step but `fetch`, `store` and `publish` is pure, so each can be tested
+//! on plain data; `pipeline` is the one place that chains them.
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod config;
+pub mod dates;
+pub mod extract;
+pub mod fetch;
+pub mod identity;
+pub mod pipeline;
+pub mod publish;
+pub mod render;
+pub mod sanitize;
+pub mod store;

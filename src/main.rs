@@ -1,0 +1,34 @@
+//! The `medee` binary: parses arguments, sets up logging, hands over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = medee::cli::Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    ExitCode::from(runtime.block_on(medee::cli::run(cli)))
+}
+
+/// Logs go to stderr; under systemd (`JOURNAL_STREAM` set) journald adds the
+/// timestamps, so they and the colours are left out.
+fn init_logging() {
+    let under_journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .with_ansi(!under_journald && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if under_journald {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
+}

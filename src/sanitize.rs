@@ -1,0 +1,68 @@
+//! Text hygiene shared by extraction and rendering: whitespace, HTML sanitising,
+//! and the characters XML cannot carry.
+
+use ammonia::UrlRelative;
+use url::Url;
+
+/// Collapses every run of whitespace to one space and trims the ends.
+pub fn collapse_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Removes characters XML 1.0 forbids or validators reject (C0 and C1 controls
+/// but tab/newline/CR, and U+FFFE/U+FFFF), so scraped text can never break a feed.
+pub fn xml_safe(text: &str) -> String {
+    text.chars().filter(|&c| is_xml_char(c)).collect()
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (!c.is_control() && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
+/// Sanitises scraped HTML for a feed reader: no scripts, handlers or styles,
+/// every URL made absolute against `base`, and no `]]>` that could end a CDATA section.
+pub fn sanitize_html(html: &str, base: &Url) -> String {
+    let clean = ammonia::Builder::default()
+        .url_relative(UrlRelative::RewriteWithBase(base.clone()))
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .clean(&xml_safe(html))
+        .to_string();
+    clean.replace("]]>", "]]&gt;")
+}
+
+/// Plain text of an HTML fragment, for filters and the digest page.
+pub fn html_to_text(html: &str) -> String {
+    let fragment = scraper::Html::parse_fragment(html);
+    collapse_whitespace(&fragment.root_element().text().collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapses_all_whitespace_kinds() {
+        assert_eq!(collapse_whitespace("  a\n\t b\u{a0} c "), "a b c");
+    }
+
+    #[test]
+    fn xml_safe_drops_controls_but_keeps_text() {
+        assert_eq!(xml_safe("a\u{0}b\u{1b}c\td\u{FFFF}"), "abc\td");
+        assert_eq!(xml_safe("Монгол ]]>"), "Монгол ]]>");
+    }
+
+    #[test]
+    fn sanitised_html_has_no_cdata_end_and_absolute_urls() {
+        let base = Url::parse("https://montsame.mn/mn/more/10").expect("url");
+        let out = sanitize_html(r#"<a href="/mn/read/1" title="]]>">x</a> ]]>"#, &base);
+        assert!(!out.contains("]]>"), "{out}");
+        assert!(out.contains("https://montsame.mn/mn/read/1"), "{out}");
+    }
+}
