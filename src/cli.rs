@@ -27,7 +27,12 @@ pub const EXIT_CONFIG: u8 = 2;
 #[command(name = "medee", version, about)]
 pub struct Cli {
     /// Config file.
-    #[arg(long, global = true, env = "MEDEE_CONFIG", default_value = "config/medee.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "MEDEE_CONFIG",
+        default_value = "config/medee.toml"
+    )]
     pub config: PathBuf,
     /// What to do.
     #[command(subcommand)]
@@ -83,7 +88,11 @@ pub async fn run(cli: Cli) -> u8 {
 fn config_error(e: &ConfigError) -> u8 {
     eprintln!("{e}");
     if let ConfigError::Invalid(list) = e {
-        eprintln!("{} error{} in config", list.len(), if list.len() == 1 { "" } else { "s" });
+        eprintln!(
+            "{} error{} in config",
+            list.len(),
+            if list.len() == 1 { "" } else { "s" }
+        );
     }
     EXIT_CONFIG
 }
@@ -106,7 +115,11 @@ async fn once(config: Config, sources: &[String]) -> u8 {
     match run_cycle(Arc::new(config), sources).await {
         Ok(report) if report.failures() == 0 => EXIT_OK,
         Ok(report) => {
-            eprintln!("{} of {} sources failed", report.failures(), report.sources.len());
+            eprintln!(
+                "{} of {} sources failed",
+                report.failures(),
+                report.sources.len()
+            );
             EXIT_FAILED
         }
         Err(e) => {
@@ -119,7 +132,8 @@ async fn once(config: Config, sources: &[String]) -> u8 {
 async fn load_page(config: &Config, source: &Source, file: Option<&Path>) -> Result<Page, String> {
     match file {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let (text, encoding) = decode(&bytes, None, source.url.host_str());
             Ok(Page {
                 url: source.url.clone(),
@@ -228,7 +242,11 @@ async fn preview(config: &Config, id: &str, file: Option<&Path>, json: bool) -> 
         eprintln!("cannot write preview: {e}");
         return EXIT_FAILED;
     }
-    if items.is_empty() { EXIT_FAILED } else { EXIT_OK }
+    if items.is_empty() {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
 }
 
 fn write_preview_table(
@@ -238,7 +256,11 @@ fn write_preview_table(
     counts: &FieldCounts,
     items: &[ProcessedItem],
 ) -> std::io::Result<()> {
-    writeln!(out, "{} — {} ({}, {} bytes)", source.id, page.url, page.encoding, page.size)?;
+    writeln!(
+        out,
+        "{} — {} ({}, {} bytes)",
+        source.id, page.url, page.encoding, page.size
+    )?;
     let total = counts.items.max(1);
     writeln!(
         out,
@@ -272,7 +294,11 @@ fn write_preview_table(
             _ => writeln!(out, "     date:    none (first-seen time will be used)")?,
         }
         if let Some(summary) = &item.raw.summary {
-            writeln!(out, "     summary: {}", ellipsis(&html_to_text(summary), 100))?;
+            writeln!(
+                out,
+                "     summary: {}",
+                ellipsis(&html_to_text(summary), 100)
+            )?;
         }
         if let Some(image) = &item.raw.image {
             writeln!(out, "     image:   {image}")?;
@@ -282,7 +308,9 @@ fn write_preview_table(
 }
 
 fn local_time(at: DateTime<Utc>, source: &Source) -> String {
-    at.with_timezone(&source.timezone).format("%Y-%m-%d %H:%M %Z").to_string()
+    at.with_timezone(&source.timezone)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
 }
 
 fn quoted(text: &str) -> String {
@@ -318,9 +346,10 @@ fn status(config: &Config) -> u8 {
             println!("{:<20} {:<20} {:>8} {:>6}  -", source.id, "never run", 0, 0);
             continue;
         };
-        let success = h
-            .last_success
-            .map_or_else(|| "never".to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+        let success = h.last_success.map_or_else(
+            || "never".to_string(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        );
         println!(
             "{:<20} {:<20} {:>8} {:>6}  {}",
             source.id,

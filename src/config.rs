@@ -358,7 +358,12 @@ fn check_source_keys(table: &DeTable<'_>, diags: &mut Diagnostics<'_>) {
     if let Some((_, value)) = article
         && let DeValue::Table(t) = value.get_ref()
     {
-        unknown_keys(t, ARTICLE_KEYS, &format!("{context} [source.article]"), diags);
+        unknown_keys(
+            t,
+            ARTICLE_KEYS,
+            &format!("{context} [source.article]"),
+            diags,
+        );
     }
 }
 
@@ -404,7 +409,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut prev = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let next = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            let next = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
             prev = row[j + 1];
             row[j + 1] = next;
         }
@@ -494,7 +501,10 @@ fn validate(raw: RawConfig, diags: &mut Diagnostics<'_>) -> Config {
             } else {
                 diags.at(
                     id.span(),
-                    format!("duplicate source id \"{}\"; ids must be unique", id.get_ref()),
+                    format!(
+                        "duplicate source id \"{}\"; ids must be unique",
+                        id.get_ref()
+                    ),
                 );
                 None
             }
@@ -558,32 +568,42 @@ fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Daemon {
     let schedule = raw
         .schedule
         .map_or_else(|| "0 */15 * * * *".to_string(), |s| check_cron(s, diags));
-    let concurrency = raw.concurrency.map_or(8, |c| match usize::try_from(*c.get_ref()) {
-        Ok(n) if n >= 1 => n,
-        _ => {
-            diags.at(c.span(), "concurrency must be at least 1");
-            8
-        }
-    });
-    let listen = raw.listen.and_then(|l| match l.get_ref().parse::<SocketAddr>() {
-        Ok(addr) => Some(addr),
-        Err(_) => {
-            diags.at(
-                l.span(),
-                format!("invalid listen address \"{}\"; expected IP:PORT such as 127.0.0.1:8088", l.get_ref()),
-            );
-            None
-        }
-    });
+    let concurrency = raw
+        .concurrency
+        .map_or(8, |c| match usize::try_from(*c.get_ref()) {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                diags.at(c.span(), "concurrency must be at least 1");
+                8
+            }
+        });
+    let listen = raw
+        .listen
+        .and_then(|l| match l.get_ref().parse::<SocketAddr>() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                diags.at(
+                    l.span(),
+                    format!(
+                        "invalid listen address \"{}\"; expected IP:PORT such as 127.0.0.1:8088",
+                        l.get_ref()
+                    ),
+                );
+                None
+            }
+        });
     let base_url = raw.base_url.and_then(|b| {
         let url = check_http_url(&b, diags)?;
         Some(with_trailing_slash(url))
     });
     Daemon {
-        output_dir: raw.output_dir.map_or_else(|| PathBuf::from("feeds"), |p| PathBuf::from(p.into_inner())),
-        database: raw
-            .database
-            .map_or_else(|| PathBuf::from("state/medee.db"), |p| PathBuf::from(p.into_inner())),
+        output_dir: raw
+            .output_dir
+            .map_or_else(|| PathBuf::from("feeds"), |p| PathBuf::from(p.into_inner())),
+        database: raw.database.map_or_else(
+            || PathBuf::from("state/medee.db"),
+            |p| PathBuf::from(p.into_inner()),
+        ),
         schedule,
         concurrency,
         per_host_delay,
@@ -632,12 +652,19 @@ fn check_http_url(value: &Spanned<String>, diags: &mut Diagnostics<'_>) -> Optio
         Ok(url) => {
             diags.at(
                 value.span(),
-                format!("URL \"{}\" has scheme \"{}\"; only http and https are fetched", value.get_ref(), url.scheme()),
+                format!(
+                    "URL \"{}\" has scheme \"{}\"; only http and https are fetched",
+                    value.get_ref(),
+                    url.scheme()
+                ),
             );
             None
         }
         Err(e) => {
-            diags.at(value.span(), format!("invalid URL \"{}\": {e}", value.get_ref()));
+            diags.at(
+                value.span(),
+                format!("invalid URL \"{}\": {e}", value.get_ref()),
+            );
             None
         }
     }
@@ -664,7 +691,9 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
     if !is_valid_id(&id) {
         diags.at(
             raw.id.span(),
-            format!("invalid source id \"{id}\"; use lower-case letters, digits and '-' ([a-z0-9-]+)"),
+            format!(
+                "invalid source id \"{id}\"; use lower-case letters, digits and '-' ([a-z0-9-]+)"
+            ),
         );
     }
     let url = check_http_url(&raw.url, diags);
@@ -673,7 +702,12 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
         Some("feed") => SourceKind::Feed,
         Some(other) => {
             let span = raw.kind.as_ref().map_or(0..0, Spanned::span);
-            diags.at(span, format!("unknown kind \"{other}\" in [[source]] \"{id}\"; expected \"html\" or \"feed\""));
+            diags.at(
+                span,
+                format!(
+                    "unknown kind \"{other}\" in [[source]] \"{id}\"; expected \"html\" or \"feed\""
+                ),
+            );
             SourceKind::Html
         }
     };
@@ -681,7 +715,13 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
         None => "en".to_string(),
         Some(l) if is_language_code(l.get_ref()) => l.into_inner(),
         Some(l) => {
-            diags.at(l.span(), format!("invalid language \"{}\"; expected a code such as \"mn\" or \"en\"", l.get_ref()));
+            diags.at(
+                l.span(),
+                format!(
+                    "invalid language \"{}\"; expected a code such as \"mn\" or \"en\"",
+                    l.get_ref()
+                ),
+            );
             "en".to_string()
         }
     };
@@ -689,7 +729,13 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
     let timezone = match raw.timezone {
         None => Tz::UTC,
         Some(tz) => tz.get_ref().parse::<Tz>().unwrap_or_else(|_| {
-            diags.at(tz.span(), format!("unknown time zone \"{}\"; expected an IANA name such as \"Asia/Ulaanbaatar\"", tz.get_ref()));
+            diags.at(
+                tz.span(),
+                format!(
+                    "unknown time zone \"{}\"; expected an IANA name such as \"Asia/Ulaanbaatar\"",
+                    tz.get_ref()
+                ),
+            );
             Tz::UTC
         }),
     };
@@ -731,7 +777,9 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
     };
     let include = compile_regexes(raw.include, &id, diags);
     let exclude = compile_regexes(raw.exclude, &id, diags);
-    let article = raw.article.map(|a| validate_article(a.into_inner(), &id, diags));
+    let article = raw
+        .article
+        .map(|a| validate_article(a.into_inner(), &id, diags));
     if diags.list.len() > before {
         return None;
     }
@@ -743,7 +791,11 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
         language,
         schedule,
         selectors,
-        date_format: raw.date_format.into_iter().map(Spanned::into_inner).collect(),
+        date_format: raw
+            .date_format
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect(),
         timezone,
         include,
         exclude,
@@ -771,14 +823,30 @@ fn validate_article(raw: RawArticle, id: &str, diags: &mut Diagnostics<'_>) -> A
     }
 }
 
-fn compile_regexes(values: Vec<Spanned<String>>, id: &str, diags: &mut Diagnostics<'_>) -> Vec<Regex> {
+fn compile_regexes(
+    values: Vec<Spanned<String>>,
+    id: &str,
+    diags: &mut Diagnostics<'_>,
+) -> Vec<Regex> {
     values
         .into_iter()
         .filter_map(|v| match Regex::new(v.get_ref()) {
             Ok(re) => Some(re),
             Err(e) => {
-                let reason = e.to_string().lines().last().unwrap_or_default().trim().to_string();
-                diags.at(v.span(), format!("invalid regex \"{}\" in [[source]] \"{id}\": {reason}", v.get_ref()));
+                let reason = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                diags.at(
+                    v.span(),
+                    format!(
+                        "invalid regex \"{}\" in [[source]] \"{id}\": {reason}",
+                        v.get_ref()
+                    ),
+                );
                 None
             }
         })
@@ -794,30 +862,50 @@ fn validate_feed(
     let name = raw.name.get_ref().clone();
     let before = diags.list.len();
     if !is_valid_id(&name) {
-        diags.at(raw.name.span(), format!("invalid feed name \"{name}\"; use lower-case letters, digits and '-'"));
+        diags.at(
+            raw.name.span(),
+            format!("invalid feed name \"{name}\"; use lower-case letters, digits and '-'"),
+        );
     }
     if ids.contains(&name) {
-        diags.at(raw.name.span(), format!("feed name \"{name}\" is also a source id; both would write {name}.rss"));
+        diags.at(
+            raw.name.span(),
+            format!("feed name \"{name}\" is also a source id; both would write {name}.rss"),
+        );
     }
-    let patterns = raw.sources.map_or_else(|| vec![Spanned::new(0..0, "*".to_string())], Spanned::into_inner);
+    let patterns = raw.sources.map_or_else(
+        || vec![Spanned::new(0..0, "*".to_string())],
+        Spanned::into_inner,
+    );
     let mut members = BTreeMap::new();
     for pattern in &patterns {
-        let matched: Vec<&Source> = sources.iter().filter(|s| glob_match(pattern.get_ref(), &s.id)).collect();
+        let matched: Vec<&Source> = sources
+            .iter()
+            .filter(|s| glob_match(pattern.get_ref(), &s.id))
+            .collect();
         if matched.is_empty() && !sources.is_empty() {
-            diags.at(pattern.span(), format!("\"{}\" in [[feed]] \"{name}\" matches no source id", pattern.get_ref()));
+            diags.at(
+                pattern.span(),
+                format!(
+                    "\"{}\" in [[feed]] \"{name}\" matches no source id",
+                    pattern.get_ref()
+                ),
+            );
         }
         for (order, source) in matched.into_iter().enumerate() {
             members.entry(source.id.clone()).or_insert(order);
         }
     }
     let languages: Vec<String> = raw.languages.into_iter().map(Spanned::into_inner).collect();
-    let max_items = raw.max_items.map_or(100, |m| match usize::try_from(*m.get_ref()) {
-        Ok(n) if n >= 1 => n,
-        _ => {
-            diags.at(m.span(), "max_items must be at least 1");
-            100
-        }
-    });
+    let max_items = raw
+        .max_items
+        .map_or(100, |m| match usize::try_from(*m.get_ref()) {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                diags.at(m.span(), "max_items must be at least 1");
+                100
+            }
+        });
     if diags.list.len() > before {
         return None;
     }
@@ -860,17 +948,25 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 
 /// Parses `"500ms"`, `"30s"`, `"15m"`, `"2h"`, `"90d"`, `"1w"` or sums such as `"1h30m"`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let invalid = || format!("invalid duration \"{text}\"; expected a number and a unit (ms, s, m, h, d, w), e.g. \"30s\" or \"90d\"");
+    let invalid = || {
+        format!(
+            "invalid duration \"{text}\"; expected a number and a unit (ms, s, m, h, d, w), e.g. \"30s\" or \"90d\""
+        )
+    };
     let mut total = Duration::ZERO;
     let mut rest = text.trim();
     if rest.is_empty() {
         return Err(invalid());
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let n: u64 = rest[..digits].parse().map_err(|_| invalid())?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let millis = match rest[..unit_len].trim() {
             "ms" => 1,
             "s" => 1_000,
@@ -888,9 +984,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Parses `"10MiB"`, `"512KiB"`, `"5MB"` or a plain byte count.
 pub fn parse_size(text: &str) -> Result<u64, String> {
-    let invalid = || format!("invalid size \"{text}\"; expected a number and a unit (B, KB, KiB, MB, MiB, GB, GiB), e.g. \"10MiB\"");
+    let invalid = || {
+        format!(
+            "invalid size \"{text}\"; expected a number and a unit (B, KB, KiB, MB, MiB, GB, GiB), e.g. \"10MiB\""
+        )
+    };
     let trimmed = text.trim();
-    let digits = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+    let digits = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
     let n: u64 = trimmed[..digits].parse().map_err(|_| invalid())?;
     let factor: u64 = match trimmed[digits..].trim() {
         "" | "B" => 1,
@@ -961,16 +1063,30 @@ id = "b"
 url = "https://b.mn/"
 "#;
         let errs = errors(text);
-        let lines: Vec<&str> = errs.iter().map(|e| e.split(':').nth(1).unwrap_or("")).collect();
-        assert_eq!(lines, ["2", "3", "5", "6", "7", "8", "9", "11"], "{errs:#?}");
+        let lines: Vec<&str> = errs
+            .iter()
+            .map(|e| e.split(':').nth(1).unwrap_or(""))
+            .collect();
+        assert_eq!(
+            lines,
+            ["2", "3", "5", "6", "7", "8", "9", "11"],
+            "{errs:#?}"
+        );
     }
 
     #[test]
     fn duplicate_ids_and_feed_globs_are_checked() {
         let text = format!("{MINIMAL}{MINIMAL}[[feed]]\nname = \"x\"\nsources = [\"zz-*\"]\n");
         let errs = errors(&text);
-        assert!(errs.iter().any(|e| e.contains("duplicate source id \"a\"")), "{errs:?}");
-        assert!(errs.iter().any(|e| e.contains("\"zz-*\" in [[feed]] \"x\" matches no source")), "{errs:?}");
+        assert!(
+            errs.iter().any(|e| e.contains("duplicate source id \"a\"")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("\"zz-*\" in [[feed]] \"x\" matches no source")),
+            "{errs:?}"
+        );
     }
 
     #[test]

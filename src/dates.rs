@@ -53,11 +53,9 @@ pub fn parse_date(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
         return None;
     }
     let unlabelled = strip_label(&text);
-    if let Some(at) = ctx
-        .formats
-        .iter()
-        .find_map(|f| parse_with_format(&text, f, ctx.tz).or_else(|| parse_with_format(unlabelled, f, ctx.tz)))
-    {
+    if let Some(at) = ctx.formats.iter().find_map(|f| {
+        parse_with_format(&text, f, ctx.tz).or_else(|| parse_with_format(unlabelled, f, ctx.tz))
+    }) {
         return Some(ParsedDate::absolute(at));
     }
     parse_epoch(unlabelled)
@@ -78,7 +76,9 @@ fn strip_label(text: &str) -> &str {
     match text.split_once(':') {
         Some((label, rest))
             if !label.is_empty()
-                && label.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '.') =>
+                && label
+                    .chars()
+                    .all(|c| c.is_alphabetic() || c == ' ' || c == '.') =>
         {
             rest.trim()
         }
@@ -102,7 +102,10 @@ fn parse_with_format(text: &str, format: &str, tz: Tz) -> Option<DateTime<Utc>> 
 fn local(naive: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
     tz.from_local_datetime(&naive)
         .earliest()
-        .or_else(|| tz.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+        .or_else(|| {
+            tz.from_local_datetime(&(naive + Duration::hours(1)))
+                .earliest()
+        })
         .map(|d| d.with_timezone(&Utc))
 }
 
@@ -170,26 +173,27 @@ static DAY_WORD: LazyLock<Regex> = LazyLock::new(|| {
 
 /// "5 minutes ago", "2 цагийн өмнө", "өчигдөр 14:05", "just now".
 fn parse_relative(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
-    let relative = |at| {
-        Some(ParsedDate {
-            at,
-            relative: true,
-        })
-    };
+    let relative = |at| Some(ParsedDate { at, relative: true });
     if let Some(c) = EN_AGO.captures(text) {
         return relative(ctx.now - unit_duration(&c[2], amount(&c[1])?)?);
     }
     if let Some(c) = MN_AGO.captures(text) {
         let span = unit_duration(&c[2], amount(&c[1])?)?;
         let future = c[3].to_lowercase() == "дараа";
-        return relative(if future { ctx.now + span } else { ctx.now - span });
+        return relative(if future {
+            ctx.now + span
+        } else {
+            ctx.now - span
+        });
     }
     let word = DAY_WORD.captures(text)?[1].to_lowercase();
     let days_back = match word.as_str() {
         "just now" | "moment ago" | "moments ago" | "дөнгөж сая" | "саяхан" => {
             return relative(ctx.now);
         }
-        "өнгөрсөн долоо хоног" | "last week" => return relative(ctx.now - Duration::weeks(1)),
+        "өнгөрсөн долоо хоног" | "last week" => {
+            return relative(ctx.now - Duration::weeks(1));
+        }
         "yesterday" | "өчигдөр" => 1,
         "tomorrow" | "маргааш" => -1,
         _ => 0,
@@ -199,7 +203,10 @@ fn parse_relative(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
     match find_time(text) {
         Some(time) => relative(local(day.and_time(time), ctx.tz)?),
         None if days_back == 0 => relative(ctx.now),
-        None => relative(local(day.and_time(NaiveTime::from_hms_opt(12, 0, 0)?), ctx.tz)?),
+        None => relative(local(
+            day.and_time(NaiveTime::from_hms_opt(12, 0, 0)?),
+            ctx.tz,
+        )?),
     }
 }
 
@@ -327,8 +334,10 @@ static EN_DMY: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static EN_MD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b{EN_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"))
-        .expect("valid English date regex")
+    Regex::new(&format!(
+        r"(?i)\b{EN_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"
+    ))
+    .expect("valid English date regex")
 });
 
 /// "Dec 20, 2024", "December 20th 2024", "20 December 2024", "Nov 17".
@@ -411,13 +420,16 @@ mod tests {
         DateContext {
             formats,
             tz: chrono_tz::Asia::Ulaanbaatar,
-            now: Utc.with_ymd_and_hms(2024, 12, 21, 12, 0, 0).single().expect("now"),
+            now: Utc
+                .with_ymd_and_hms(2024, 12, 21, 12, 0, 0)
+                .single()
+                .expect("now"),
         }
     }
 
     fn check(input: &str, expected_utc: &str, relative: bool) {
-        let parsed = parse_date(input, &ctx(&[]))
-            .unwrap_or_else(|| panic!("{input:?} was not recognised"));
+        let parsed =
+            parse_date(input, &ctx(&[])).unwrap_or_else(|| panic!("{input:?} was not recognised"));
         assert_eq!(parsed.at.to_rfc3339(), expected_utc, "for {input:?}");
         assert_eq!(parsed.relative, relative, "relative flag for {input:?}");
     }
@@ -434,9 +446,15 @@ mod tests {
             ("2025-10-03T09:15:00+0800", "2025-10-03T01:15:00+00:00"),
             ("2024-12-20 14:05", "2024-12-20T06:05:00+00:00"),
             ("2024-12-20 14:35:10", "2024-12-20T06:35:10+00:00"),
-            ("Нийтэлсэн: 2026-09-12 18:29:50", "2026-09-12T10:29:50+00:00"),
+            (
+                "Нийтэлсэн: 2026-09-12 18:29:50",
+                "2026-09-12T10:29:50+00:00",
+            ),
             // RFC 2822, from native feeds.
-            ("Fri, 20 Dec 2024 14:05:00 +0800", "2024-12-20T06:05:00+00:00"),
+            (
+                "Fri, 20 Dec 2024 14:05:00 +0800",
+                "2024-12-20T06:05:00+00:00",
+            ),
             ("Thu, 31 Oct 2019 23:27:09 GMT", "2019-10-31T23:27:09+00:00"),
             // Numeric dates.
             ("2024/12/20", "2024-12-19T16:00:00+00:00"),
@@ -458,26 +476,47 @@ mod tests {
             ("December 20, 2024", "2024-12-19T16:00:00+00:00"),
             ("20 December 2024", "2024-12-19T16:00:00+00:00"),
             ("October 31, 2019", "2019-10-30T16:00:00+00:00"),
-            ("August 27th, 2014 | Posted in Politics", "2014-08-26T16:00:00+00:00"),
+            (
+                "August 27th, 2014 | Posted in Politics",
+                "2014-08-26T16:00:00+00:00",
+            ),
             // Mongolia kept summer time (+09:00) in 2015-16: the zone database knows.
             ("Jul 22, 2016 |", "2016-07-21T15:00:00+00:00"),
-            ("Jane Doe | Min-ho Lee July 23, 2024", "2024-07-22T16:00:00+00:00"),
+            (
+                "Jane Doe | Min-ho Lee July 23, 2024",
+                "2024-07-22T16:00:00+00:00",
+            ),
             ("Sept. 5, 2024 at 2:30 pm", "2024-09-05T06:30:00+00:00"),
             ("5th of March 2023", "2023-03-04T16:00:00+00:00"),
             ("Nov 17", "2024-11-16T16:00:00+00:00"),
             // Mongolian month forms.
             ("12 сарын 20", "2024-12-19T16:00:00+00:00"),
             ("2024 оны 12 дугаар сарын 20", "2024-12-19T16:00:00+00:00"),
-            ("2024 оны арванхоёрдугаар сарын 20-ны өдөр", "2024-12-19T16:00:00+00:00"),
-            ("2024 оны арван хоёрдугаар сарын 20", "2024-12-19T16:00:00+00:00"),
-            ("Улаанбаатар, 2026 оны есдүгээр сарын 7 /МОНЦАМЭ/.", "2026-09-06T16:00:00+00:00"),
-            ("2021 оны 9-р сарын 13 13 цаг 52 минут", "2021-09-13T05:52:00+00:00"),
+            (
+                "2024 оны арванхоёрдугаар сарын 20-ны өдөр",
+                "2024-12-19T16:00:00+00:00",
+            ),
+            (
+                "2024 оны арван хоёрдугаар сарын 20",
+                "2024-12-19T16:00:00+00:00",
+            ),
+            (
+                "Улаанбаатар, 2026 оны есдүгээр сарын 7 /МОНЦАМЭ/.",
+                "2026-09-06T16:00:00+00:00",
+            ),
+            (
+                "2021 оны 9-р сарын 13 13 цаг 52 минут",
+                "2021-09-13T05:52:00+00:00",
+            ),
             ("2025 оны зургаадугаар сарын 3", "2025-06-02T16:00:00+00:00"),
             ("2025 оны зургадугаар сарын 3", "2025-06-02T16:00:00+00:00"),
             ("2025 оны долоодугаар сарын 15", "2025-07-14T16:00:00+00:00"),
             ("2025 оны долдугаар сарын 15", "2025-07-14T16:00:00+00:00"),
             ("2023 оны нэгдүгээр сарын 2", "2023-01-01T16:00:00+00:00"),
-            ("2024 оны арван нэгдүгээр сарын 30", "2024-11-29T16:00:00+00:00"),
+            (
+                "2024 оны арван нэгдүгээр сарын 30",
+                "2024-11-29T16:00:00+00:00",
+            ),
             ("2024 оны 1-р сарын 5", "2024-01-04T16:00:00+00:00"),
         ];
         for (input, expected) in absolute {
@@ -507,7 +546,14 @@ mod tests {
 
     #[test]
     fn rejects_text_without_a_date() {
-        for input in ["", "Read more", "Улс төр", "03/04/2024", "2024.13.45", "NK PRO"] {
+        for input in [
+            "",
+            "Read more",
+            "Улс төр",
+            "03/04/2024",
+            "2024.13.45",
+            "NK PRO",
+        ] {
             assert_eq!(parse_date(input, &ctx(&[])), None, "for {input:?}");
         }
     }

@@ -96,7 +96,10 @@ fn split_attr(text: &str) -> (&str, Option<String>) {
         return ("", Some(rest.trim().to_string()));
     }
     match text.rfind(" @") {
-        Some(at) => (text[..at].trim_end(), Some(text[at + 2..].trim().to_string())),
+        Some(at) => (
+            text[..at].trim_end(),
+            Some(text[at + 2..].trim().to_string()),
+        ),
         None => (text, None),
     }
 }
@@ -220,7 +223,9 @@ fn item_link(element: ElementRef<'_>, field: Option<&FieldSelector>) -> Option<S
             } else {
                 first_link(target)
             };
-            anchor.and_then(|a| a.value().attr("href")).map(str::to_string)
+            anchor
+                .and_then(|a| a.value().attr("href"))
+                .map(str::to_string)
         }
         None => first_link(element)
             .and_then(|a| a.value().attr("href"))
@@ -408,7 +413,11 @@ mod tests {
             style.items[0].image.as_deref(),
             Some("https://example.mn/files/medium/x.jpeg")
         );
-        let lazy = extract(html, &base(), &selectors(".i", [None, None, None, None, Some("img")]));
+        let lazy = extract(
+            html,
+            &base(),
+            &selectors(".i", [None, None, None, None, Some("img")]),
+        );
         assert_eq!(
             lazy.items[1].image.as_deref(),
             Some("https://example.mn/up/y.jpg")
@@ -417,9 +426,17 @@ mod tests {
 
     #[test]
     fn time_datetime_is_preferred_over_its_text() {
-        let html = r#"<p><a href="/1">T</a><time datetime="2024-12-20T10:00:00Z">Friday</time></p>"#;
-        let out = extract(html, &base(), &selectors("p", [None, None, Some("time"), None, None]));
-        assert_eq!(out.items[0].date_text.as_deref(), Some("2024-12-20T10:00:00Z"));
+        let html =
+            r#"<p><a href="/1">T</a><time datetime="2024-12-20T10:00:00Z">Friday</time></p>"#;
+        let out = extract(
+            html,
+            &base(),
+            &selectors("p", [None, None, Some("time"), None, None]),
+        );
+        assert_eq!(
+            out.items[0].date_text.as_deref(),
+            Some("2024-12-20T10:00:00Z")
+        );
     }
 
     #[test]
@@ -427,7 +444,11 @@ mod tests {
         let html = r#"<p><a href="javascript:alert(1)">Bad</a></p>
             <p><a href="/ok">Good</a><span class="s"><b>Bold</b><script>alert(1)</script>
             <img src="/i.png" onerror="x()"></span></p>"#;
-        let out = extract(html, &base(), &selectors("p", [None, None, None, Some(".s"), None]));
+        let out = extract(
+            html,
+            &base(),
+            &selectors("p", [None, None, None, Some(".s"), None]),
+        );
         assert_eq!(out.items.len(), 1);
         let summary = out.items[0].summary.as_deref().expect("summary");
         assert!(summary.contains("<b>Bold</b>"));
@@ -439,7 +460,10 @@ mod tests {
     #[test]
     fn css_url_reads_quoted_and_bare_forms() {
         assert_eq!(css_url("background-image: url('/a.jpg')"), Some("/a.jpg"));
-        assert_eq!(css_url("background:url(\"b.png\") no-repeat"), Some("b.png"));
+        assert_eq!(
+            css_url("background:url(\"b.png\") no-repeat"),
+            Some("b.png")
+        );
         assert_eq!(css_url("background:url( c.gif )"), Some("c.gif"));
         assert_eq!(css_url("color: red"), None);
     }

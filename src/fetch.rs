@@ -211,11 +211,13 @@ fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
     let label = META_CHARSET.captures(head)?.get(1)?.as_bytes();
     let encoding = Encoding::for_label(label)?;
     // A page that reached us as bytes cannot really be UTF-16 (HTML spec, "prescan").
-    Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-        UTF_8
-    } else {
-        encoding
-    })
+    Some(
+        if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+            UTF_8
+        } else {
+            encoding
+        },
+    )
 }
 
 fn detect(body: &[u8], host: Option<&str>) -> &'static Encoding {
@@ -224,9 +226,7 @@ fn detect(body: &[u8], host: Option<&str>) -> &'static Encoding {
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(body, true);
-    let tld = host
-        .and_then(|h| h.rsplit('.').next())
-        .map(str::as_bytes);
+    let tld = host.and_then(|h| h.rsplit('.').next()).map(str::as_bytes);
     detector.guess(tld, chardetng::Utf8Detection::Allow)
 }
 
@@ -242,7 +242,11 @@ mod tests {
 
     #[test]
     fn header_charset_wins() {
-        let (text, enc) = decode(&cp1251(MONGOLIAN.split(' ').next().unwrap_or_default()), Some("text/html; charset=windows-1251"), None);
+        let (text, enc) = decode(
+            &cp1251(MONGOLIAN.split(' ').next().unwrap_or_default()),
+            Some("text/html; charset=windows-1251"),
+            None,
+        );
         assert_eq!(enc, encoding_rs::WINDOWS_1251);
         assert_eq!(text, "Монгол");
     }
@@ -269,6 +273,9 @@ mod tests {
         let (text, enc) = decode(MONGOLIAN.as_bytes(), None, None);
         assert_eq!((text.as_str(), enc), (MONGOLIAN, UTF_8));
         let (text, _) = decode(b"ok \xff\xfe bad", Some("text/html; charset=utf-8"), None);
-        assert!(text.starts_with("ok ") && text.contains('\u{FFFD}'), "{text}");
+        assert!(
+            text.starts_with("ok ") && text.contains('\u{FFFD}'),
+            "{text}"
+        );
     }
 }

@@ -75,7 +75,10 @@ mod tests {
 
     #[test]
     fn title_key_ignores_case_quotes_punctuation_and_width() {
-        assert_eq!(title_key("«Монгол Улс» – ОХУ-ын хил!"), "монгол улс оху ын хил");
+        assert_eq!(
+            title_key("«Монгол Улс» – ОХУ-ын хил!"),
+            "монгол улс оху ын хил"
+        );
         assert_eq!(title_key("Ｍongolia’s  GDP, up 5%"), "mongolia s gdp up 5");
         assert_eq!(title_key("\"Coal\"  exports"), title_key("coal exports"));
     }

@@ -23,7 +23,9 @@ fn main() -> ExitCode {
 fn init_logging() {
     let under_journald = std::env::var_os("JOURNAL_STREAM").is_some();
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .with_ansi(!under_journald && std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if under_journald {

@@ -153,7 +153,10 @@ pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleRepo
         let result = match outcome {
             Ok(items) => {
                 let kept = items.len();
-                let new_items: Vec<NewItem> = items.into_iter().map(ProcessedItem::into_new_item).collect();
+                let new_items: Vec<NewItem> = items
+                    .into_iter()
+                    .map(ProcessedItem::into_new_item)
+                    .collect();
                 let stats = store.record_success(&source.id, &new_items, now)?;
                 info!(source = %source.id, kept, new = stats.new, updated = stats.updated, "source done");
                 Ok((kept, stats))
@@ -171,8 +174,12 @@ pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleRepo
         });
     }
     let now = Utc::now();
-    let retention = chrono::Duration::from_std(config.daemon.retention).unwrap_or(chrono::Duration::MAX);
-    let pruned = store.prune(now.checked_sub_signed(retention).unwrap_or(DateTime::<Utc>::MIN_UTC))?;
+    let retention =
+        chrono::Duration::from_std(config.daemon.retention).unwrap_or(chrono::Duration::MAX);
+    let pruned = store.prune(
+        now.checked_sub_signed(retention)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC),
+    )?;
     if pruned > 0 {
         info!(pruned, "pruned items past retention");
     }
@@ -205,7 +212,11 @@ pub fn read_page(source: &Source, page: &Page) -> Result<Vec<RawItem>, SourceErr
 }
 
 /// A listing where `item` matches nothing, or nothing usable, is the site changing under us.
-pub fn check_extraction(extraction: &Extraction, selector: &str, page: &Page) -> Result<(), SourceError> {
+pub fn check_extraction(
+    extraction: &Extraction,
+    selector: &str,
+    page: &Page,
+) -> Result<(), SourceError> {
     if extraction.matched == 0 {
         return Err(SourceError::NoMatch {
             selector: selector.to_string(),
@@ -270,7 +281,8 @@ pub fn process_items(source: &Source, raw: Vec<RawItem>, now: DateTime<Utc>) -> 
     raw.into_iter()
         .filter(|item| passes_filters(source, item))
         .map(|raw| {
-            let parsed: Option<ParsedDate> = raw.date_text.as_deref().and_then(|t| parse_date(t, &ctx));
+            let parsed: Option<ParsedDate> =
+                raw.date_text.as_deref().and_then(|t| parse_date(t, &ctx));
             ProcessedItem {
                 date: parsed.map(|p| p.at),
                 date_relative: parsed.is_some_and(|p| p.relative),

@@ -45,7 +45,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
         source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let temp = dir.join(format!(".{name}.tmp"));
     let mut file = File::create(&temp).map_err(err)?;
     file.write_all(bytes).map_err(err)?;
@@ -75,19 +77,30 @@ pub fn output_base(config: &Config) -> Url {
 }
 
 fn output_url(base: &Url, file: &str) -> String {
-    base.join(file).map_or_else(|_| format!("{base}{file}"), |u| u.to_string())
+    base.join(file)
+        .map_or_else(|_| format!("{base}{file}"), |u| u.to_string())
 }
 
 /// Renders and writes every output; returns the files written.
-pub fn publish(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<PathBuf>, PublishError> {
+pub fn publish(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Vec<PathBuf>, PublishError> {
     let dir = &config.daemon.output_dir;
     std::fs::create_dir_all(dir).map_err(|source| PublishError::Write {
         path: dir.clone(),
         source,
     })?;
     let base = output_base(config);
-    let sources: HashMap<&str, &Source> = config.sources.iter().map(|s| (s.id.as_str(), s)).collect();
-    let per_source_max = config.feeds.iter().map(|f| f.max_items).max().unwrap_or(100);
+    let sources: HashMap<&str, &Source> =
+        config.sources.iter().map(|s| (s.id.as_str(), s)).collect();
+    let per_source_max = config
+        .feeds
+        .iter()
+        .map(|f| f.max_items)
+        .max()
+        .unwrap_or(100);
     let mut written = Vec::new();
     let mut write = |file: String, bytes: &[u8]| -> Result<(), PublishError> {
         let path = dir.join(file);
@@ -104,15 +117,25 @@ pub fn publish(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec
         let home = output_url(&base, "index.html");
         let channel = Channel {
             title: &feed.title,
-            description: &format!("{} — merged by medee from {} sources", feed.title, feed.sources.len()),
+            description: &format!(
+                "{} — merged by medee from {} sources",
+                feed.title,
+                feed.sources.len()
+            ),
             home: &home,
             language: &language,
             entries: &entries,
             now,
         };
         let link = feed_link(&base, &feed.name, &feed.title, &home, &language);
-        write(format!("{}.rss", feed.name), &render::rss(&channel, &link.rss_url)?)?;
-        write(format!("{}.atom", feed.name), &render::atom(&channel, &link.atom_url)?)?;
+        write(
+            format!("{}.rss", feed.name),
+            &render::rss(&channel, &link.rss_url)?,
+        )?;
+        write(
+            format!("{}.atom", feed.name),
+            &render::atom(&channel, &link.atom_url)?,
+        )?;
         merged_links.push(link);
     }
 
@@ -128,9 +151,21 @@ pub fn publish(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec
             entries: &entries,
             now,
         };
-        let link = feed_link(&base, &source.id, &source.name, source.url.as_str(), &source.language);
-        write(format!("{}.rss", source.id), &render::rss(&channel, &link.rss_url)?)?;
-        write(format!("{}.atom", source.id), &render::atom(&channel, &link.atom_url)?)?;
+        let link = feed_link(
+            &base,
+            &source.id,
+            &source.name,
+            source.url.as_str(),
+            &source.language,
+        );
+        write(
+            format!("{}.rss", source.id),
+            &render::rss(&channel, &link.rss_url)?,
+        )?;
+        write(
+            format!("{}.atom", source.id),
+            &render::atom(&channel, &link.atom_url)?,
+        )?;
         source_links.push(link);
     }
 
@@ -140,7 +175,10 @@ pub fn publish(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec
     let title = config.feeds.first().map_or("medee", |f| f.title.as_str());
     let mut feeds = merged_links.clone();
     feeds.extend(source_links.iter().cloned());
-    write("index.html".to_string(), render::index_html(title, &entries, &feeds, now).as_bytes())?;
+    write(
+        "index.html".to_string(),
+        render::index_html(title, &entries, &feeds, now).as_bytes(),
+    )?;
     write(
         "feeds.opml".to_string(),
         render::opml(&merged_links, &source_links, now).as_bytes(),
@@ -152,7 +190,8 @@ pub fn publish(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec
 pub fn opml_document(config: &Config, now: DateTime<Utc>) -> String {
     let base = output_base(config);
     let home = output_url(&base, "index.html");
-    let sources: HashMap<&str, &Source> = config.sources.iter().map(|s| (s.id.as_str(), s)).collect();
+    let sources: HashMap<&str, &Source> =
+        config.sources.iter().map(|s| (s.id.as_str(), s)).collect();
     let merged: Vec<FeedLink> = config
         .feeds
         .iter()

@@ -273,7 +273,12 @@ pub struct FeedLink {
 
 /// `index.html`: a front page of the newest headlines, one section per language,
 /// each line labelled `PUBLISHED:` or `НИЙТЭЛСЭН:` as Mongolian digests do.
-pub fn index_html(title: &str, entries: &[Entry<'_>], feeds: &[FeedLink], now: DateTime<Utc>) -> String {
+pub fn index_html(
+    title: &str,
+    entries: &[Entry<'_>],
+    feeds: &[FeedLink],
+    now: DateTime<Utc>,
+) -> String {
     let mut languages: Vec<&str> = Vec::new();
     for entry in entries {
         if !languages.contains(&entry.language) {
@@ -333,7 +338,10 @@ fn write_index_entry(html: &mut String, entry: &Entry<'_>) {
     let item = entry.item;
     let host = url::Url::parse(&item.link)
         .ok()
-        .and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_uppercase()))
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_uppercase())
+        })
         .unwrap_or_default();
     let date = item
         .sort_at
@@ -395,7 +403,8 @@ footer li a{font-weight:400}\
 
 /// `feeds.opml`: OPML 2.0 with merged feeds and per-source feeds as two folders.
 pub fn opml(merged: &[FeedLink], sources: &[FeedLink], now: DateTime<Utc>) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n");
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n");
     let _ = write!(
         out,
         "<head>\n<title>medee feeds</title>\n<dateCreated>{}</dateCreated>\n</head>\n<body>\n",
@@ -473,7 +482,12 @@ mod tests {
 
     #[test]
     fn hostile_text_renders_to_parseable_feeds() {
-        let mut hostile = item(1, "https://a.mn/1", "Bad \u{0}\u{1b} title ]]> <script>", 20);
+        let mut hostile = item(
+            1,
+            "https://a.mn/1",
+            "Bad \u{0}\u{1b} title ]]> <script>",
+            20,
+        );
         hostile.content = Some("]]> <p>ok</p>".to_string());
         let items = [hostile];
         let list = entries(&items);
@@ -490,7 +504,12 @@ mod tests {
             atom(&channel, "https://example.org/x.atom").expect("atom"),
         ] {
             let feed = feed_rs::parser::parse(bytes.as_slice()).expect("parses");
-            let title = feed.entries[0].title.as_ref().expect("title").content.clone();
+            let title = feed.entries[0]
+                .title
+                .as_ref()
+                .expect("title")
+                .content
+                .clone();
             assert_eq!(title, "Bad  title ]]> <script>");
         }
     }

@@ -220,8 +220,12 @@ impl Store {
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             let tx = self.conn.transaction().map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
-            tx.pragma_update(None, "user_version", i64::try_from(index + 1).unwrap_or(i64::MAX))
-                .map_err(err)?;
+            tx.pragma_update(
+                None,
+                "user_version",
+                i64::try_from(index + 1).unwrap_or(i64::MAX),
+            )
+            .map_err(err)?;
             tx.commit().map_err(err)?;
         }
         Ok(())
@@ -508,9 +512,13 @@ mod tests {
         let mut relative = item("https://a.mn/1", "One");
         relative.published = Some(at(1));
         relative.published_relative = true;
-        store.record_success("s", &[relative.clone()], at(1)).expect("stored");
+        store
+            .record_success("s", &[relative.clone()], at(1))
+            .expect("stored");
         relative.published = Some(at(2));
-        let stats = store.record_success("s", &[relative], at(2)).expect("stored");
+        let stats = store
+            .record_success("s", &[relative], at(2))
+            .expect("stored");
         assert_eq!(stats.unchanged, 1);
         let items = store.newest_items(&["s".to_string()], 10, 0).expect("read");
         assert_eq!(items[0].published, Some(at(1)));
@@ -519,8 +527,12 @@ mod tests {
     #[test]
     fn failures_count_up_and_a_success_clears_them() {
         let (_dir, mut store) = open();
-        store.record_failure("s", "HTTP 500", at(1)).expect("recorded");
-        store.record_failure("s", "HTTP 503", at(2)).expect("recorded");
+        store
+            .record_failure("s", "HTTP 500", at(1))
+            .expect("recorded");
+        store
+            .record_failure("s", "HTTP 503", at(2))
+            .expect("recorded");
         let health = store.health().expect("health");
         assert_eq!(health[0].consecutive_failures, 2);
         assert_eq!(health[0].last_error.as_deref(), Some("HTTP 503"));
@@ -535,7 +547,14 @@ mod tests {
     fn prune_keeps_items_still_listed() {
         let (_dir, mut store) = open();
         store
-            .record_success("s", &[item("https://a.mn/old", "Old"), item("https://a.mn/kept", "Kept")], at(1))
+            .record_success(
+                "s",
+                &[
+                    item("https://a.mn/old", "Old"),
+                    item("https://a.mn/kept", "Kept"),
+                ],
+                at(1),
+            )
             .expect("stored");
         store
             .record_success("s", &[item("https://a.mn/kept", "Kept")], at(20))
@@ -555,6 +574,12 @@ mod tests {
             .record_success("s", &[item("https://a.mn/1", "One")], at(1))
             .expect("stored");
         let store = Store::open(&path).expect("reopens");
-        assert_eq!(store.newest_items(&["s".to_string()], 10, 0).expect("read").len(), 1);
+        assert_eq!(
+            store
+                .newest_items(&["s".to_string()], 10, 0)
+                .expect("read")
+                .len(),
+            1
+        );
     }
 }

@@ -1,1 +1,9 @@
-//! Integration tests.
+//! Integration tests: the real `medee` binary against a real HTTP server on
+//! 127.0.0.1 serving fixture pages, with a real SQLite store in a temp dir and
+//! every output parsed back by feed-rs. One binary, one module per area.
+
+mod config_errors;
+mod hostile;
+mod once;
+mod preview;
+mod support;

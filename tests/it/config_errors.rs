@@ -1,0 +1,81 @@
+//! Every class of config error: exit 2, `file:line:column`, nothing fetched.
+
+use crate::support::{Reply, Server, Workspace};
+
+fn base(origin: &str, extra: &str) -> String {
+    format!("[[source]]\nid = \"ok\"\nurl = \"{origin}/ok\"\nitem = \"li\"\n{extra}")
+}
+
+#[test]
+fn each_error_class_exits_2_with_its_line_number() {
+    let server = Server::start();
+    server.set("/ok", Reply::html("<ul><li><a href='/1'>One</a></li></ul>"));
+    let o = server.origin();
+    // (extra config appended after a valid source on lines 1-4, line of the error, expected text)
+    let cases = [
+        (
+            "itme = \"li\"\n",
+            5,
+            "unknown key \"itme\" in [[source]] \"ok\"",
+        ),
+        (
+            &format!("[[source]]\nid = \"ok\"\nurl = \"{o}/x\"\nitem = \"li\"\n") as &str,
+            6,
+            "duplicate source id \"ok\"",
+        ),
+        (
+            "[[source]]\nid = \"css\"\nurl = \"https://x.mn/\"\nitem = \"div[[\"\n",
+            8,
+            "invalid CSS selector",
+        ),
+        ("include = [\"(?i)mongol(\"]\n", 5, "invalid regex"),
+        ("timezone = \"Asia/Ulan_Bator_X\"\n", 5, "unknown time zone"),
+        ("schedule = \"every hour\"\n", 5, "invalid cron expression"),
+        (
+            "[[source]]\nid = \"ftp\"\nurl = \"ftp://files.mn/news\"\nitem = \"li\"\n",
+            7,
+            "only http and https",
+        ),
+        (
+            "[[source]]\nid = \"noitem\"\nurl = \"https://x.mn/\"\n",
+            6,
+            "no \"item\" selector",
+        ),
+        ("[daemon]\nconcurrency = \"eight\"\n", 6, "invalid type"),
+    ];
+    for (extra, line, text) in cases {
+        let ws = Workspace::new(&base(&o, extra));
+        for command in [&["check"][..], &["once"][..]] {
+            let out = ws
+                .medee(command)
+                .assert()
+                .code(2)
+                .get_output()
+                .stderr
+                .clone();
+            let stderr = String::from_utf8(out).expect("UTF-8");
+            let location = format!("medee.toml:{line}:");
+            assert!(
+                stderr
+                    .lines()
+                    .any(|l| l.starts_with(&location) && l.contains(text)),
+                "{command:?} for {extra:?}: expected {location} ... {text}, got:\n{stderr}"
+            );
+        }
+    }
+    assert_eq!(server.hits("/ok"), 0, "a bad config fetches nothing");
+}
+
+#[test]
+fn a_valid_config_checks_clean_and_a_missing_file_is_explained() {
+    let ws = Workspace::new(&base("https://example.mn", ""));
+    ws.medee(&["check"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("ok (1 sources, 1 feeds)"));
+    let mut missing = ws.medee(&["check"]);
+    missing.args(["--config", "nowhere.toml"]);
+    missing.assert().code(2).stderr(predicates::str::contains(
+        "nowhere.toml: cannot read config",
+    ));
+}

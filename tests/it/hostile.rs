@@ -1,0 +1,105 @@
+//! Hostile page content must never break an output or smuggle script into one.
+
+use crate::support::{Reply, Server, Workspace};
+
+const OUTPUTS: [&str; 6] = [
+    "all.rss",
+    "all.atom",
+    "h.rss",
+    "h.atom",
+    "index.html",
+    "feeds.opml",
+];
+
+#[test]
+fn hostile_text_leaves_every_output_well_formed_and_free_of_script() {
+    let server = Server::start();
+    let mut page = b"<html><head><meta charset=\"utf-8\"><title>x</title></head><body>".to_vec();
+    page.extend_from_slice(b"<div class=\"i\"><a href=\"/1\">Control \x01\x08\x0b\x1b chars \xef\xbf\xbf end</a>\
+        <p class=\"s\">ok <img src=\"/p.png\" onerror=\"alert(1)\"><script>alert('x')</script></p></div>");
+    page.extend_from_slice(b"<div class=\"i\"><a href=\"/2\">Invalid \xff\xfe\xc3 UTF-8 ]]> and &lt;script&gt;alert(1)&lt;/script&gt;</a>\
+        <p class=\"s\"><a href=\"javascript:alert(1)\" onclick=\"x()\">link</a> ]]&gt; <iframe src=\"//evil\"></iframe><b>bold</b></p></div>");
+    page.extend_from_slice(b"<div class=\"i\"><a href=\"/3\">Quotes \" ' &amp; &lt;b&gt; in title</a><p class=\"s\"><style>*{}</style>\
+        <svg onload=\"x()\"></svg><a href=\"/rel\" style=\"color:red\">rel</a></p></div></body></html>");
+    server.set("/h", Reply::html(page));
+    let ws = Workspace::new(&format!(
+        "[[source]]\nid = \"h\"\nurl = \"{}/h\"\nitem = \"div.i\"\nsummary = \".s\"\n",
+        server.origin()
+    ));
+    ws.medee(&["once"]).assert().code(0);
+    for file in OUTPUTS {
+        let raw = ws.output(file);
+        let text = String::from_utf8(raw.clone()).unwrap_or_else(|_| panic!("{file} is UTF-8"));
+        let lower = text.to_lowercase();
+        for bad in [
+            "<script",
+            "onerror",
+            "onclick",
+            "onload",
+            "javascript:",
+            "<iframe",
+        ] {
+            assert!(!lower.contains(bad), "{file} contains {bad}:\n{text}");
+        }
+        let own_stylesheet = usize::from(file == "index.html");
+        assert_eq!(
+            lower.matches("<style").count(),
+            own_stylesheet,
+            "{file}:\n{text}"
+        );
+        assert!(
+            !text
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')),
+            "{file} has a control character"
+        );
+        if file.ends_with(".rss") || file.ends_with(".atom") {
+            let feed =
+                feed_rs::parser::parse(raw.as_slice()).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(feed.entries.len(), 3, "{file}");
+            let titles: Vec<String> = feed
+                .entries
+                .iter()
+                .filter_map(|e| e.title.as_ref().map(|t| t.content.clone()))
+                .collect();
+            assert!(
+                titles
+                    .iter()
+                    .any(|t| t.contains("]]>") && t.contains("<script>")),
+                "{file}: {titles:?}"
+            );
+        }
+        if file.ends_with(".opml") || file.ends_with(".rss") || file.ends_with(".atom") {
+            assert!(text.starts_with("<?xml"), "{file}");
+        }
+    }
+    let atom = String::from_utf8(ws.output("h.atom")).expect("UTF-8");
+    assert!(
+        atom.contains(&format!("{}/rel", server.origin())),
+        "a relative link in a summary is made absolute:\n{atom}"
+    );
+}
+
+#[test]
+fn a_windows_1251_page_declared_only_in_meta_reads_as_cyrillic() {
+    let server = Server::start();
+    let mut page = b"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\"></head><body><ul><li><a href=\"/1\">".to_vec();
+    page.extend(
+        encoding_rs::WINDOWS_1251
+            .encode("Улаанбаатар хотын мэдээ")
+            .0
+            .iter(),
+    );
+    page.extend_from_slice(b"</a></li></ul></body></html>");
+    server.set("/cp", Reply::html(page).with_content_type("text/html"));
+    let ws = Workspace::new(&format!(
+        "[[source]]\nid = \"cp\"\nurl = \"{}/cp\"\nitem = \"li\"\nlanguage = \"mn\"\n",
+        server.origin()
+    ));
+    ws.medee(&["once"]).assert().code(0);
+    let feed = ws.feed("cp.atom");
+    assert_eq!(
+        feed.entries[0].title.as_ref().map(|t| t.content.as_str()),
+        Some("Улаанбаатар хотын мэдээ")
+    );
+}

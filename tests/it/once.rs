@@ -1,0 +1,367 @@
+//! `medee once` end to end on the shipped config and its fixtures.
+
+use chrono::{DateTime, Duration, Utc};
+use feed_rs::model::Feed;
+
+use crate::support::{
+    Reply, Server, Workspace, assert_absolute_links, fixture, serve_shipped_fixtures,
+    shipped_config,
+};
+
+fn titles(feed: &Feed) -> Vec<String> {
+    feed.entries
+        .iter()
+        .map(|e| {
+            e.title
+                .as_ref()
+                .map(|t| t.content.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn links(feed: &Feed) -> Vec<String> {
+    feed.entries
+        .iter()
+        .map(|e| e.links[0].href.clone())
+        .collect()
+}
+
+fn ids(feed: &Feed) -> Vec<String> {
+    feed.entries.iter().map(|e| e.id.clone()).collect()
+}
+
+fn published(feed: &Feed, title: &str) -> DateTime<Utc> {
+    let entry = feed
+        .entries
+        .iter()
+        .find(|e| e.title.as_ref().is_some_and(|t| t.content == title))
+        .unwrap_or_else(|| panic!("no entry {title:?}"));
+    entry
+        .published
+        .unwrap_or_else(|| panic!("{title:?} has no published date"))
+}
+
+fn setup() -> (Server, Workspace) {
+    let server = Server::start();
+    serve_shipped_fixtures(&server);
+    let ws = Workspace::new(&shipped_config(&server));
+    (server, ws)
+}
+
+#[test]
+fn shipped_sources_extract_exact_titles_links_and_dates() {
+    let (server, ws) = setup();
+    let before = Utc::now();
+    ws.medee(&["once"]).assert().code(0);
+    let o = server.origin();
+
+    let montsame_mn = ws.feed("montsame-mn.atom");
+    let mut mn_titles = titles(&montsame_mn);
+    mn_titles.sort();
+    let mut expected = [
+        "Нүүрсний экспорт оны эхний хагаст 12 хувиар өсөв",
+        "Төв банк бодлогын хүүг хэвээр үлдээлээ",
+        "Улаанбаатарт агаарын бохирдлыг бууруулах шинэ хөтөлбөр батлагдлаа",
+        "Ерөнхийлөгч Японы Ерөнхий сайдтай утсаар ярилаа",
+    ];
+    expected.sort_unstable();
+    assert_eq!(mn_titles, expected);
+    let mut mn_links = links(&montsame_mn);
+    mn_links.sort();
+    assert_eq!(
+        mn_links,
+        ["398174", "398190", "398207", "398211"].map(|n| format!("{o}/mn/read/{n}"))
+    );
+    // montsame.mn listings carry no dates: first-seen time is used.
+    for entry in &montsame_mn.entries {
+        assert!(entry.published.is_none());
+        assert!(
+            entry
+                .updated
+                .is_some_and(|u| u >= before - Duration::seconds(2))
+        );
+    }
+
+    let montsame_en = ws.feed("montsame-en.atom");
+    let mut en_links = links(&montsame_en);
+    en_links.sort();
+    assert_eq!(
+        en_links,
+        ["377915", "377921", "377934"].map(|n| format!("{o}/en/read/{n}")),
+        "tracking parameters are removed"
+    );
+
+    let gogo = ws.feed("gogo-mn.atom");
+    assert_eq!(
+        gogo.entries.len(),
+        3,
+        "the desktop copy of the list is not matched"
+    );
+    assert_eq!(
+        published(
+            &gogo,
+            "Засгийн газрын хуралдаанаар төсвийн тодотголыг хэлэлцэв"
+        )
+        .to_rfc3339(),
+        "2025-10-01T16:00:00+00:00"
+    );
+    assert_eq!(
+        published(
+            &gogo,
+            "Сонгуулийн хуулийн төслийг анхны хэлэлцүүлэгт бэлтгэв"
+        )
+        .to_rfc3339(),
+        "2025-09-30T16:00:00+00:00"
+    );
+    let two_hours_ago = published(&gogo, "УИХ-ын чуулган намрын ээлжит хуралдаанаа эхэллээ");
+    assert!(
+        (two_hours_ago - (before - Duration::hours(2)))
+            .num_seconds()
+            .abs()
+            < 120,
+        "\"2 цагийн өмнө\" became {two_hours_ago}"
+    );
+    assert_eq!(links(&gogo)[0], format!("{o}/r/n7k2qa"));
+
+    let nknews = ws.feed("nknews.atom");
+    assert_eq!(
+        titles(&nknews),
+        [
+            "North Korea and Mongolia hold first trade talks in a decade",
+            "Mongolian envoy presents credentials in Pyongyang",
+        ],
+        "only the Mongolia-related items pass the include filter, newest first"
+    );
+    assert_eq!(
+        published(
+            &nknews,
+            "North Korea and Mongolia hold first trade talks in a decade"
+        )
+        .to_rfc3339(),
+        "2024-07-23T04:00:00+00:00"
+    );
+    assert_eq!(
+        links(&nknews)[0],
+        "https://www.nknews.org/2024/07/north-korea-and-mongolia-hold-first-trade-talks-in-decade/?c=1721800000000"
+    );
+}
+
+#[test]
+fn every_output_is_valid_with_absolute_links_and_expected_counts() {
+    let (_server, ws) = setup();
+    ws.medee(&["once"]).assert().code(0);
+    let expected = [
+        ("all", 12),
+        ("english", 5),
+        ("montsame-mn", 4),
+        ("montsame-en", 3),
+        ("gogo-mn", 3),
+        ("nknews", 2),
+    ];
+    for (stem, count) in expected {
+        for ext in ["rss", "atom"] {
+            let file = format!("{stem}.{ext}");
+            let feed = ws.feed(&file);
+            assert_eq!(feed.entries.len(), count, "{file}");
+            assert_absolute_links(&feed, &file);
+            assert!(feed.language.is_some(), "{file} has a language");
+            assert!(
+                feed.updated.is_some(),
+                "{file} has a feed-level updated date"
+            );
+            let raw = String::from_utf8(ws.output(&file)).expect("UTF-8");
+            assert!(raw.contains("rel=\"self\""), "{file} has a self link");
+            let dates: Vec<_> = feed
+                .entries
+                .iter()
+                .map(|e| e.published.or(e.updated))
+                .collect();
+            assert!(
+                dates.windows(2).all(|w| w[0] >= w[1]),
+                "{file} is newest first: {dates:?}"
+            );
+            for entry in &feed.entries {
+                assert!(
+                    url::Url::parse(&entry.id).is_ok(),
+                    "{file}: id {:?} is an absolute IRI",
+                    entry.id
+                );
+            }
+        }
+    }
+    let english = ws.output("english.rss");
+    assert!(String::from_utf8_lossy(&english).contains("<language>en</language>"));
+    let index = String::from_utf8(ws.output("index.html")).expect("UTF-8");
+    assert!(index.contains("НИЙТЭЛСЭН:") && index.contains("PUBLISHED:"));
+    assert!(index.contains("MONTSAME.MN") || index.contains("127.0.0.1"));
+    let opml = String::from_utf8(ws.output("feeds.opml")).expect("UTF-8");
+    assert_eq!(opml.matches("xmlUrl=").count(), 6);
+}
+
+#[test]
+fn a_second_run_adds_nothing_and_keeps_every_id() {
+    let (_server, ws) = setup();
+    ws.medee(&["once"]).assert().code(0);
+    let first = ws.feed("all.atom");
+    ws.medee(&["once"]).assert().code(0);
+    let second = ws.feed("all.atom");
+    assert_eq!(ids(&first), ids(&second));
+    let updated = |f: &Feed| f.entries.iter().map(|e| e.updated).collect::<Vec<_>>();
+    assert_eq!(
+        updated(&first),
+        updated(&second),
+        "nothing changed, so no entry is updated"
+    );
+    let rss_first: Vec<_> = ws
+        .feed("all.rss")
+        .entries
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
+    assert_eq!(rss_first.len(), 12);
+}
+
+#[test]
+fn two_new_items_add_exactly_two_and_old_items_keep_their_ids() {
+    let (server, ws) = setup();
+    ws.medee(&["once", "--source", "montsame-mn"])
+        .assert()
+        .code(0);
+    let before = ws.feed("montsame-mn.atom");
+    let page = String::from_utf8(fixture("montsame-mn.html")).expect("UTF-8");
+    let extra = r#"<div class="row no-gutters">
+      <div class="news-box"><a href="/mn/read/398230"><div class="news-content"><div class="title content-mn">Шинэ мэдээ нэг</div></div></a></div>
+      <div class="news-box"><a href="/mn/read/398231"><div class="news-content"><div class="title content-mn">Шинэ мэдээ хоёр</div></div></a></div>"#;
+    server.set(
+        "/mn/more/8",
+        Reply::html(page.replacen(r#"<div class="row no-gutters">"#, extra, 1)),
+    );
+    ws.medee(&["once", "--source", "montsame-mn"])
+        .assert()
+        .code(0);
+    let after = ws.feed("montsame-mn.atom");
+    assert_eq!(after.entries.len(), before.entries.len() + 2);
+    for id in ids(&before) {
+        assert!(ids(&after).contains(&id), "{id} kept");
+    }
+    let status = ws
+        .medee(&["status"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let status = String::from_utf8(status).expect("UTF-8");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("montsame-mn"))
+        .expect("status line");
+    assert!(line.split_whitespace().any(|w| w == "6"), "{line}");
+}
+
+#[test]
+fn a_tracking_parameter_variant_is_the_same_item() {
+    let (server, ws) = setup();
+    ws.medee(&["once", "--source", "montsame-en"])
+        .assert()
+        .code(0);
+    let page = String::from_utf8(fixture("montsame-en.html"))
+        .expect("UTF-8")
+        .replace(
+            "/en/read/377934",
+            "/en/read/377934?utm_campaign=share&fbclid=abc#comments",
+        )
+        .replace("Renewable Energy", "Renewable Energy (updated)");
+    server.set("/en/more/301", Reply::html(page));
+    ws.medee(&["once", "--source", "montsame-en"])
+        .assert()
+        .code(0);
+    let feed = ws.feed("montsame-en.atom");
+    assert_eq!(feed.entries.len(), 3);
+    assert!(
+        titles(&feed).contains(
+            &"Mongolia and Japan Sign Memorandum on Renewable Energy (updated)".to_string()
+        )
+    );
+}
+
+#[test]
+fn a_cross_source_duplicate_appears_once_in_the_merged_feed() {
+    let server = Server::start();
+    server.set("/a", Reply::html(r#"<ul><li><a href="/a/1">Coal exports rise 12 percent</a></li><li><a href="/a/2">Only in A</a></li></ul>"#));
+    server.set(
+        "/b",
+        Reply::html(r#"<ul><li><a href="/b/7">“Coal Exports Rise 12 Percent”</a></li></ul>"#),
+    );
+    let o = server.origin();
+    let ws = Workspace::new(&format!(
+        "[[source]]\nid = \"a\"\nurl = \"{o}/a\"\nitem = \"li\"\n[[source]]\nid = \"b\"\nurl = \"{o}/b\"\nitem = \"li\"\n"
+    ));
+    ws.medee(&["once"]).assert().code(0);
+    assert_eq!(ws.feed("all.atom").entries.len(), 2);
+    assert_eq!(ws.feed("all.rss").entries.len(), 2);
+    assert_eq!(ws.feed("a.atom").entries.len(), 2);
+    assert_eq!(
+        ws.feed("b.atom").entries.len(),
+        1,
+        "per-source feeds keep their own copy"
+    );
+}
+
+#[test]
+fn a_failing_source_fails_alone_and_keeps_its_items() {
+    let (server, ws) = setup();
+    ws.medee(&["once"]).assert().code(0);
+    server.set("/i/2", Reply::status(500));
+    server.set(
+        "/en/more/301",
+        Reply::html(
+            "<html><head><title>Redesigned</title></head><body><p>new layout</p></body></html>",
+        ),
+    );
+    let out = ws
+        .medee(&["once"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(out).expect("UTF-8");
+    assert!(stderr.contains("2 of 4 sources failed"), "{stderr}");
+    assert_eq!(
+        ws.feed("gogo-mn.atom").entries.len(),
+        3,
+        "existing items stay"
+    );
+    assert_eq!(
+        ws.feed("montsame-en.atom").entries.len(),
+        3,
+        "existing items stay"
+    );
+    assert_eq!(ws.feed("all.atom").entries.len(), 12);
+    let status = ws
+        .medee(&["status"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let status = String::from_utf8(status).expect("UTF-8");
+    assert!(status.contains("HTTP 500"), "{status}");
+    assert!(
+        status.contains("matched nothing") && status.contains("Redesigned"),
+        "{status}"
+    );
+}
+
+#[test]
+fn a_fresh_failure_still_writes_every_output() {
+    let server = Server::start();
+    serve_shipped_fixtures(&server);
+    server.set("/category/news/", Reply::status(503));
+    let ws = Workspace::new(&shipped_config(&server));
+    ws.medee(&["once"]).assert().code(1);
+    assert_eq!(ws.feed("nknews.atom").entries.len(), 0);
+    assert_eq!(ws.feed("all.atom").entries.len(), 10);
+}
