@@ -103,3 +103,50 @@ fn a_windows_1251_page_declared_only_in_meta_reads_as_cyrillic() {
         Some("Улаанбаатар хотын мэдээ")
     );
 }
+
+#[test]
+fn fetch_limits_fail_only_their_own_source() {
+    let server = Server::start();
+    server.set(
+        "/big",
+        Reply::html(format!(
+            "<ul>{}</ul>",
+            "<li><a href='/x'>padding</a></li>".repeat(2_000)
+        )),
+    );
+    let mut loop_reply = Reply::status(302);
+    loop_reply.headers.push(("Location".into(), "/loop".into()));
+    server.set("/loop", loop_reply);
+    server.set(
+        "/fine",
+        Reply::html("<ul><li><a href='/1'>Fine</a></li></ul>"),
+    );
+    let ws = Workspace::new(&format!(
+        "[daemon]\nmax_body = \"16KiB\"\n\
+         [[source]]\nid = \"big\"\nurl = \"{o}/big\"\nitem = \"li\"\n\
+         [[source]]\nid = \"loop\"\nurl = \"{o}/loop\"\nitem = \"li\"\n\
+         [[source]]\nid = \"fine\"\nurl = \"{o}/fine\"\nitem = \"li\"\n",
+        o = server.origin()
+    ));
+    ws.medee(&["once"]).assert().code(1);
+    assert_eq!(ws.feed("fine.atom").entries.len(), 1);
+    assert_eq!(ws.feed("all.atom").entries.len(), 1);
+    assert_eq!(
+        server.hits("/loop"),
+        6,
+        "the first request and 5 redirects, then stop"
+    );
+    let status = ws
+        .medee(&["status"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let status = String::from_utf8(status).expect("UTF-8");
+    assert!(
+        status.contains("larger than max_body (16384 bytes)"),
+        "{status}"
+    );
+    assert!(status.contains("more than 5 redirects"), "{status}");
+}
