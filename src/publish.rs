@@ -81,6 +81,38 @@ fn output_url(base: &Url, file: &str) -> String {
         .map_or_else(|_| format!("{base}{file}"), |u| u.to_string())
 }
 
+/// Writes files into the output directory and remembers which.
+struct OutputDir<'a> {
+    dir: &'a Path,
+    written: Vec<PathBuf>,
+}
+
+impl OutputDir<'_> {
+    fn write(&mut self, file: &str, bytes: &[u8]) -> Result<(), PublishError> {
+        let path = self.dir.join(file);
+        write_atomic(&path, bytes)?;
+        self.written.push(path);
+        Ok(())
+    }
+
+    /// `<stem>.rss` and `<stem>.atom` for one channel.
+    fn write_feed(
+        &mut self,
+        stem: &str,
+        channel: &Channel<'_>,
+        link: &FeedLink,
+    ) -> Result<(), PublishError> {
+        self.write(
+            &format!("{stem}.rss"),
+            &render::rss(channel, &link.rss_url)?,
+        )?;
+        self.write(
+            &format!("{stem}.atom"),
+            &render::atom(channel, &link.atom_url)?,
+        )
+    }
+}
+
 /// Renders and writes every output; returns the files written.
 pub fn publish(
     config: &Config,
@@ -101,41 +133,32 @@ pub fn publish(
         .map(|f| f.max_items)
         .max()
         .unwrap_or(100);
-    let mut written = Vec::new();
-    let mut write = |file: String, bytes: &[u8]| -> Result<(), PublishError> {
-        let path = dir.join(file);
-        write_atomic(&path, bytes)?;
-        written.push(path);
-        Ok(())
+    let mut out = OutputDir {
+        dir,
+        written: Vec::new(),
     };
 
+    let home = output_url(&base, "index.html");
     let mut merged_links = Vec::new();
     for feed in &config.feeds {
         let items = merged_items(store, &feed.sources, feed.max_items)?;
         let entries = render::dedupe_across_sources(to_entries(&items, &sources), feed.max_items);
         let language = feed_language(feed, &sources);
-        let home = output_url(&base, "index.html");
+        let description = format!(
+            "{} — merged by medee from {} sources",
+            feed.title,
+            feed.sources.len()
+        );
         let channel = Channel {
             title: &feed.title,
-            description: &format!(
-                "{} — merged by medee from {} sources",
-                feed.title,
-                feed.sources.len()
-            ),
+            description: &description,
             home: &home,
             language: &language,
             entries: &entries,
             now,
         };
         let link = feed_link(&base, &feed.name, &feed.title, &home, &language);
-        write(
-            format!("{}.rss", feed.name),
-            &render::rss(&channel, &link.rss_url)?,
-        )?;
-        write(
-            format!("{}.atom", feed.name),
-            &render::atom(&channel, &link.atom_url)?,
-        )?;
+        out.write_feed(&feed.name, &channel, &link)?;
         merged_links.push(link);
     }
 
@@ -143,9 +166,10 @@ pub fn publish(
     for source in &config.sources {
         let items = store.newest_items(std::slice::from_ref(&source.id), per_source_max, 0)?;
         let entries = to_entries(&items, &sources);
+        let description = format!("Headlines from {} ({})", source.name, source.url);
         let channel = Channel {
             title: &source.name,
-            description: &format!("Headlines from {} ({})", source.name, source.url),
+            description: &description,
             home: source.url.as_str(),
             language: &source.language,
             entries: &entries,
@@ -158,14 +182,7 @@ pub fn publish(
             source.url.as_str(),
             &source.language,
         );
-        write(
-            format!("{}.rss", source.id),
-            &render::rss(&channel, &link.rss_url)?,
-        )?;
-        write(
-            format!("{}.atom", source.id),
-            &render::atom(&channel, &link.atom_url)?,
-        )?;
+        out.write_feed(&source.id, &channel, &link)?;
         source_links.push(link);
     }
 
@@ -173,17 +190,16 @@ pub fn publish(
     let items = merged_items(store, &all_ids, INDEX_ITEMS)?;
     let entries = render::dedupe_across_sources(to_entries(&items, &sources), INDEX_ITEMS);
     let title = config.feeds.first().map_or("medee", |f| f.title.as_str());
-    let mut feeds = merged_links.clone();
-    feeds.extend(source_links.iter().cloned());
-    write(
-        "index.html".to_string(),
+    let feeds: Vec<FeedLink> = merged_links.iter().chain(&source_links).cloned().collect();
+    out.write(
+        "index.html",
         render::index_html(title, &entries, &feeds, now).as_bytes(),
     )?;
-    write(
-        "feeds.opml".to_string(),
+    out.write(
+        "feeds.opml",
         render::opml(&merged_links, &source_links, now).as_bytes(),
     )?;
-    Ok(written)
+    Ok(out.written)
 }
 
 /// The OPML document for the configured outputs (what `medee opml` prints).

@@ -179,13 +179,6 @@ impl Store {
         Ok(store)
     }
 
-    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        |source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
     /// WAL lets `status` read while a cycle writes; `synchronous = FULL` makes
     /// each committed cycle survive power loss, at one fsync per source.
     fn configure(&self) -> Result<(), StoreError> {
@@ -196,14 +189,14 @@ impl Store {
                  PRAGMA foreign_keys = ON;
                  PRAGMA busy_timeout = 5000;",
             )
-            .map_err(self.err())
+            .map_err(sqlite_err(&self.path))
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
         let version: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(self.err())?;
+            .map_err(sqlite_err(&self.path))?;
         let version = usize::try_from(version).unwrap_or(usize::MAX);
         if version > MIGRATIONS.len() {
             return Err(StoreError::TooNew {
@@ -212,11 +205,7 @@ impl Store {
                 known: MIGRATIONS.len(),
             });
         }
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = sqlite_err(&self.path);
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             let tx = self.conn.transaction().map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
@@ -239,11 +228,7 @@ impl Store {
         items: &[NewItem],
         now: DateTime<Utc>,
     ) -> Result<UpsertStats, StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(err)?;
         let mut stats = UpsertStats::default();
         for item in items {
@@ -277,7 +262,7 @@ impl Store {
                 params![source_id, now.timestamp(), error],
             )
             .map(drop)
-            .map_err(self.err())
+            .map_err(sqlite_err(&self.path))
     }
 
     /// Deletes items first seen before `cutoff` that no listing has shown since
@@ -288,7 +273,7 @@ impl Store {
                 "DELETE FROM items WHERE first_seen < ?1 AND last_seen < ?1",
                 params![cutoff.timestamp()],
             )
-            .map_err(self.err())
+            .map_err(sqlite_err(&self.path))
     }
 
     /// Up to `limit` newest items of the given sources, skipping `offset`.
@@ -308,11 +293,15 @@ impl Store {
              FROM items WHERE source_id IN ({placeholders})
              ORDER BY sort_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(sqlite_err(&self.path))?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(source_ids), row_to_item)
-            .map_err(self.err())?;
-        rows.collect::<Result<_, _>>().map_err(self.err())
+            .map_err(sqlite_err(&self.path))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(sqlite_err(&self.path))
     }
 
     /// Health of every source the store has seen, by id.
@@ -324,7 +313,7 @@ impl Store {
                         (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id)
                  FROM sources s ORDER BY s.id",
             )
-            .map_err(self.err())?;
+            .map_err(sqlite_err(&self.path))?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(SourceHealth {
@@ -336,8 +325,17 @@ impl Store {
                     items: r.get::<_, i64>(5)?.unsigned_abs(),
                 })
             })
-            .map_err(self.err())?;
-        rows.collect::<Result<_, _>>().map_err(self.err())
+            .map_err(sqlite_err(&self.path))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(sqlite_err(&self.path))
+    }
+}
+
+/// Wraps a SQLite error with the database path, so a user knows which file failed.
+fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
+    move |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
     }
 }
 

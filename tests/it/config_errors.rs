@@ -46,14 +46,7 @@ fn each_error_class_exits_2_with_its_line_number() {
     for (extra, line, text) in cases {
         let ws = Workspace::new(&base(&o, extra));
         for command in [&["check"][..], &["once"][..]] {
-            let out = ws
-                .medee(command)
-                .assert()
-                .code(2)
-                .get_output()
-                .stderr
-                .clone();
-            let stderr = String::from_utf8(out).expect("UTF-8");
+            let stderr = ws.stderr(command, 2);
             let location = format!("medee.toml:{line}:");
             assert!(
                 stderr

@@ -136,14 +136,7 @@ fn fetch_limits_fail_only_their_own_source() {
         6,
         "the first request and 5 redirects, then stop"
     );
-    let status = ws
-        .medee(&["status"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let status = String::from_utf8(status).expect("UTF-8");
+    let status = ws.stdout(&["status"], 0);
     assert!(
         status.contains("larger than max_body (16384 bytes)"),
         "{status}"

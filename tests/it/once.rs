@@ -245,14 +245,7 @@ fn two_new_items_add_exactly_two_and_old_items_keep_their_ids() {
     for id in ids(&before) {
         assert!(ids(&after).contains(&id), "{id} kept");
     }
-    let status = ws
-        .medee(&["status"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let status = String::from_utf8(status).expect("UTF-8");
+    let status = ws.stdout(&["status"], 0);
     let line = status
         .lines()
         .find(|l| l.starts_with("montsame-mn"))
@@ -320,14 +313,7 @@ fn a_failing_source_fails_alone_and_keeps_its_items() {
             "<html><head><title>Redesigned</title></head><body><p>new layout</p></body></html>",
         ),
     );
-    let out = ws
-        .medee(&["once"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stderr
-        .clone();
-    let stderr = String::from_utf8(out).expect("UTF-8");
+    let stderr = ws.stderr(&["once"], 1);
     assert!(stderr.contains("2 of 4 sources failed"), "{stderr}");
     assert_eq!(
         ws.feed("gogo-mn.atom").entries.len(),
@@ -340,14 +326,7 @@ fn a_failing_source_fails_alone_and_keeps_its_items() {
         "existing items stay"
     );
     assert_eq!(ws.feed("all.atom").entries.len(), 12);
-    let status = ws
-        .medee(&["status"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let status = String::from_utf8(status).expect("UTF-8");
+    let status = ws.stdout(&["status"], 0);
     assert!(status.contains("HTTP 500"), "{status}");
     assert!(
         status.contains("matched nothing") && status.contains("Redesigned"),

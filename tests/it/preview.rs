@@ -9,19 +9,15 @@ fn preview_of_a_saved_page_prints_the_items_and_writes_nothing() {
     let server = Server::start();
     let ws = Workspace::new(&shipped_config(&server));
     let file = fixture_path("gogo-mn.html");
-    let out = ws
-        .medee(&[
+    let text = ws.stdout(
+        &[
             "preview",
             "gogo-mn",
             "--file",
             file.to_str().expect("utf-8 path"),
-        ])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).expect("UTF-8");
+        ],
+        0,
+    );
     assert!(text.contains("matched 3 · kept 3"), "{text}");
     assert!(
         text.contains("Засгийн газрын хуралдаанаар төсвийн тодотголыг хэлэлцэв"),
@@ -37,14 +33,8 @@ fn preview_json_is_machine_readable() {
     let server = Server::start();
     serve_shipped_fixtures(&server);
     let ws = Workspace::new(&shipped_config(&server));
-    let out = ws
-        .medee(&["preview", "nknews", "--json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let doc: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
+    let out = ws.stdout(&["preview", "nknews", "--json"], 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(doc["counts"]["matched"], 5);
     assert_eq!(doc["counts"]["filtered_out"], 3);
     let items = doc["items"].as_array().expect("items");

@@ -166,6 +166,30 @@ impl Workspace {
         cmd
     }
 
+    /// Runs `medee ARGS`, asserts the exit code, returns stdout as text.
+    pub fn stdout(&self, args: &[&str], code: i32) -> String {
+        let out = self
+            .medee(args)
+            .assert()
+            .code(code)
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).expect("stdout is UTF-8")
+    }
+
+    /// Runs `medee ARGS`, asserts the exit code, returns stderr as text.
+    pub fn stderr(&self, args: &[&str], code: i32) -> String {
+        let out = self
+            .medee(args)
+            .assert()
+            .code(code)
+            .get_output()
+            .stderr
+            .clone();
+        String::from_utf8(out).expect("stderr is UTF-8")
+    }
+
     pub fn output(&self, file: &str) -> Vec<u8> {
         std::fs::read(self.path().join("feeds").join(file))
             .unwrap_or_else(|e| panic!("output {file}: {e}"))
