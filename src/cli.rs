@@ -42,6 +42,8 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The daemon: one cycle at start, then on schedule, until SIGTERM/SIGINT.
+    Run,
     /// Run one cycle now, write every output, exit (1 if any source failed).
     Once {
         /// Only these sources (repeatable); default all.
@@ -74,6 +76,13 @@ pub async fn run(cli: Cli) -> u8 {
         Err(e) => return config_error(&e),
     };
     match cli.command {
+        Command::Run => match crate::daemon::run(cli.config, config).await {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                eprintln!("medee: {e}");
+                EXIT_FAILED
+            }
+        },
         Command::Once { sources } => once(config, &sources).await,
         Command::Check => check(&config),
         Command::Preview { id, file, json } => preview(&config, &id, file.as_deref(), json).await,

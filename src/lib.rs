@@ -8,11 +8,14 @@
 //! ```
 //!
 //! Every step but `fetch`, `store` and `publish` is pure, so each can be tested
-//! on plain data; `pipeline` is the one place that chains them.
+//! on plain data; `pipeline` is the one place that chains them. `daemon` runs
+//! the pipeline per source on its schedule and `serve` hands the outputs to
+//! feed readers over HTTP.
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod dates;
 pub mod extract;
 pub mod fetch;
@@ -21,4 +24,5 @@ pub mod pipeline;
 pub mod publish;
 pub mod render;
 pub mod sanitize;
+pub mod serve;
 pub mod store;

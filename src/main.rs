@@ -15,7 +15,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    ExitCode::from(runtime.block_on(medee::cli::run(cli)))
+    let code = runtime.block_on(medee::cli::run(cli));
+    // Blocking store or file work still running finishes or is cut off here;
+    // both leave committed transactions and renamed files only.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    ExitCode::from(code)
 }
 
 /// Logs go to stderr; under systemd (`JOURNAL_STREAM` set) journald adds the

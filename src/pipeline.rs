@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::{Config, Source, SourceKind};
 use crate::dates::{DateContext, ParsedDate, parse_date};
@@ -128,7 +128,7 @@ impl ProcessedItem {
     }
 }
 
-/// Runs one cycle over `sources` (ids; empty means all) and publishes every output.
+/// Runs one cycle over `only` (ids; empty means all) and publishes every output.
 pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleReport, CycleError> {
     let mut store = Store::open(&config.daemon.database)?;
     let fetcher = Fetcher::new(&config.daemon)?;
@@ -148,32 +148,63 @@ pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleRepo
     let mut report = CycleReport::default();
     while let Some(joined) = tasks.join_next().await {
         let (index, outcome) = joined?;
-        let source = &config.sources[index];
-        let now = Utc::now();
-        let result = match outcome {
-            Ok(items) => {
-                let kept = items.len();
-                let new_items: Vec<NewItem> = items
-                    .into_iter()
-                    .map(ProcessedItem::into_new_item)
-                    .collect();
-                let stats = store.record_success(&source.id, &new_items, now)?;
-                info!(source = %source.id, kept, new = stats.new, updated = stats.updated, "source done");
-                Ok((kept, stats))
-            }
-            Err(e) => {
-                let message = e.to_string();
-                warn!(source = %source.id, error = %message, "source failed");
-                store.record_failure(&source.id, &message, now)?;
-                Err(message)
-            }
-        };
-        report.sources.push(SourceOutcome {
-            id: source.id.clone(),
-            result,
-        });
+        let id = &config.sources[index].id;
+        report
+            .sources
+            .push(record_outcome(&mut store, id, outcome, Utc::now())?);
     }
-    let now = Utc::now();
+    finish_cycle(&config, &mut store, Utc::now())?;
+    Ok(report)
+}
+
+/// Stores one source's outcome: its items on success, its error on failure.
+pub fn record_outcome(
+    store: &mut Store,
+    id: &str,
+    outcome: Result<Vec<ProcessedItem>, SourceError>,
+    now: DateTime<Utc>,
+) -> Result<SourceOutcome, StoreError> {
+    let result = match outcome {
+        Ok(items) => {
+            let kept = items.len();
+            let new_items: Vec<NewItem> = items
+                .into_iter()
+                .map(ProcessedItem::into_new_item)
+                .collect();
+            let stats = store.record_success(id, &new_items, now)?;
+            if stats.new + stats.updated > 0 {
+                info!(source = %id, kept, new = stats.new, updated = stats.updated, "source done");
+            } else {
+                debug!(source = %id, kept, "source done; nothing new");
+            }
+            Ok((kept, stats))
+        }
+        Err(e) => {
+            let message = e.to_string();
+            warn!(source = %id, error = %message, "source failed");
+            store.record_failure(id, &message, now)?;
+            Err(message)
+        }
+    };
+    Ok(SourceOutcome {
+        id: id.to_string(),
+        result,
+    })
+}
+
+impl SourceOutcome {
+    /// Whether the feeds need rendering again: something new or changed was stored.
+    pub fn changed_feeds(&self) -> bool {
+        matches!(&self.result, Ok((_, stats)) if stats.new + stats.updated > 0)
+    }
+}
+
+/// Prunes items past retention and writes every output from the store.
+pub fn finish_cycle(
+    config: &Config,
+    store: &mut Store,
+    now: DateTime<Utc>,
+) -> Result<(), CycleError> {
     let retention =
         chrono::Duration::from_std(config.daemon.retention).unwrap_or(chrono::Duration::MAX);
     let pruned = store.prune(
@@ -183,9 +214,9 @@ pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleRepo
     if pruned > 0 {
         info!(pruned, "pruned items past retention");
     }
-    let files = publish(&config, &store, now)?;
+    let files = publish(config, store, now)?;
     info!(files = files.len(), dir = %config.daemon.output_dir.display(), "outputs written");
-    Ok(report)
+    Ok(())
 }
 
 /// Fetches and processes one source; the items are filtered and dated.

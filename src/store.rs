@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE sources (
     id                   TEXT PRIMARY KEY,
     last_attempt         INTEGER,
@@ -40,7 +41,11 @@ CREATE TABLE items (
 CREATE INDEX items_by_source_newest ON items (source_id, sort_at DESC, id DESC);
 CREATE INDEX items_by_newest ON items (sort_at DESC, id DESC);
 CREATE INDEX items_by_first_seen ON items (first_seen);
-"];
+",
+    r"
+ALTER TABLE sources ADD COLUMN next_run INTEGER;
+",
+];
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +154,8 @@ pub struct SourceHealth {
     pub consecutive_failures: u32,
     /// Items stored for it.
     pub items: u64,
+    /// When the running daemon will fetch it next (none when no daemon runs).
+    pub next_run: Option<DateTime<Utc>>,
 }
 
 /// The SQLite store.
@@ -304,13 +311,47 @@ impl Store {
             .map_err(sqlite_err(&self.path))
     }
 
+    /// Records when the daemon will next fetch `source_id` (`None`: not scheduled).
+    pub fn set_next_run(
+        &mut self,
+        source_id: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO sources (id, next_run) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET next_run = ?2",
+                params![source_id, at.map(|t| t.timestamp())],
+            )
+            .map(drop)
+            .map_err(sqlite_err(&self.path))
+    }
+
+    /// Forgets every scheduled run: the daemon is stopping.
+    pub fn clear_next_runs(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE sources SET next_run = NULL WHERE next_run IS NOT NULL",
+                [],
+            )
+            .map(drop)
+            .map_err(sqlite_err(&self.path))
+    }
+
+    /// A cheap query proving the database answers (the watchdog's health check).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("SELECT 1", [], |_| Ok(()))
+            .map_err(sqlite_err(&self.path))
+    }
+
     /// Health of every source the store has seen, by id.
     pub fn health(&self) -> Result<Vec<SourceHealth>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT s.id, s.last_attempt, s.last_success, s.last_error, s.consecutive_failures,
-                        (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id)
+                        (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id), s.next_run
                  FROM sources s ORDER BY s.id",
             )
             .map_err(sqlite_err(&self.path))?;
@@ -323,6 +364,7 @@ impl Store {
                     last_error: r.get(3)?,
                     consecutive_failures: r.get(4)?,
                     items: r.get::<_, i64>(5)?.unsigned_abs(),
+                    next_run: r.get::<_, Option<i64>>(6)?.and_then(timestamp),
                 })
             })
             .map_err(sqlite_err(&self.path))?;

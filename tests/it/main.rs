@@ -3,6 +3,7 @@
 //! every output parsed back by feed-rs. One binary, one module per area.
 
 mod config_errors;
+mod daemon;
 mod hostile;
 mod once;
 mod preview;

@@ -154,6 +154,10 @@ impl Workspace {
         self.dir.path()
     }
 
+    pub fn write_config(&self, config: &str) {
+        std::fs::write(self.path().join("medee.toml"), config).expect("write config");
+    }
+
     /// `medee --config medee.toml ARGS...`, run from the workspace directory.
     pub fn medee(&self, args: &[&str]) -> Command {
         let mut cmd = Command::cargo_bin("medee").expect("binary built");

@@ -1,0 +1,347 @@
+//! `medee run`: the real binary as a long-running process, driven by signals,
+//! watched through its outputs, its HTTP listener and a notify socket.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixDatagram;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{Reply, Server, Workspace};
+
+/// A generous bound for things that happen within a second or two; reaching it
+/// means the behaviour is missing, not slow.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+struct Daemon {
+    child: Child,
+}
+
+impl Daemon {
+    fn start(ws: &Workspace, envs: &[(&str, &str)]) -> Self {
+        let log = std::fs::File::create(ws.path().join("daemon.log")).expect("log file");
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin("medee"));
+        command
+            .current_dir(ws.path())
+            .env_remove("MEDEE_CONFIG")
+            .env_remove("NOTIFY_SOCKET")
+            .env("RUST_LOG", "info")
+            .args(["--config", "medee.toml", "run"])
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        Self {
+            child: command.spawn().expect("daemon starts"),
+        }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "daemon did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn entries(ws: &Workspace, file: &str) -> Option<usize> {
+    let bytes = std::fs::read(ws.path().join("feeds").join(file)).ok()?;
+    feed_rs::parser::parse(bytes.as_slice())
+        .ok()
+        .map(|f| f.entries.len())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn list_page(items: &[(&str, &str)]) -> Reply {
+    let lis: String = items
+        .iter()
+        .map(|(href, title)| format!("<li><a href=\"{href}\">{title}</a></li>"))
+        .collect();
+    Reply::html(format!("<html><body><ul>{lis}</ul></body></html>"))
+}
+
+fn config(origin: &str, port: u16, sources: &[&str]) -> String {
+    let mut text = format!("[daemon]\nschedule = \"* * * * * *\"\nlisten = \"127.0.0.1:{port}\"\n");
+    for id in sources {
+        text.push_str(&format!(
+            "[[source]]\nid = \"{id}\"\nurl = \"{origin}/{id}\"\nitem = \"li\"\n"
+        ));
+    }
+    text
+}
+
+/// A raw HTTP/1.1 exchange: status, lower-cased headers, body. Raw, so that
+/// paths like `/../x` reach the server exactly as written.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, raw[split + 4..].to_vec())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn follows_the_schedule_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
+    let server = Server::start();
+    server.set("/a", list_page(&[("/a/1", "First story")]));
+    server.set("/b", list_page(&[("/b/1", "Story from B")]));
+    let port = free_port();
+    let ws = Workspace::new(&config(&server.origin(), port, &["a"]));
+    let mut daemon = Daemon::start(&ws, &[]);
+
+    wait_until("a.atom with one entry", || {
+        entries(&ws, "a.atom") == Some(1)
+    });
+    server.set(
+        "/a",
+        list_page(&[("/a/2", "Second story"), ("/a/1", "First story")]),
+    );
+    wait_until("a.atom picks up the changed page", || {
+        entries(&ws, "a.atom") == Some(2)
+    });
+
+    ws.write_config(&config(&server.origin(), port, &["a", "b"]));
+    daemon.signal("HUP");
+    wait_until("b.atom after SIGHUP", || entries(&ws, "b.atom") == Some(1));
+    wait_until("all.atom merges a and b", || {
+        entries(&ws, "all.atom") == Some(3)
+    });
+
+    ws.write_config("[[source]]\nid = \"broken\"\nitme = \"li\"\n");
+    daemon.signal("HUP");
+    let hits_before = server.hits("/a");
+    wait_until("the old config keeps fetching", || {
+        server.hits("/a") >= hits_before + 2
+    });
+    assert!(
+        daemon.is_running(),
+        "a bad config on SIGHUP does not stop the daemon"
+    );
+    let (status, _, _) = http(port, "GET", "/all.atom", &[]);
+    assert_eq!(status, 200, "still serving after a failed reload");
+
+    daemon.signal("TERM");
+    let status = daemon.wait_exit();
+    assert_eq!(status.code(), Some(0));
+    for file in ["a.rss", "a.atom", "b.rss", "b.atom", "all.rss", "all.atom"] {
+        assert!(
+            entries(&ws, file).is_some(),
+            "{file} is a valid feed after shutdown"
+        );
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(ws.path().join("feeds"))
+        .expect("feeds dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "no temp files left: {leftovers:?}");
+    let log = std::fs::read_to_string(ws.path().join("daemon.log")).expect("log");
+    assert!(
+        log.contains("medee.toml:3:1: unknown key \"itme\""),
+        "{log}"
+    );
+    assert!(log.contains("config reload failed"), "{log}");
+}
+
+#[test]
+fn tells_systemd_ready_status_and_stopping() {
+    let server = Server::start();
+    server.set("/a", list_page(&[("/a/1", "One"), ("/a/2", "Two")]));
+    let ws = Workspace::new(&config(&server.origin(), free_port(), &["a"]));
+    let socket_path = ws.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).expect("bind notify socket");
+    socket.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    let mut daemon = Daemon::start(
+        &ws,
+        &[("NOTIFY_SOCKET", socket_path.to_str().expect("utf-8 path"))],
+    );
+    let mut received = String::new();
+    let mut buf = [0u8; 4096];
+    while !(received.contains("READY=1") && received.contains("STATUS=")) {
+        let n = socket.recv(&mut buf).expect("a notification arrives");
+        received.push_str(&String::from_utf8_lossy(&buf[..n]));
+        received.push('\n');
+    }
+    assert!(
+        received.contains("STATUS=1 sources, 2 items, 0 failing"),
+        "{received}"
+    );
+    assert_eq!(
+        entries(&ws, "a.atom"),
+        Some(2),
+        "READY=1 comes after the first cycle's outputs"
+    );
+    daemon.signal("TERM");
+    while !received.contains("STOPPING=1") {
+        let n = socket.recv(&mut buf).expect("STOPPING=1 arrives");
+        received.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert_eq!(daemon.wait_exit().code(), Some(0));
+}
+
+#[test]
+fn serves_outputs_with_types_validators_and_no_traversal() {
+    let server = Server::start();
+    server.set("/a", list_page(&[("/a/1", "One")]));
+    let port = free_port();
+    let ws = Workspace::new(&config(&server.origin(), port, &["a"]));
+    std::fs::write(ws.path().join("secret.txt"), "secret").expect("write");
+    let _daemon = Daemon::start(&ws, &[]);
+    wait_until("healthz answers 200", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && http(port, "GET", "/healthz", &[]).0 == 200
+    });
+    let (_, headers, body) = http(port, "GET", "/healthz", &[]);
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    let health: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(health["sources"][0]["id"], "a");
+
+    for (path, content_type) in [
+        ("/all.rss", "application/rss+xml; charset=utf-8"),
+        ("/a.atom", "application/atom+xml; charset=utf-8"),
+        ("/", "text/html; charset=utf-8"),
+        ("/index.html", "text/html; charset=utf-8"),
+        ("/feeds.opml", "text/x-opml; charset=utf-8"),
+    ] {
+        let (status, headers, body) = http(port, "GET", path, &[]);
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(
+            header(&headers, "content-type"),
+            Some(content_type),
+            "{path}"
+        );
+        assert!(!body.is_empty(), "{path}");
+    }
+
+    let (_, headers, body) = http(port, "GET", "/all.atom", &[]);
+    let etag = header(&headers, "etag").expect("etag").to_string();
+    let modified = header(&headers, "last-modified")
+        .expect("last-modified")
+        .to_string();
+    assert!(
+        etag.starts_with('"') && !etag.starts_with("W/"),
+        "strong ETag: {etag}"
+    );
+    let (status, _, empty) = http(port, "GET", "/all.atom", &[("If-None-Match", &etag)]);
+    assert_eq!((status, empty.len()), (304, 0));
+    let (status, _, _) = http(
+        port,
+        "GET",
+        "/all.atom",
+        &[("If-Modified-Since", &modified)],
+    );
+    assert_eq!(status, 304);
+    let (status, _, _) = http(port, "GET", "/all.atom", &[("If-None-Match", "\"other\"")]);
+    assert_eq!(status, 200);
+
+    let (status, headers, gz) = http(port, "GET", "/all.atom", &[("Accept-Encoding", "gzip")]);
+    assert_eq!(
+        (status, header(&headers, "content-encoding")),
+        (200, Some("gzip"))
+    );
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut decoded)
+        .expect("valid gzip");
+    assert_eq!(decoded, body);
+
+    let (status, headers, head_body) = http(port, "HEAD", "/all.atom", &[]);
+    assert_eq!((status, head_body.len()), (200, 0));
+    assert_eq!(
+        header(&headers, "content-length"),
+        Some(body.len().to_string().as_str())
+    );
+    let (status, headers, _) = http(port, "POST", "/all.atom", &[]);
+    assert_eq!(
+        (status, header(&headers, "allow")),
+        (405, Some("GET, HEAD"))
+    );
+
+    for path in [
+        "/../medee.toml",
+        "/%2e%2e/medee.toml",
+        "/..%2fmedee.toml",
+        "/%2e%2e%2fsecret.txt",
+        "/../secret.txt",
+        "/state/medee.db",
+        "/..%5csecret.txt",
+        "//etc/passwd",
+        "/.all.atom.tmp",
+        "/feeds/../../secret.txt",
+    ] {
+        let (status, _, body) = http(port, "GET", path, &[]);
+        assert_eq!(status, 404, "{path}");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"), "{path}");
+    }
+}
