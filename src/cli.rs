@@ -347,26 +347,35 @@ fn status(config: &Config) -> u8 {
         Vec::new()
     };
     println!(
-        "{:<20} {:<20} {:>8} {:>6}  LAST ERROR",
-        "SOURCE", "LAST SUCCESS", "FAILURES", "ITEMS"
+        "{:<20} {:<20} {:>8} {:>6}  {:<20} LAST ERROR",
+        "SOURCE", "LAST SUCCESS", "FAILURES", "ITEMS", "NEXT RUN"
     );
+    let time = |t: Option<DateTime<Utc>>, none: &str| {
+        t.map_or_else(
+            || none.to_string(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+    };
     for source in &config.sources {
         let Some(h) = health.iter().find(|h| h.id == source.id) else {
-            println!("{:<20} {:<20} {:>8} {:>6}  -", source.id, "never run", 0, 0);
+            println!(
+                "{:<20} {:<20} {:>8} {:>6}  {:<20} -",
+                source.id, "never run", 0, 0, "-"
+            );
             continue;
         };
-        let success = h.last_success.map_or_else(
-            || "never".to_string(),
-            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-        );
         println!(
-            "{:<20} {:<20} {:>8} {:>6}  {}",
+            "{:<20} {:<20} {:>8} {:>6}  {:<20} {}",
             source.id,
-            success,
+            time(h.last_success, "never"),
             h.consecutive_failures,
             h.items,
+            time(h.next_run, "-"),
             h.last_error.as_deref().unwrap_or("-")
         );
+    }
+    if health.iter().all(|h| h.next_run.is_none()) {
+        println!("(no run scheduled: `medee run` is not running)");
     }
     EXIT_OK
 }

@@ -72,3 +72,28 @@ fn a_valid_config_checks_clean_and_a_missing_file_is_explained() {
         "nowhere.toml: cannot read config",
     ));
 }
+
+#[test]
+fn the_service_config_is_valid_and_has_the_shipped_sources() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ws = Workspace::new("");
+    let mut check = ws.medee(&["check"]);
+    check
+        .arg("--config")
+        .arg(root.join("config/medee.service.toml"));
+    check.assert().code(0);
+    let read = |name: &str| -> toml::Table {
+        toml::from_str(&std::fs::read_to_string(root.join("config").join(name)).expect("config"))
+            .expect("TOML")
+    };
+    let (shipped, service) = (read("medee.toml"), read("medee.service.toml"));
+    assert_eq!(
+        shipped["source"], service["source"],
+        "sources differ between the two configs"
+    );
+    assert_eq!(
+        shipped["feed"], service["feed"],
+        "feeds differ between the two configs"
+    );
+    assert_eq!(service["daemon"]["output_dir"].as_str(), Some("/run/medee"));
+}

@@ -177,6 +177,16 @@ fn follows_the_schedule_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     wait_until("all.atom merges a and b", || {
         entries(&ws, "all.atom") == Some(3)
     });
+    let status = ws.stdout(&["status"], 0);
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("a "))
+        .expect("status line for a");
+    assert_eq!(
+        line.matches(" UTC").count(),
+        2,
+        "last success and next run: {line}"
+    );
 
     ws.write_config("[[source]]\nid = \"broken\"\nitme = \"li\"\n");
     daemon.signal("HUP");
@@ -206,6 +216,12 @@ fn follows_the_schedule_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
         .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
         .collect();
     assert!(leftovers.is_empty(), "no temp files left: {leftovers:?}");
+    ws.write_config(&config(&server.origin(), port, &["a", "b"]));
+    let status = ws.stdout(&["status"], 0);
+    assert!(
+        status.contains("no run scheduled"),
+        "a stopped daemon leaves no next run: {status}"
+    );
     let log = std::fs::read_to_string(ws.path().join("daemon.log")).expect("log");
     assert!(
         log.contains("medee.toml:3:1: unknown key \"itme\""),
