@@ -368,7 +368,10 @@ async fn reload(
     tasks: &mut JoinSet<()>,
     started: bool,
 ) -> Option<watch::Sender<bool>> {
-    notify(&[NotifyState::Reloading]);
+    match NotifyState::monotonic_usec_now() {
+        Ok(now) => notify(&[NotifyState::Reloading, now]),
+        Err(_) => notify(&[NotifyState::Reloading]),
+    }
     info!(config = %config_path.display(), "SIGHUP: reloading the config");
     let old = shared.config();
     let result = Config::load(config_path)

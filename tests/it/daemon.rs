@@ -83,6 +83,23 @@ fn entries(ws: &Workspace, file: &str) -> Option<usize> {
         .map(|f| f.entries.len())
 }
 
+/// Reads datagrams into `received` until one carries `needle`.
+fn wait_for_notification(socket: &UnixDatagram, received: &mut String, needle: &str) {
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + PATIENCE;
+    while !received.contains(needle) {
+        assert!(
+            Instant::now() < deadline,
+            "{needle} never arrived; got {received:?}"
+        );
+        let n = socket
+            .recv(&mut buf)
+            .unwrap_or_else(|e| panic!("waiting for {needle}: {e}; got {received:?}"));
+        received.push_str(&String::from_utf8_lossy(&buf[..n]));
+        received.push('\n');
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -231,7 +248,7 @@ fn follows_the_schedule_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
 }
 
 #[test]
-fn tells_systemd_ready_status_and_stopping() {
+fn tells_systemd_ready_status_watchdog_reloading_and_stopping() {
     let server = Server::start();
     server.set("/a", list_page(&[("/a/1", "One"), ("/a/2", "Two")]));
     let ws = Workspace::new(&config(&server.origin(), free_port(), &["a"]));
@@ -240,15 +257,14 @@ fn tells_systemd_ready_status_and_stopping() {
     socket.set_read_timeout(Some(PATIENCE)).expect("timeout");
     let mut daemon = Daemon::start(
         &ws,
-        &[("NOTIFY_SOCKET", socket_path.to_str().expect("utf-8 path"))],
+        &[
+            ("NOTIFY_SOCKET", socket_path.to_str().expect("utf-8 path")),
+            ("WATCHDOG_USEC", "400000"),
+        ],
     );
     let mut received = String::new();
-    let mut buf = [0u8; 4096];
-    while !(received.contains("READY=1") && received.contains("STATUS=")) {
-        let n = socket.recv(&mut buf).expect("a notification arrives");
-        received.push_str(&String::from_utf8_lossy(&buf[..n]));
-        received.push('\n');
-    }
+    wait_for_notification(&socket, &mut received, "READY=1");
+    wait_for_notification(&socket, &mut received, "STATUS=");
     assert!(
         received.contains("STATUS=1 sources, 2 items, 0 failing"),
         "{received}"
@@ -258,11 +274,12 @@ fn tells_systemd_ready_status_and_stopping() {
         Some(2),
         "READY=1 comes after the first cycle's outputs"
     );
+    wait_for_notification(&socket, &mut received, "WATCHDOG=1");
+    daemon.signal("HUP");
+    wait_for_notification(&socket, &mut received, "RELOADING=1");
+    assert!(received.contains("MONOTONIC_USEC="), "{received}");
     daemon.signal("TERM");
-    while !received.contains("STOPPING=1") {
-        let n = socket.recv(&mut buf).expect("STOPPING=1 arrives");
-        received.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    wait_for_notification(&socket, &mut received, "STOPPING=1");
     assert_eq!(daemon.wait_exit().code(), Some(0));
 }
 
