@@ -56,12 +56,16 @@ def cpu_ticks(pid):
 
 
 def context_switches(pid):
-    total = 0
+    """Per-thread switch counts; threads that exit or start between samples are compared only where both exist."""
+    counts = {}
     for path in glob.glob(f"/proc/{pid}/task/*/status"):
-        with open(path) as f:
-            text = f.read()
-        total += sum(int(n) for n in re.findall(r"ctxt_switches:\s+(\d+)", text))
-    return total
+        try:
+            with open(path) as f:
+                text = f.read()
+        except FileNotFoundError:
+            continue
+        counts[path] = sum(int(n) for n in re.findall(r"ctxt_switches:\s+(\d+)", text))
+    return counts
 
 
 def main():
@@ -94,7 +98,8 @@ def main():
               f"{status_kb(proc.pid, 'VmHWM') / 1024:.1f} MiB peak (first cycle included)")
         print(f"CPU time while idle: {(ticks1 - ticks0) / hz * 1000:.0f} ms "
               f"({(ticks1 - ticks0) / hz / seconds * 100:.3f} % of one core)")
-        print(f"context switches while idle: {switches1 - switches0} across {threads} threads")
+        switches = sum(switches1[k] - switches0[k] for k in switches1.keys() & switches0.keys())
+        print(f"context switches while idle: {switches} across {threads} threads")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
