@@ -9,7 +9,6 @@ Runs `medee run` on the shipped config (sites served from tests/fixtures on
 (utime+stime), and context switches of all threads (a wake-up count).
 """
 import glob
-import http.server
 import os
 import re
 import shutil
@@ -17,31 +16,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "medee")
-ROUTES = {"/mn/more/8": "montsame-mn.html", "/en/more/301": "montsame-en.html",
-          "/i/2": "gogo-mn.html", "/category/news/": "nknews.html"}
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        name = ROUTES.get(self.path)
-        if name is None:
-            self.send_error(404)
-            return
-        with open(os.path.join(ROOT, "tests", "fixtures", name), "rb") as f:
-            body = f.read()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+from fixture_site import BINARY, start_server, shipped_config
 
 
 def status_kb(pid, field):
@@ -70,11 +47,8 @@ def context_switches(pid):
 
 def main():
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 60
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
-    with open(os.path.join(ROOT, "config", "medee.toml"), encoding="utf-8") as f:
-        config = re.sub(r"https://(montsame\.mn|gogo\.mn|www\.nknews\.org)", origin, f.read())
+    server, origin = start_server()
+    config = shipped_config(origin)
     config = config.replace("[daemon]\n", "[daemon]\nlisten = \"127.0.0.1:0\"\n", 1)
     workdir = tempfile.mkdtemp(prefix="medee-idle-")
     with open(os.path.join(workdir, "medee.toml"), "w", encoding="utf-8") as f:

@@ -7,44 +7,17 @@ Prints the median, min and max wall time of RUNS cold runs (empty store) and
 RUNS warm runs (store already holding every item), and checks each run wrote
 the expected number of entries to all.atom so no timing is of a wrong result.
 """
-import http.server
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "medee")
-ROUTES = {
-    "/mn/more/8": "montsame-mn.html",
-    "/en/more/301": "montsame-en.html",
-    "/i/2": "gogo-mn.html",
-    "/category/news/": "nknews.html",
-}
+from fixture_site import BINARY, start_server, shipped_config
+
 EXPECTED_ENTRIES = 12
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        name = ROUTES.get(self.path)
-        if name is None:
-            self.send_error(404)
-            return
-        with open(os.path.join(ROOT, "tests", "fixtures", name), "rb") as f:
-            body = f.read()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 def run_once(workdir):
@@ -66,12 +39,8 @@ def summary(label, times):
 
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 11
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
-    with open(os.path.join(ROOT, "config", "medee.toml"), encoding="utf-8") as f:
-        config = f.read()
-    config = re.sub(r"https://(montsame\.mn|gogo\.mn|www\.nknews\.org)", origin, config)
+    server, origin = start_server()
+    config = shipped_config(origin)
     workdir = tempfile.mkdtemp(prefix="medee-bench-")
     try:
         with open(os.path.join(workdir, "medee.toml"), "w", encoding="utf-8") as f:
