@@ -88,6 +88,9 @@ impl Fetcher {
             .timeout(daemon.timeout)
             .connect_timeout(daemon.timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+            // Keep-alive helps within a cycle; between cycles (minutes apart) an
+            // idle connection only holds memory here and a socket on the site.
+            .pool_idle_timeout(Duration::from_secs(15))
             .build()
             .map_err(FetchError::Client)?;
         Ok(Self {
