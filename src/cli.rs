@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Source};
 use crate::extract::extract;
-use crate::fetch::{Fetcher, Page, decode};
+use crate::fetch::{Fetcher, Page};
 use crate::pipeline::{ProcessedItem, check_extraction, process_items, read_page, run_cycle};
 use crate::sanitize::html_to_text;
 use crate::store::Store;
@@ -141,14 +141,12 @@ async fn once(config: Config, sources: &[String]) -> u8 {
 async fn load_page(config: &Config, source: &Source, file: Option<&Path>) -> Result<Page, String> {
     match file {
         Some(path) => {
-            let bytes =
+            let body =
                 std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let (text, encoding) = decode(&bytes, None, source.url.host_str());
             Ok(Page {
                 url: source.url.clone(),
-                size: bytes.len(),
-                text,
-                encoding: encoding.name(),
+                body,
+                content_type: None,
             })
         }
         None => {
@@ -198,10 +196,12 @@ async fn preview(config: &Config, id: &str, file: Option<&Path>, json: bool) -> 
             return EXIT_FAILED;
         }
     };
+    let (text, encoding) = page.text();
+    let encoding = encoding.name();
     let mut counts = FieldCounts::default();
     let raw = match &source.selectors {
         Some(selectors) => {
-            let extraction = extract(&page.text, &page.url, selectors);
+            let extraction = extract(&text, &page.url, selectors);
             counts.matched = extraction.matched;
             counts.incomplete = extraction.incomplete;
             counts.duplicates = extraction.duplicates;
@@ -237,7 +237,7 @@ async fn preview(config: &Config, id: &str, file: Option<&Path>, json: bool) -> 
         let doc = PreviewJson {
             source: id,
             url: page.url.to_string(),
-            encoding: page.encoding,
+            encoding,
             counts: &counts,
             items: &items,
         };
@@ -245,7 +245,7 @@ async fn preview(config: &Config, id: &str, file: Option<&Path>, json: bool) -> 
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
     } else {
-        write_preview_table(&mut out, source, &page, &counts, &items)
+        write_preview_table(&mut out, source, &page, encoding, &counts, &items)
     };
     if let Err(e) = written {
         eprintln!("cannot write preview: {e}");
@@ -262,13 +262,17 @@ fn write_preview_table(
     out: &mut impl std::io::Write,
     source: &Source,
     page: &Page,
+    encoding: &str,
     counts: &FieldCounts,
     items: &[ProcessedItem],
 ) -> std::io::Result<()> {
     writeln!(
         out,
         "{} — {} ({}, {} bytes)",
-        source.id, page.url, page.encoding, page.size
+        source.id,
+        page.url,
+        encoding,
+        page.body.len()
     )?;
     let total = counts.items.max(1);
     writeln!(

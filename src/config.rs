@@ -20,7 +20,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
-use crate::extract::{FieldSelector, ItemSelectors, parse_css};
+use crate::extract::{ArticleSelectors, FieldSelector, ItemSelectors, parse_css};
 
 /// The default user agent: names the tool and where to read about it, as polite crawlers do.
 pub const DEFAULT_USER_AGENT: &str = concat!(
@@ -156,19 +156,6 @@ pub struct Source {
     pub exclude: Vec<Regex>,
     /// Optional article-page selectors.
     pub article: Option<ArticleSelectors>,
-}
-
-/// `[source.article]`.
-#[derive(Debug, Clone)]
-pub struct ArticleSelectors {
-    /// Full text.
-    pub content: Option<FieldSelector>,
-    /// Publication date.
-    pub date: Option<FieldSelector>,
-    /// Byline.
-    pub author: Option<FieldSelector>,
-    /// Hosts besides the source's own that article links may point to.
-    pub allow_hosts: Vec<String>,
 }
 
 /// One problem in a config file, located.

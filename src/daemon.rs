@@ -26,9 +26,9 @@ use tracing::{error, info, warn};
 
 use crate::config::{Config, parse_cron};
 use crate::fetch::{FetchError, Fetcher};
-use crate::pipeline::{finish_cycle, process_source, record_outcome};
+use crate::pipeline;
 use crate::serve::{HealthCheck, serve};
-use crate::store::{Store, StoreError};
+use crate::store::{SharedStore, Store, StoreError};
 
 /// How long in-flight work may take to finish after SIGTERM before it is abandoned.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
@@ -57,7 +57,7 @@ struct Shared {
     config: RwLock<Arc<Config>>,
     fetcher: RwLock<Fetcher>,
     limit: RwLock<Arc<Semaphore>>,
-    store: Arc<Mutex<Store>>,
+    store: SharedStore,
     running: Mutex<HashSet<String>>,
     scheduling: std::sync::atomic::AtomicBool,
 }
@@ -88,20 +88,18 @@ impl Shared {
         )
     }
 
-    /// Runs a closure on the store on a blocking thread (SQLite never runs on async workers).
+    /// Runs `f` on the store; the daemon carries on after a store error, which is logged.
     async fn with_store<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Store) -> T + Send + 'static,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Option<T> {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = store
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            f(&mut guard)
-        })
-        .await
-        .ok()
+        match self.store.run(f).await {
+            Ok(value) => Some(value),
+            Err(e) => {
+                error!(error = %e, "store operation failed");
+                None
+            }
+        }
     }
 }
 
@@ -136,7 +134,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), DaemonError
         fetcher: RwLock::new(Fetcher::new(&config.daemon)?),
         limit: RwLock::new(Arc::new(Semaphore::new(config.daemon.concurrency))),
         config: RwLock::new(Arc::new(config)),
-        store: Arc::new(Mutex::new(store)),
+        store: SharedStore::new(store),
         running: Mutex::default(),
         scheduling: std::sync::atomic::AtomicBool::new(false),
     });
@@ -179,7 +177,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), DaemonError
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
             _ = tick(&mut watchdog) => {
-                if shared.with_store(|s| s.ping().is_ok()).await == Some(true) {
+                if shared.with_store(|s| s.ping()).await.is_some() {
                     notify(&[NotifyState::Watchdog]);
                 }
             }
@@ -334,15 +332,10 @@ async fn run_source(shared: &Arc<Shared>, id: &str, publish_after: bool) {
     let Ok(_permit) = limit.acquire().await else {
         return;
     };
-    let outcome = process_source(source, &shared.fetcher(), Utc::now()).await;
-    let store_id = id.to_string();
-    let recorded = shared
-        .with_store(move |s| record_outcome(s, &store_id, outcome, Utc::now()))
-        .await;
-    match recorded {
-        Some(Ok(outcome)) if publish_after && outcome.changed_feeds() => publish(shared).await,
-        Some(Err(e)) => error!(source = %id, error = %e, "cannot store the source's cycle"),
-        _ => {}
+    match pipeline::run_source(source, &shared.fetcher(), &shared.store).await {
+        Ok(outcome) if publish_after && outcome.changed_feeds() => publish(shared).await,
+        Ok(_) => {}
+        Err(e) => error!(source = %id, error = %e, "cannot store the source's cycle"),
     }
     if publish_after {
         report_status(shared).await;
@@ -352,12 +345,9 @@ async fn run_source(shared: &Arc<Shared>, id: &str, publish_after: bool) {
 /// Prunes and writes every output from the store.
 async fn publish(shared: &Arc<Shared>) {
     let config = shared.config();
-    let result = shared
-        .with_store(move |s| finish_cycle(&config, s, Utc::now()))
+    shared
+        .with_store(move |s| pipeline::finish_cycle(&config, s, Utc::now()))
         .await;
-    if let Some(Err(e)) = result {
-        error!(error = %e, "cannot write outputs");
-    }
 }
 
 /// Loads the config again; on success swaps it in and restarts the schedules,
@@ -432,7 +422,7 @@ async fn reload(
 /// `STATUS=4 sources, 12 items, 1 failing` for `systemctl status`.
 async fn report_status(shared: &Arc<Shared>) {
     let config = shared.config();
-    let Some(Ok(health)) = shared.with_store(|s| s.health()).await else {
+    let Some(health) = shared.with_store(|s| s.health()).await else {
         return;
     };
     let configured = |id: &str| config.source(id).is_some();

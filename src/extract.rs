@@ -129,6 +129,44 @@ pub struct ItemSelectors {
     pub image: Option<FieldSelector>,
 }
 
+/// `[source.article]`: what to read from each new item's own page.
+#[derive(Debug, Clone)]
+pub struct ArticleSelectors {
+    /// Full text (sanitised HTML).
+    pub content: Option<FieldSelector>,
+    /// Publication date.
+    pub date: Option<FieldSelector>,
+    /// Byline.
+    pub author: Option<FieldSelector>,
+    /// Hosts besides the source's own that article links may point to.
+    pub allow_hosts: Vec<String>,
+}
+
+/// What an article page yielded, before its date is parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawArticle {
+    /// Sanitised HTML of the article body.
+    pub content: Option<String>,
+    /// The date text (or attribute value) as found on the page.
+    pub date_text: Option<String>,
+    /// Byline text.
+    pub author: Option<String>,
+}
+
+/// Extracts the `[source.article]` fields from an article page.
+pub fn extract_article(html: &str, base: &Url, selectors: &ArticleSelectors) -> RawArticle {
+    let document = Html::parse_document(html);
+    let root = document.root_element();
+    RawArticle {
+        content: selectors
+            .content
+            .as_ref()
+            .and_then(|f| summary_html(f, root, base)),
+        date_text: selectors.date.as_ref().and_then(|f| date_text(f, root)),
+        author: selectors.author.as_ref().and_then(|f| f.value(root)),
+    }
+}
+
 /// What one listing item yielded, before dates are parsed or the store is consulted.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RawItem {

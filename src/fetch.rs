@@ -1,17 +1,37 @@
-//! Fetching: one shared HTTP client, bodies read in chunks under a size cap,
-//! and bytes decoded to text by the charset the page really uses.
+//! Fetching: one shared HTTP client, polite and bounded.
+//!
+//! Politeness: at most one request in flight per host and `per_host_delay`
+//! between two requests to it, across every source and article fetch;
+//! conditional GET with the validators of the last successful fetch; retries
+//! with exponential backoff and jitter only where waiting can help (connection
+//! errors, timeouts, 5xx, 429 with its `Retry-After`). Bounds: bodies are read in
+//! chunks and cut off past `max_body` decoded bytes (so a gzip bomb is bounded
+//! too), every request has a total timeout, and at most 5 redirects are followed.
 
-use std::sync::LazyLock;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use encoding_rs::{Encoding, UTF_8};
 use regex::bytes::Regex;
 use url::Url;
 
+use tracing::debug;
+
 use crate::config::Daemon;
 
 /// Redirects followed before a fetch fails.
 pub const MAX_REDIRECTS: usize = 5;
+
+/// Attempts per request: the first and two retries.
+const ATTEMPTS: u32 = 3;
+
+/// First retry delay; doubled for each further retry, with ±25 % jitter.
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+
+/// The longest `Retry-After` medee waits inside one cycle; a longer one fails
+/// the fetch and the next cycle tries again.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Why a fetch failed; each variant says what a user can check.
 #[derive(Debug, thiserror::Error)]
@@ -59,25 +79,62 @@ pub enum FetchError {
     },
 }
 
-/// A fetched page, decoded.
+/// A fetched page: the bytes as received (after content decoding).
 #[derive(Debug, Clone)]
 pub struct Page {
     /// The URL after redirects: relative links resolve against it.
     pub url: Url,
-    /// The decoded text.
-    pub text: String,
-    /// Bytes received (after content decoding).
-    pub size: usize,
-    /// The encoding the text was decoded from.
-    pub encoding: &'static str,
+    /// The body.
+    pub body: Vec<u8>,
+    /// The `Content-Type` header, for the charset.
+    pub content_type: Option<String>,
 }
 
-/// The shared HTTP client and its limits.
+impl Page {
+    /// The body as text, decoded by the charset the page really uses.
+    pub fn text(&self) -> (String, &'static Encoding) {
+        decode(
+            &self.body,
+            self.content_type.as_deref(),
+            self.url.host_str(),
+        )
+    }
+}
+
+/// The validators of a response, sent back on the next request for the same URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// `ETag`.
+    pub etag: Option<String>,
+    /// `Last-Modified`.
+    pub last_modified: Option<String>,
+}
+
+/// What a conditional GET found.
+#[derive(Debug, Clone)]
+pub enum Fetched {
+    /// 304: the page has not changed since the validators were stored.
+    NotModified,
+    /// A new page, with the validators to store once it has been processed.
+    Page(Page, Validators),
+}
+
+/// The shared HTTP client, its limits and its per-host pacing.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     max_body: u64,
     timeout: Duration,
+    pacer: Arc<HostPacer>,
+}
+
+/// One HTTP exchange's result, before retry decisions.
+enum Exchange {
+    Done(Fetched),
+    Retry {
+        error: FetchError,
+        after: Option<Duration>,
+    },
 }
 
 impl Fetcher {
@@ -97,51 +154,130 @@ impl Fetcher {
             client,
             max_body: daemon.max_body,
             timeout: daemon.timeout,
+            pacer: Arc::new(HostPacer::new(daemon.per_host_delay)),
         })
     }
 
-    /// GETs `url` and decodes the body; never holds more than `max_body` bytes.
+    /// GETs `url` (with retries and pacing) and returns the page.
     pub async fn get(&self, url: &Url) -> Result<Page, FetchError> {
-        let mut response = self
-            .client
-            .get(url.clone())
-            .header(
-                reqwest::header::ACCEPT,
-                "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/xml;q=0.9,*/*;q=0.8",
-            )
-            .send()
-            .await
-            .map_err(|e| self.classify(url, &e))?;
+        match self.get_conditional(url, &Validators::default()).await? {
+            Fetched::Page(page, _) => Ok(page),
+            Fetched::NotModified => Err(FetchError::Status {
+                url: url.to_string(),
+                status: 304,
+            }),
+        }
+    }
+
+    /// GETs `url` sending `validators`; a 304 comes back as [`Fetched::NotModified`].
+    pub async fn get_conditional(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<Fetched, FetchError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let error = match self.exchange(url, validators).await {
+                Ok(Exchange::Done(fetched)) => return Ok(fetched),
+                Ok(Exchange::Retry { error, after }) if attempt < ATTEMPTS => match after {
+                    Some(wait) if wait > MAX_RETRY_AFTER => return Err(error),
+                    Some(wait) => {
+                        debug!(%url, attempt, wait_ms = wait.as_millis(), "retrying after Retry-After");
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    None => error,
+                },
+                Ok(Exchange::Retry { error, .. }) => return Err(error),
+                Err(error) => return Err(error),
+            };
+            let wait = backoff(attempt);
+            debug!(%url, attempt, wait_ms = wait.as_millis(), %error, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One request and its body, holding the host's slot throughout.
+    async fn exchange(&self, url: &Url, validators: &Validators) -> Result<Exchange, FetchError> {
+                let _slot = self.pacer.acquire(&authority(url)).await;
+        let mut request = self.client.get(url.clone()).header(
+            reqwest::header::ACCEPT,
+            "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.8",
+        );
+        if let Some(etag) = &validators.etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        if let Some(modified) = &validators.last_modified {
+            request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
+        }
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let error = self.classify(url, &e);
+                return if e.is_redirect() || e.is_builder() {
+                    Err(error)
+                } else {
+                    Ok(Exchange::Retry { error, after: None })
+                };
+            }
+        };
         let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Exchange::Done(Fetched::NotModified));
+        }
         if !status.is_success() {
-            return Err(FetchError::Status {
+            let error = FetchError::Status {
                 url: url.to_string(),
                 status: status.as_u16(),
-            });
+            };
+            return if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                let after = retry_after(response.headers());
+                Ok(Exchange::Retry { error, after })
+            } else {
+                Err(error)
+            };
         }
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let new_validators = Validators {
+            etag: header(reqwest::header::ETAG),
+            last_modified: header(reqwest::header::LAST_MODIFIED),
+        };
         let final_url = response.url().clone();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(url, &e))? {
-            if (body.len() + chunk.len()) as u64 > self.max_body {
-                return Err(FetchError::TooLarge {
-                    url: url.to_string(),
-                    limit: self.max_body,
-                });
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (body.len() + chunk.len()) as u64 > self.max_body {
+                        return Err(FetchError::TooLarge {
+                            url: url.to_string(),
+                            limit: self.max_body,
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Ok(Exchange::Retry {
+                        error: self.classify(url, &e),
+                        after: None,
+                    });
+                }
             }
-            body.extend_from_slice(&chunk);
         }
-        let (text, encoding) = decode(&body, content_type.as_deref(), final_url.host_str());
-        Ok(Page {
+        let page = Page {
             url: final_url,
-            size: body.len(),
-            text,
-            encoding: encoding.name(),
-        })
+            body,
+            content_type,
+        };
+        Ok(Exchange::Done(Fetched::Page(page, new_validators)))
     }
 
     fn classify(&self, url: &Url, e: &reqwest::Error) -> FetchError {
@@ -159,6 +295,89 @@ impl Fetcher {
                 message: error_chain(e),
             }
         }
+    }
+}
+
+/// `host:port`: pacing is per server, and a different port is a different server.
+fn authority(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default().to_ascii_lowercase(),
+        url.port_or_known_default().unwrap_or_default()
+    )
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
+}
+
+/// Exponential backoff with ±25 % jitter, so retries from many daemons spread out.
+fn backoff(attempt: u32) -> Duration {
+    let base = BACKOFF_BASE * 2u32.saturating_pow(attempt.saturating_sub(1));
+    let jitter = 0.75 + 0.5 * unit_random();
+    base.mul_f64(jitter)
+}
+
+/// A number in [0, 1) that differs between calls; good enough for jitter.
+fn unit_random() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Per-host politeness: one request in flight per host, and at least `delay`
+/// between the end of one and the start of the next.
+#[derive(Debug)]
+struct HostPacer {
+    delay: Duration,
+    hosts: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
+}
+
+/// Holds a host's slot; records when the request finished as it is dropped.
+struct HostSlot(tokio::sync::OwnedMutexGuard<Option<Instant>>);
+
+impl Drop for HostSlot {
+    fn drop(&mut self) {
+        *self.0 = Some(Instant::now());
+    }
+}
+
+impl HostPacer {
+    fn new(delay: Duration) -> Self {
+        Self {
+            delay,
+            hosts: Mutex::default(),
+        }
+    }
+
+    async fn acquire(&self, host: &str) -> HostSlot {
+        let lock = {
+            let mut hosts = self
+                .hosts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        Arc::clone(hosts.entry(host.to_string()).or_default())
+        };
+        let guard = lock.lock_owned().await;
+        if let Some(finished) = *guard {
+            tokio::time::sleep_until((finished + self.delay).into()).await;
+        }
+        HostSlot(guard)
     }
 }
 

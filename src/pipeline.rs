@@ -9,16 +9,19 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
+use url::Url;
 
 use crate::config::{Config, Source, SourceKind};
 use crate::dates::{DateContext, ParsedDate, parse_date};
-use crate::extract::{Extraction, RawItem, extract};
-use crate::fetch::{FetchError, Fetcher, Page};
+use crate::extract::{ArticleSelectors, Extraction, RawItem, extract, extract_article};
+use crate::fetch::{FetchError, Fetched, Fetcher, Page, Validators};
 use crate::identity::{canonical_link, title_key};
-use crate::publish::{PublishError, publish};
+use crate::publish::publish;
 use crate::sanitize::html_to_text;
-use crate::store::{NewItem, Store, StoreError, UpsertStats};
+use crate::store::{
+    ArticleData, ArticleOutcome, NewItem, SharedStore, SourceCycle, Store, StoreError, UpsertStats,
+};
 
 /// Why one source's cycle failed. Never fatal to the others.
 #[derive(Debug, thiserror::Error)]
@@ -71,9 +74,6 @@ pub enum CycleError {
     /// The HTTP client could not be built.
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    /// Outputs could not be written.
-    #[error(transparent)]
-    Publish(#[from] PublishError),
     /// A worker task panicked or was cancelled.
     #[error("a fetch task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -84,8 +84,30 @@ pub enum CycleError {
 pub struct SourceOutcome {
     /// Source id.
     pub id: String,
-    /// Items kept and what storing them changed, or the failure message.
-    pub result: Result<(usize, UpsertStats), String>,
+    /// What was stored, or the failure message.
+    pub result: Result<SourceReport, String>,
+}
+
+/// What a successful source cycle stored.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SourceReport {
+    /// The page answered 304: nothing was parsed.
+    pub not_modified: bool,
+    /// Items kept after filters.
+    pub kept: usize,
+    /// What storing them changed.
+    pub stats: UpsertStats,
+    /// Article pages read this cycle.
+    pub articles_read: usize,
+    /// Article pages that failed (retried on later cycles) or were refused.
+    pub articles_failed: usize,
+}
+
+impl SourceOutcome {
+    /// Whether the feeds need rendering again: something new or changed was stored.
+    pub fn changed_feeds(&self) -> bool {
+        matches!(&self.result, Ok(r) if r.stats.new + r.stats.updated + r.articles_read > 0)
+    }
 }
 
 /// What a cycle did.
@@ -128,9 +150,18 @@ impl ProcessedItem {
     }
 }
 
+/// What fetching a source's listing found.
+#[derive(Debug, Clone)]
+pub enum Listing {
+    /// 304: unchanged since the stored validators.
+    NotModified,
+    /// A new page: its items (filtered and dated) and its validators.
+    Items(Vec<ProcessedItem>, Validators),
+}
+
 /// Runs one cycle over `only` (ids; empty means all) and publishes every output.
 pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleReport, CycleError> {
-    let mut store = Store::open(&config.daemon.database)?;
+    let store = SharedStore::new(Store::open(&config.daemon.database)?);
     let fetcher = Fetcher::new(&config.daemon)?;
     let limit = Arc::new(Semaphore::new(config.daemon.concurrency));
     let mut tasks = JoinSet::new();
@@ -138,64 +169,186 @@ pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleRepo
         if !only.is_empty() && !only.contains(&source.id) {
             continue;
         }
-        let (config, fetcher, limit) = (Arc::clone(&config), fetcher.clone(), Arc::clone(&limit));
+        let (config, fetcher, limit, store) = (
+            Arc::clone(&config),
+            fetcher.clone(),
+            Arc::clone(&limit),
+            store.clone(),
+        );
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let source = &config.sources[index];
-            (index, process_source(source, &fetcher, Utc::now()).await)
+            run_source(&config.sources[index], &fetcher, &store).await
         });
     }
     let mut report = CycleReport::default();
     while let Some(joined) = tasks.join_next().await {
-        let (index, outcome) = joined?;
-        let id = &config.sources[index].id;
-        report
-            .sources
-            .push(record_outcome(&mut store, id, outcome, Utc::now())?);
+        report.sources.push(joined??);
     }
-    finish_cycle(&config, &mut store, Utc::now())?;
+    store
+        .run(move |s| finish_cycle(&config, s, Utc::now()))
+        .await?;
     Ok(report)
 }
 
-/// Stores one source's outcome: its items on success, its error on failure.
-pub fn record_outcome(
-    store: &mut Store,
-    id: &str,
-    outcome: Result<Vec<ProcessedItem>, SourceError>,
-    now: DateTime<Utc>,
+/// Fetches one source (conditionally), stores what it gave, then reads the
+/// article pages of its new items. A failure of the site is an `Ok` outcome
+/// carrying the message; only a store failure is an `Err`.
+pub async fn run_source(
+    source: &Source,
+    fetcher: &Fetcher,
+    store: &SharedStore,
 ) -> Result<SourceOutcome, StoreError> {
-    let result = match outcome {
-        Ok(items) => {
-            let kept = items.len();
+    let id = source.id.clone();
+    let url = source.url.to_string();
+    let stored = store.run(move |s| s.validators(&url)).await?;
+    let outcome = fetch_listing(source, fetcher, &stored, Utc::now()).await;
+    let mut report = SourceReport::default();
+    match outcome {
+        Ok(Listing::NotModified) => {
+            let id = id.clone();
+            store
+                .run(move |s| s.record_not_modified(&id, Utc::now()))
+                .await?;
+            debug!(source = %source.id, "not modified");
+            report.not_modified = true;
+        }
+        Ok(Listing::Items(items, validators)) => {
+            report.kept = items.len();
             let new_items: Vec<NewItem> = items
                 .into_iter()
                 .map(ProcessedItem::into_new_item)
                 .collect();
-            let stats = store.record_success(id, &new_items, now)?;
-            if stats.new + stats.updated > 0 {
-                info!(source = %id, kept, new = stats.new, updated = stats.updated, "source done");
-            } else {
-                debug!(source = %id, kept, "source done; nothing new");
-            }
-            Ok((kept, stats))
+            let (id, url, want_articles) =
+                (id.clone(), source.url.to_string(), source.article.is_some());
+            report.stats = store
+                .run(move |s| {
+                    let cycle = SourceCycle {
+                        source_id: &id,
+                        url: &url,
+                        validators: &validators,
+                        items: &new_items,
+                        want_articles,
+                    };
+                    s.record_success(&cycle, Utc::now())
+                })
+                .await?;
         }
         Err(e) => {
             let message = e.to_string();
-            warn!(source = %id, error = %message, "source failed");
-            store.record_failure(id, &message, now)?;
-            Err(message)
+            warn!(source = %source.id, error = %message, "source failed");
+            let (id, stored_message) = (id.clone(), message.clone());
+            store
+                .run(move |s| s.record_failure(&id, &stored_message, Utc::now()))
+                .await?;
+            return Ok(SourceOutcome {
+                id: source.id.clone(),
+                result: Err(message),
+            });
         }
-    };
+    }
+    if let Some(article) = &source.article {
+        read_articles(source, article, fetcher, store, &mut report).await?;
+    }
+    if report.stats.new + report.stats.updated + report.articles_read > 0 {
+        info!(
+            source = %source.id,
+            kept = report.kept,
+            new = report.stats.new,
+            updated = report.stats.updated,
+            articles = report.articles_read,
+            "source done"
+        );
+    }
     Ok(SourceOutcome {
-        id: id.to_string(),
-        result,
+        id,
+        result: Ok(report),
     })
 }
 
-impl SourceOutcome {
-    /// Whether the feeds need rendering again: something new or changed was stored.
-    pub fn changed_feeds(&self) -> bool {
-        matches!(&self.result, Ok((_, stats)) if stats.new + stats.updated > 0)
+/// Article pages read per source per cycle: a new source with a long listing
+/// catches up over a few cycles instead of hammering the site.
+const ARTICLES_PER_CYCLE: usize = 30;
+
+async fn read_articles(
+    source: &Source,
+    selectors: &ArticleSelectors,
+    fetcher: &Fetcher,
+    store: &SharedStore,
+    report: &mut SourceReport,
+) -> Result<(), StoreError> {
+    let id = source.id.clone();
+    let pending = store
+        .run(move |s| s.pending_articles(&id, ARTICLES_PER_CYCLE))
+        .await?;
+    for article in pending {
+        let outcome = match allowed_article_url(source, selectors, &article.link) {
+            None => {
+                warn!(source = %source.id, link = %article.link, "article link leaves the source's hosts; not fetched (see allow_hosts)");
+                ArticleOutcome::Refused
+            }
+            Some(url) => match fetcher.get(&url).await {
+                Ok(page) => {
+                    ArticleOutcome::Read(read_article(source, selectors, &page, Utc::now()))
+                }
+                Err(e) => {
+                    warn!(source = %source.id, error = %e, "article fetch failed; will retry");
+                    ArticleOutcome::Failed
+                }
+            },
+        };
+        if matches!(outcome, ArticleOutcome::Read(_)) {
+            report.articles_read += 1;
+        } else {
+            report.articles_failed += 1;
+        }
+        store
+            .run(move |s| s.record_article(article.id, &outcome, Utc::now()))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The article URL if medee may fetch it: http(s) on the source's own host
+/// (with or without `www.`) or on one of `allow_hosts`. A listing page must not
+/// be able to send medee to arbitrary or internal addresses.
+pub fn allowed_article_url(
+    source: &Source,
+    selectors: &ArticleSelectors,
+    link: &str,
+) -> Option<Url> {
+    let url = Url::parse(link).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let bare = |host: &str| host.trim_start_matches("www.").to_ascii_lowercase();
+    let host = bare(url.host_str()?);
+    let own = source.url.host_str().map(bare);
+    let allowed = own.as_deref() == Some(host.as_str())
+        || selectors.allow_hosts.iter().any(|h| bare(h) == host);
+    allowed.then_some(url)
+}
+
+fn read_article(
+    source: &Source,
+    selectors: &ArticleSelectors,
+    page: &Page,
+    now: DateTime<Utc>,
+) -> ArticleData {
+    let (text, _) = page.text();
+    let raw = extract_article(&text, &page.url, selectors);
+    let ctx = DateContext {
+        formats: &source.date_format,
+        tz: source.timezone,
+        now,
+    };
+    ArticleData {
+        content: raw.content,
+        published: raw
+            .date_text
+            .as_deref()
+            .and_then(|t| parse_date(t, &ctx))
+            .map(|d| d.at),
+        author: raw.author,
     }
 }
 
@@ -204,7 +357,7 @@ pub fn finish_cycle(
     config: &Config,
     store: &mut Store,
     now: DateTime<Utc>,
-) -> Result<(), CycleError> {
+) -> Result<(), StoreError> {
     let retention =
         chrono::Duration::from_std(config.daemon.retention).unwrap_or(chrono::Duration::MAX);
     let pruned = store.prune(
@@ -214,20 +367,29 @@ pub fn finish_cycle(
     if pruned > 0 {
         info!(pruned, "pruned items past retention");
     }
-    let files = publish(config, store, now)?;
-    info!(files = files.len(), dir = %config.daemon.output_dir.display(), "outputs written");
+    match publish(config, store, now) {
+        Ok(files) => {
+            info!(files = files.len(), dir = %config.daemon.output_dir.display(), "outputs written")
+        }
+        Err(e) => error!(error = %e, "cannot write outputs"),
+    }
     Ok(())
 }
 
-/// Fetches and processes one source; the items are filtered and dated.
-pub async fn process_source(
+/// Fetches a source's listing and processes it into filtered, dated items.
+pub async fn fetch_listing(
     source: &Source,
     fetcher: &Fetcher,
+    validators: &Validators,
     now: DateTime<Utc>,
-) -> Result<Vec<ProcessedItem>, SourceError> {
-    let page = fetcher.get(&source.url).await?;
-    let raw = read_page(source, &page)?;
-    Ok(process_items(source, raw, now))
+) -> Result<Listing, SourceError> {
+    match fetcher.get_conditional(&source.url, validators).await? {
+        Fetched::NotModified => Ok(Listing::NotModified),
+        Fetched::Page(page, validators) => {
+            let raw = read_page(source, &page)?;
+            Ok(Listing::Items(process_items(source, raw, now), validators))
+        }
+    }
 }
 
 /// Turns a fetched page into raw items, by selectors or as a native feed.
@@ -235,7 +397,8 @@ pub fn read_page(source: &Source, page: &Page) -> Result<Vec<RawItem>, SourceErr
     match (&source.kind, &source.selectors) {
         (SourceKind::Feed, _) | (SourceKind::Html, None) => read_feed(page),
         (SourceKind::Html, Some(selectors)) => {
-            let extraction = extract(&page.text, &page.url, selectors);
+            let (text, _) = page.text();
+            let extraction = extract(&text, &page.url, selectors);
             check_extraction(&extraction, &selectors.item_source, page)?;
             Ok(extraction.items)
         }
@@ -253,7 +416,7 @@ pub fn check_extraction(
             selector: selector.to_string(),
             url: page.url.to_string(),
             title: extraction.page_title.clone().unwrap_or_default(),
-            size: page.size,
+            size: page.body.len(),
         });
     }
     if extraction.items.is_empty() {
@@ -267,7 +430,7 @@ pub fn check_extraction(
 }
 
 fn read_feed(page: &Page) -> Result<Vec<RawItem>, SourceError> {
-    let feed = feed_rs::parser::parse(page.text.as_bytes()).map_err(|e| SourceError::NotAFeed {
+    let feed = feed_rs::parser::parse(page.body.as_slice()).map_err(|e| SourceError::NotAFeed {
         url: page.url.to_string(),
         message: e.to_string(),
     })?;

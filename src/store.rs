@@ -6,9 +6,12 @@
 //! first-seen time and therefore its feed id.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::fetch::Validators;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -45,7 +48,29 @@ CREATE INDEX items_by_first_seen ON items (first_seen);
     r"
 ALTER TABLE sources ADD COLUMN next_run INTEGER;
 ",
+    r"
+CREATE TABLE http_validators (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT
+);
+ALTER TABLE items ADD COLUMN article_state INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN article_attempts INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX items_article_pending ON items (source_id, id) WHERE article_state = 1;
+",
 ];
+
+/// `items.article_state`: no article page wanted.
+const ARTICLE_NONE: i64 = 0;
+/// `items.article_state`: the article page is still to be fetched.
+const ARTICLE_PENDING: i64 = 1;
+/// `items.article_state`: the article page was read.
+const ARTICLE_DONE: i64 = 2;
+/// `items.article_state`: fetching the article page failed too often.
+const ARTICLE_GAVE_UP: i64 = 3;
+
+/// Failed article fetches after which an item keeps only what its listing gave.
+pub const MAX_ARTICLE_ATTEMPTS: i64 = 3;
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +91,9 @@ pub enum StoreError {
         /// The SQLite error.
         source: rusqlite::Error,
     },
+    /// A store call did not complete (its thread panicked or the runtime stopped).
+    #[error("a store operation was interrupted: {0}")]
+    Interrupted(String),
     /// The file was written by a newer medee.
     #[error("store {} has schema version {found}, newer than this medee understands ({known}); upgrade medee", path.display())]
     TooNew {
@@ -95,6 +123,52 @@ pub struct NewItem {
     pub published: Option<DateTime<Utc>>,
     /// Whether `published` came from a relative expression ("2 hours ago").
     pub published_relative: bool,
+}
+
+/// One source's successful fetch, as the store records it.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceCycle<'a> {
+    /// Source id.
+    pub source_id: &'a str,
+    /// The listing URL, whose validators are stored.
+    pub url: &'a str,
+    /// Validators of the response, for the next conditional GET.
+    pub validators: &'a Validators,
+    /// The items the page yielded.
+    pub items: &'a [NewItem],
+    /// Whether new items should get their article page fetched.
+    pub want_articles: bool,
+}
+
+/// What an article page gave.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArticleData {
+    /// Sanitised full text.
+    pub content: Option<String>,
+    /// Publication time (more precise than the listing's, or the only one).
+    pub published: Option<DateTime<Utc>>,
+    /// Byline.
+    pub author: Option<String>,
+}
+
+/// What became of one article fetch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArticleOutcome {
+    /// The page was read.
+    Read(ArticleData),
+    /// The fetch failed; it is tried again on a later cycle, up to [`MAX_ARTICLE_ATTEMPTS`] times.
+    Failed,
+    /// The link points to a host the source may not send medee to; never fetched.
+    Refused,
+}
+
+/// An item whose article page is still to be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingArticle {
+    /// Row id.
+    pub id: i64,
+    /// The article URL.
+    pub link: String,
 }
 
 /// What storing one source's cycle changed.
@@ -156,6 +230,34 @@ pub struct SourceHealth {
     pub items: u64,
     /// When the running daemon will fetch it next (none when no daemon runs).
     pub next_run: Option<DateTime<Utc>>,
+}
+
+/// The store shared by async tasks. SQLite never runs on an async worker:
+/// every call goes to a blocking thread, one at a time.
+#[derive(Clone)]
+pub struct SharedStore(Arc<Mutex<Store>>);
+
+impl SharedStore {
+    /// Shares `store`.
+    pub fn new(store: Store) -> Self {
+        Self(Arc::new(Mutex::new(store)))
+    }
+
+    /// Runs `f` on the store on a blocking thread.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = Arc::clone(&self.0);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut guard)
+        })
+        .await
+        .unwrap_or_else(|e| Err(StoreError::Interrupted(e.to_string())))
+    }
 }
 
 /// The SQLite store.
@@ -227,30 +329,161 @@ impl Store {
         Ok(())
     }
 
-    /// Stores one source's successful cycle: every item and the source's health,
-    /// in one transaction.
+    /// Stores one source's successful cycle: its items, its validators and its
+    /// health, in one transaction. Validators are only kept with the items they
+    /// describe, so a 304 can never hide items that were not stored.
     pub fn record_success(
         &mut self,
-        source_id: &str,
-        items: &[NewItem],
+        cycle: &SourceCycle<'_>,
         now: DateTime<Utc>,
     ) -> Result<UpsertStats, StoreError> {
         let err = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(err)?;
         let mut stats = UpsertStats::default();
-        for item in items {
-            upsert(&tx, source_id, item, now.timestamp(), &mut stats).map_err(err)?;
+        let article_state = if cycle.want_articles {
+            ARTICLE_PENDING
+        } else {
+            ARTICLE_NONE
+        };
+        for item in cycle.items {
+            upsert(
+                &tx,
+                cycle.source_id,
+                item,
+                article_state,
+                now.timestamp(),
+                &mut stats,
+            )
+            .map_err(err)?;
         }
         tx.execute(
-            "INSERT INTO sources (id, last_attempt, last_success, last_error, consecutive_failures)
-             VALUES (?1, ?2, ?2, NULL, 0)
-             ON CONFLICT (id) DO UPDATE SET last_attempt = ?2, last_success = ?2,
-                 last_error = NULL, consecutive_failures = 0",
+            "INSERT INTO http_validators (url, etag, last_modified) VALUES (?1, ?2, ?3)
+             ON CONFLICT (url) DO UPDATE SET etag = ?2, last_modified = ?3",
+            params![
+                cycle.url,
+                cycle.validators.etag,
+                cycle.validators.last_modified
+            ],
+        )
+        .map_err(err)?;
+        mark_success(&tx, cycle.source_id, now).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(stats)
+    }
+
+    /// Records a 304: the source is healthy and everything it listed last time is still listed.
+    pub fn record_not_modified(
+        &mut self,
+        source_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let err = sqlite_err(&self.path);
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "UPDATE items SET last_seen = ?2
+             WHERE source_id = ?1 AND last_seen = (SELECT MAX(last_seen) FROM items WHERE source_id = ?1)",
             params![source_id, now.timestamp()],
         )
         .map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(stats)
+        mark_success(&tx, source_id, now).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// The validators stored for `url`.
+    pub fn validators(&self, url: &str) -> Result<Validators, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT etag, last_modified FROM http_validators WHERE url = ?1",
+                params![url],
+                |r| {
+                    Ok(Validators {
+                        etag: r.get(0)?,
+                        last_modified: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(sqlite_err(&self.path))
+    }
+
+    /// Items of `source_id` whose article page is still to be read, oldest first.
+    pub fn pending_articles(
+        &self,
+        source_id: &str,
+        limit: usize,
+    ) -> Result<Vec<PendingArticle>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, link FROM items WHERE source_id = ?1 AND article_state = ?2 ORDER BY id LIMIT ?3",
+            )
+            .map_err(sqlite_err(&self.path))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![source_id, ARTICLE_PENDING, limit], |r| {
+                Ok(PendingArticle {
+                    id: r.get(0)?,
+                    link: r.get(1)?,
+                })
+            })
+            .map_err(sqlite_err(&self.path))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(sqlite_err(&self.path))
+    }
+
+    /// Stores what an article fetch came to. Returns whether the item's feed entry changed.
+    pub fn record_article(
+        &mut self,
+        id: i64,
+        outcome: &ArticleOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let article = match outcome {
+            ArticleOutcome::Read(article) => article,
+            ArticleOutcome::Failed => {
+                self.conn
+                    .execute(
+                        "UPDATE items SET article_attempts = article_attempts + 1,
+                             article_state = CASE WHEN article_attempts + 1 >= ?2 THEN ?3 ELSE article_state END
+                         WHERE id = ?1",
+                        params![id, MAX_ARTICLE_ATTEMPTS, ARTICLE_GAVE_UP],
+                    )
+                    .map_err(sqlite_err(&self.path))?;
+                return Ok(false);
+            }
+            ArticleOutcome::Refused => {
+                self.conn
+                    .execute(
+                        "UPDATE items SET article_state = ?2 WHERE id = ?1",
+                        params![id, ARTICLE_GAVE_UP],
+                    )
+                    .map_err(sqlite_err(&self.path))?;
+                return Ok(false);
+            }
+        };
+        let published = article
+            .published
+            .map(|p| p.timestamp().min(now.timestamp()));
+        self.conn
+            .execute(
+                "UPDATE items SET content = COALESCE(?2, content), author = COALESCE(?3, author),
+                     published = COALESCE(?4, published),
+                     published_relative = CASE WHEN ?4 IS NULL THEN published_relative ELSE 0 END,
+                     sort_at = COALESCE(?4, published, first_seen),
+                     article_state = ?5, updated = ?6
+                 WHERE id = ?1",
+                params![
+                    id,
+                    article.content,
+                    article.author,
+                    published,
+                    ARTICLE_DONE,
+                    now.timestamp()
+                ],
+            )
+            .map(|changed| changed > 0)
+            .map_err(sqlite_err(&self.path))
     }
 
     /// Records a failed cycle; the source's items are left as they were.
@@ -381,6 +614,17 @@ fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_
     }
 }
 
+fn mark_success(tx: &Transaction<'_>, source_id: &str, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO sources (id, last_attempt, last_success, last_error, consecutive_failures)
+         VALUES (?1, ?2, ?2, NULL, 0)
+         ON CONFLICT (id) DO UPDATE SET last_attempt = ?2, last_success = ?2,
+             last_error = NULL, consecutive_failures = 0",
+        params![source_id, now.timestamp()],
+    )
+    .map(drop)
+}
+
 fn timestamp(seconds: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(seconds, 0)
 }
@@ -421,6 +665,7 @@ fn upsert(
     tx: &Transaction<'_>,
     source_id: &str,
     item: &NewItem,
+    article_state: i64,
     now: i64,
     stats: &mut UpsertStats,
 ) -> rusqlite::Result<()> {
@@ -445,8 +690,8 @@ fn upsert(
     let Some(old) = existing else {
         tx.prepare_cached(
             "INSERT INTO items (source_id, link, title, title_key, summary, image, published,
-                                published_relative, first_seen, last_seen, updated, sort_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10)",
+                                published_relative, first_seen, last_seen, updated, sort_at, article_state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10, ?11)",
         )?
         .execute(params![
             source_id,
@@ -459,6 +704,7 @@ fn upsert(
             item.published_relative,
             now,
             published.unwrap_or(now),
+            article_state,
         ])?;
         stats.new += 1;
         return Ok(());
@@ -522,6 +768,18 @@ mod tests {
         }
     }
 
+    /// Records a successful fetch of source `s` listing `items`.
+    fn listed(store: &mut Store, items: &[NewItem], now: DateTime<Utc>) -> UpsertStats {
+        let cycle = SourceCycle {
+            source_id: "s",
+            url: "https://a.mn/",
+            validators: &Validators::default(),
+            items,
+            want_articles: false,
+        };
+        store.record_success(&cycle, now).expect("stored")
+    }
+
     fn open() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("sub/medee.db")).expect("store opens");
@@ -531,13 +789,13 @@ mod tests {
     #[test]
     fn a_seen_link_keeps_its_row_and_first_seen_but_takes_new_titles() {
         let (_dir, mut store) = open();
-        let first = store
-            .record_success("s", &[item("https://a.mn/1", "One")], at(1))
-            .expect("stored");
+        let first = listed(&mut store, &[item("https://a.mn/1", "One")], at(1));
         assert_eq!(first.new, 1);
-        let second = store
-            .record_success("s", &[item("https://a.mn/1", "One (updated)")], at(2))
-            .expect("stored");
+        let second = listed(
+            &mut store,
+            &[item("https://a.mn/1", "One (updated)")],
+            at(2),
+        );
         assert_eq!((second.new, second.updated), (0, 1));
         let items = store.newest_items(&["s".to_string()], 10, 0).expect("read");
         assert_eq!(items.len(), 1);
@@ -552,13 +810,9 @@ mod tests {
         let mut relative = item("https://a.mn/1", "One");
         relative.published = Some(at(1));
         relative.published_relative = true;
-        store
-            .record_success("s", &[relative.clone()], at(1))
-            .expect("stored");
+        listed(&mut store, &[relative.clone()], at(1));
         relative.published = Some(at(2));
-        let stats = store
-            .record_success("s", &[relative], at(2))
-            .expect("stored");
+        let stats = listed(&mut store, &[relative], at(2));
         assert_eq!(stats.unchanged, 1);
         let items = store.newest_items(&["s".to_string()], 10, 0).expect("read");
         assert_eq!(items[0].published, Some(at(1)));
@@ -576,7 +830,7 @@ mod tests {
         let health = store.health().expect("health");
         assert_eq!(health[0].consecutive_failures, 2);
         assert_eq!(health[0].last_error.as_deref(), Some("HTTP 503"));
-        store.record_success("s", &[], at(3)).expect("stored");
+        listed(&mut store, &[], at(3));
         let health = store.health().expect("health");
         assert_eq!(health[0].consecutive_failures, 0);
         assert_eq!(health[0].last_error, None);
@@ -586,19 +840,15 @@ mod tests {
     #[test]
     fn prune_keeps_items_still_listed() {
         let (_dir, mut store) = open();
-        store
-            .record_success(
-                "s",
-                &[
-                    item("https://a.mn/old", "Old"),
-                    item("https://a.mn/kept", "Kept"),
-                ],
-                at(1),
-            )
-            .expect("stored");
-        store
-            .record_success("s", &[item("https://a.mn/kept", "Kept")], at(20))
-            .expect("stored");
+        listed(
+            &mut store,
+            &[
+                item("https://a.mn/old", "Old"),
+                item("https://a.mn/kept", "Kept"),
+            ],
+            at(1),
+        );
+        listed(&mut store, &[item("https://a.mn/kept", "Kept")], at(20));
         assert_eq!(store.prune(at(10)).expect("pruned"), 1);
         let items = store.newest_items(&["s".to_string()], 10, 0).expect("read");
         assert_eq!(items.len(), 1);
@@ -609,10 +859,11 @@ mod tests {
     fn reopening_keeps_everything_and_skips_applied_migrations() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("m.db");
-        Store::open(&path)
-            .expect("opens")
-            .record_success("s", &[item("https://a.mn/1", "One")], at(1))
-            .expect("stored");
+        listed(
+            &mut Store::open(&path).expect("opens"),
+            &[item("https://a.mn/1", "One")],
+            at(1),
+        );
         let store = Store::open(&path).expect("reopens");
         assert_eq!(
             store
