@@ -11,7 +11,10 @@ ROUTES = {
     "/mn/more/8": "montsame-mn.html",
     "/en/more/301": "montsame-en.html",
     "/i/2": "gogo-mn.html",
-    "/category/news/": "nknews.html",
+        "/category/news/": "nknews.html",
+    "/mongolia/feed/": "feed-rss2.xml",
+    **{f"/mn/read/{n}": "montsame-mn-article.html" for n in (398211, 398207, 398190, 398174)},
+    **{f"/en/read/{n}": "montsame-mn-article.html" for n in (377934, 377921, 377915)},
 }
 
 
@@ -43,4 +46,4 @@ def start_server():
 def shipped_config(origin):
     """config/medee.toml with every site pointed at `origin`."""
     with open(os.path.join(ROOT, "config", "medee.toml"), encoding="utf-8") as f:
-        return re.sub(r"https://(montsame\.mn|gogo\.mn|www\.nknews\.org)", origin, f.read())
+        return re.sub(r"https://(montsame\.mn|gogo\.mn|www\.nknews\.org|blogs\.ubc\.ca)", origin, f.read())

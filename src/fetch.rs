@@ -200,7 +200,7 @@ impl Fetcher {
 
     /// One request and its body, holding the host's slot throughout.
     async fn exchange(&self, url: &Url, validators: &Validators) -> Result<Exchange, FetchError> {
-                let _slot = self.pacer.acquire(&authority(url)).await;
+        let _slot = self.pacer.acquire(&authority(url)).await;
         let mut request = self.client.get(url.clone()).header(
             reqwest::header::ACCEPT,
             "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.8",
@@ -371,7 +371,7 @@ impl HostPacer {
                 .hosts
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        Arc::clone(hosts.entry(host.to_string()).or_default())
+            Arc::clone(hosts.entry(host.to_string()).or_default())
         };
         let guard = lock.lock_owned().await;
         if let Some(finished) = *guard {

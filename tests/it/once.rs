@@ -73,14 +73,32 @@ fn shipped_sources_extract_exact_titles_links_and_dates() {
         mn_links,
         ["398174", "398190", "398207", "398211"].map(|n| format!("{o}/mn/read/{n}"))
     );
-    // montsame.mn listings carry no dates: first-seen time is used.
+    // montsame.mn listings carry no dates: each item's date, text and byline
+    // come from its article page ("2025-07-09 14:35" in Ulaanbaatar).
     for entry in &montsame_mn.entries {
-        assert!(entry.published.is_none());
+        let published = entry.published.expect("date from the article page");
+        assert_eq!(published.to_rfc3339(), "2025-07-09T06:35:00+00:00");
+        let content = entry
+            .content
+            .as_ref()
+            .and_then(|c| c.body.clone())
+            .expect("content");
+        assert!(content.contains("Гаалийн ерөнхий газрын"), "{content}");
         assert!(
-            entry
-                .updated
-                .is_some_and(|u| u >= before - Duration::seconds(2))
+            content.contains(&format!("{o}/files/63576773987c3.jpeg")),
+            "{content}"
         );
+        assert!(
+            !content.contains("script") && !content.contains("onerror"),
+            "{content}"
+        );
+        assert_eq!(
+            entry.authors.first().and_then(|a| a.name.as_deref()),
+            Some("Б.Болормаа")
+        );
+    }
+    for path in crate::support::MONTSAME_ARTICLES {
+        assert_eq!(server.hits(path), 1, "{path} fetched once");
     }
 
     let montsame_en = ws.feed("montsame-en.atom");
@@ -152,12 +170,13 @@ fn every_output_is_valid_with_absolute_links_and_expected_counts() {
     let (_server, ws) = setup();
     ws.medee(&["once"]).assert().code(0);
     let expected = [
-        ("all", 12),
-        ("english", 5),
+        ("all", 14),
+        ("english", 7),
         ("montsame-mn", 4),
         ("montsame-en", 3),
         ("gogo-mn", 3),
         ("nknews", 2),
+        ("mongolia-focus", 2),
     ];
     for (stem, count) in expected {
         for ext in ["rss", "atom"] {
@@ -196,12 +215,12 @@ fn every_output_is_valid_with_absolute_links_and_expected_counts() {
     assert!(index.contains("НИЙТЭЛСЭН:") && index.contains("PUBLISHED:"));
     assert!(index.contains("MONTSAME.MN") || index.contains("127.0.0.1"));
     let opml = String::from_utf8(ws.output("feeds.opml")).expect("UTF-8");
-    assert_eq!(opml.matches("xmlUrl=").count(), 6);
+    assert_eq!(opml.matches("xmlUrl=").count(), 7);
 }
 
 #[test]
 fn a_second_run_adds_nothing_and_keeps_every_id() {
-    let (_server, ws) = setup();
+    let (server, ws) = setup();
     ws.medee(&["once"]).assert().code(0);
     let first = ws.feed("all.atom");
     ws.medee(&["once"]).assert().code(0);
@@ -219,7 +238,10 @@ fn a_second_run_adds_nothing_and_keeps_every_id() {
         .iter()
         .map(|e| e.id.clone())
         .collect();
-    assert_eq!(rss_first.len(), 12);
+        assert_eq!(rss_first.len(), 14);
+    for path in crate::support::MONTSAME_ARTICLES {
+        assert_eq!(server.hits(path), 1, "{path}: article pages are read for new items only");
+    }
 }
 
 #[test]
@@ -314,7 +336,7 @@ fn a_failing_source_fails_alone_and_keeps_its_items() {
         ),
     );
     let stderr = ws.stderr(&["once"], 1);
-    assert!(stderr.contains("2 of 4 sources failed"), "{stderr}");
+    assert!(stderr.contains("2 of 5 sources failed"), "{stderr}");
     assert_eq!(
         ws.feed("gogo-mn.atom").entries.len(),
         3,
@@ -325,7 +347,7 @@ fn a_failing_source_fails_alone_and_keeps_its_items() {
         3,
         "existing items stay"
     );
-    assert_eq!(ws.feed("all.atom").entries.len(), 12);
+    assert_eq!(ws.feed("all.atom").entries.len(), 14);
     let status = ws.stdout(&["status"], 0);
     assert!(status.contains("HTTP 500"), "{status}");
     assert!(
@@ -342,5 +364,5 @@ fn a_fresh_failure_still_writes_every_output() {
     let ws = Workspace::new(&shipped_config(&server));
     ws.medee(&["once"]).assert().code(1);
     assert_eq!(ws.feed("nknews.atom").entries.len(), 0);
-    assert_eq!(ws.feed("all.atom").entries.len(), 10);
+    assert_eq!(ws.feed("all.atom").entries.len(), 12);
 }

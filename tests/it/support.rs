@@ -1,11 +1,12 @@
 //! Test support: a real HTTP/1.1 server on 127.0.0.1 whose responses each test
 //! sets per path, and helpers to run the real `medee` binary against it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
@@ -15,6 +16,10 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Answer 304 to a request whose If-None-Match carries this tag (and send it as ETag).
+    pub etag: Option<String>,
+    /// Send the body one byte at a time with this pause between bytes.
+    pub drip: Option<Duration>,
 }
 
 impl Reply {
@@ -23,6 +28,8 @@ impl Reply {
             status: 200,
             headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
             body: body.into(),
+            etag: None,
+            drip: None,
         }
     }
 
@@ -31,39 +38,65 @@ impl Reply {
             status,
             headers: vec![("Content-Type".into(), "text/plain".into())],
             body: format!("status {status}").into_bytes(),
+            etag: None,
+            drip: None,
         }
     }
 
-    pub fn with_content_type(mut self, value: &str) -> Self {
-        self.headers.retain(|(k, _)| k != "Content-Type");
-        self.headers.push(("Content-Type".into(), value.into()));
+    pub fn with_content_type(self, value: &str) -> Self {
+        self.with_header("Content-Type", value)
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        self.headers.push((name.into(), value.into()));
         self
     }
 }
 
-type Routes = Arc<Mutex<HashMap<String, Reply>>>;
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub started: Instant,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Default)]
+struct State {
+    routes: HashMap<String, VecDeque<Reply>>,
+    seen: HashMap<String, Vec<Seen>>,
+    in_flight: usize,
+    max_in_flight: usize,
+}
 
 /// A fixture server; it lives until the test process exits.
 pub struct Server {
     port: u16,
-    routes: Routes,
-    hits: Arc<Mutex<HashMap<String, usize>>>,
+    state: Arc<Mutex<State>>,
 }
 
 impl Server {
     pub fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let port = listener.local_addr().expect("local addr").port();
-        let routes: Routes = Arc::default();
-        let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let (r, h) = (Arc::clone(&routes), Arc::clone(&hits));
+        let state: Arc<Mutex<State>> = Arc::default();
+        let shared = Arc::clone(&state);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (r, h) = (Arc::clone(&r), Arc::clone(&h));
-                std::thread::spawn(move || serve(stream, &r, &h));
+                let state = Arc::clone(&shared);
+                std::thread::spawn(move || serve(stream, &state));
             }
         });
-        Self { port, routes, hits }
+        Self { port, state }
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
@@ -72,23 +105,39 @@ impl Server {
     }
 
     pub fn set(&self, path: &str, reply: Reply) {
-        self.routes
+        self.set_sequence(path, vec![reply]);
+    }
+
+    /// Replies in this order; the last one repeats.
+    pub fn set_sequence(&self, path: &str, replies: Vec<Reply>) {
+        self.state
             .lock()
-            .expect("routes")
-            .insert(path.to_string(), reply);
+            .expect("state")
+            .routes
+            .insert(path.to_string(), replies.into());
     }
 
     pub fn hits(&self, path: &str) -> usize {
-        self.hits
+        self.requests(path).len()
+    }
+
+    pub fn requests(&self, path: &str) -> Vec<Seen> {
+        self.state
             .lock()
-            .expect("hits")
+            .expect("state")
+            .seen
             .get(path)
-            .copied()
-            .unwrap_or(0)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The most requests this server ever had in progress at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.lock().expect("state").max_in_flight
     }
 }
 
-fn serve(stream: TcpStream, routes: &Routes, hits: &Mutex<HashMap<String, usize>>) {
+fn serve(stream: TcpStream, state: &Mutex<State>) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
@@ -99,32 +148,82 @@ fn serve(stream: TcpStream, routes: &Routes, hits: &Mutex<HashMap<String, usize>
         .nth(1)
         .unwrap_or("/")
         .to_string();
+    let mut headers = Vec::new();
     let mut line = String::new();
     while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+        if let Some((k, v)) = line.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
         line.clear();
     }
-    *hits.lock().expect("hits").entry(path.clone()).or_default() += 1;
     let reply = {
-        let routes = routes.lock().expect("routes");
-        let without_query = path.split('?').next().unwrap_or("/");
-        routes
-            .get(&path)
-            .or_else(|| routes.get(without_query))
-            .cloned()
-            .unwrap_or_else(|| Reply::status(404))
+        let mut state = state.lock().expect("state");
+        state.in_flight += 1;
+        state.max_in_flight = state.max_in_flight.max(state.in_flight);
+        let seen = Seen {
+            started: Instant::now(),
+            headers: headers.clone(),
+        };
+        state.seen.entry(path.clone()).or_default().push(seen);
+        let key = if state.routes.contains_key(&path) {
+            path.clone()
+        } else {
+            path.split('?').next().unwrap_or("/").to_string()
+        };
+        match state.routes.get_mut(&key) {
+            Some(queue) if queue.len() > 1 => {
+                queue.pop_front().unwrap_or_else(|| Reply::status(404))
+            }
+            Some(queue) => queue.front().cloned().unwrap_or_else(|| Reply::status(404)),
+            None => Reply::status(404),
+        }
+    };
+    write_reply(stream, &reply, &headers);
+    state.lock().expect("state").in_flight -= 1;
+}
+
+fn write_reply(mut stream: TcpStream, reply: &Reply, request_headers: &[(String, String)]) {
+    let if_none_match = request_headers
+        .iter()
+        .find(|(k, _)| k == "if-none-match")
+        .map(|(_, v)| v);
+    let not_modified = reply.etag.is_some() && if_none_match == reply.etag.as_ref();
+    let (status, body): (u16, &[u8]) = if not_modified {
+        (304, b"")
+    } else {
+        (reply.status, &reply.body)
     };
     let mut head = format!(
-        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-        reply.status,
-        reply.body.len()
+        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
     );
     for (k, v) in &reply.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
+    if let Some(etag) = &reply.etag {
+        head.push_str(&format!("ETag: {etag}\r\n"));
+    }
     head.push_str("\r\n");
-    let mut stream = stream;
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&reply.body);
+    if stream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    match reply.drip {
+        Some(pause) => {
+            for byte in body {
+                if stream
+                    .write_all(std::slice::from_ref(byte))
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
+                    return;
+                }
+                std::thread::sleep(pause);
+            }
+        }
+        None => {
+            let _ = stream.write_all(body);
+        }
+    }
 }
 
 /// A fixture file's bytes.
@@ -213,22 +312,42 @@ pub fn shipped_config(server: &Server) -> String {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/medee.toml"))
             .expect("shipped config");
     let origin = server.origin();
-        // Pacing has its own tests; here all four sites share one loopback server.
+    // Pacing has its own tests; here all four sites share one loopback server.
     text.replace("per_host_delay = \"1s\"", "per_host_delay = \"0s\"")
         .replace("https://montsame.mn", &origin)
         .replace("https://gogo.mn", &origin)
+        .replace("https://blogs.ubc.ca", &origin)
         .replace(
             "https://www.nknews.org/category",
             &format!("{origin}/category"),
         )
 }
 
-/// Serves the four shipped-source fixtures at the paths the shipped config uses.
+/// The article pages the montsame fixtures link to.
+pub const MONTSAME_ARTICLES: [&str; 7] = [
+    "/mn/read/398211",
+    "/mn/read/398207",
+    "/mn/read/398190",
+    "/mn/read/398174",
+    "/en/read/377934",
+    "/en/read/377921",
+    "/en/read/377915",
+];
+
+/// Serves the shipped sources' fixtures at the paths the shipped config uses.
 pub fn serve_shipped_fixtures(server: &Server) {
     server.set("/mn/more/8", Reply::html(fixture("montsame-mn.html")));
     server.set("/en/more/301", Reply::html(fixture("montsame-en.html")));
     server.set("/i/2", Reply::html(fixture("gogo-mn.html")));
     server.set("/category/news/", Reply::html(fixture("nknews.html")));
+    server.set(
+        "/mongolia/feed/",
+        Reply::html(fixture("feed-rss2.xml")).with_content_type("application/rss+xml"),
+    );
+    let article = fixture("montsame-mn-article.html");
+    for path in MONTSAME_ARTICLES {
+        server.set(path, Reply::html(article.clone()));
+    }
 }
 
 /// Every link a feed exposes (feed links, entry links, entry ids that are URLs).
