@@ -4,6 +4,7 @@
 
 mod config_errors;
 mod daemon;
+mod fetching;
 mod hostile;
 mod once;
 mod preview;

@@ -238,9 +238,13 @@ fn a_second_run_adds_nothing_and_keeps_every_id() {
         .iter()
         .map(|e| e.id.clone())
         .collect();
-        assert_eq!(rss_first.len(), 14);
+    assert_eq!(rss_first.len(), 14);
     for path in crate::support::MONTSAME_ARTICLES {
-        assert_eq!(server.hits(path), 1, "{path}: article pages are read for new items only");
+        assert_eq!(
+            server.hits(path),
+            1,
+            "{path}: article pages are read for new items only"
+        );
     }
 }
 
