@@ -375,7 +375,11 @@ fn status(config: &Config) -> u8 {
             h.consecutive_failures,
             h.items,
             time(h.next_run, "-"),
-            h.last_error.as_deref().unwrap_or("-")
+            match (&h.last_error, h.consecutive_failures) {
+                (Some(e), n) if n >= 2 => format!("backing off after {n} failures: {e}"),
+                (Some(e), _) => e.clone(),
+                (None, _) => "-".to_string(),
+            }
         );
     }
     if health.iter().all(|h| h.next_run.is_none()) {

@@ -17,12 +17,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use chrono::{Local, Utc};
+use chrono::{DateTime, Local, Utc};
 use sd_notify::NotifyState;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::config::{Config, parse_cron};
 use crate::fetch::{FetchError, Fetcher};
@@ -283,7 +283,7 @@ async fn schedule_loop(
 ) {
     while !*stop.borrow() {
         let now = Local::now();
-        let Ok(next) = cron.find_next_occurrence(&now, false) else {
+        let Some(next) = next_attempt(&shared, &id, &cron, now).await else {
             warn!(source = %id, "schedule has no future run");
             return;
         };
@@ -307,6 +307,49 @@ async fn schedule_loop(
             info!(source = %id, "run outlasted the schedule; skipped ticks");
         }
     }
+}
+
+/// The next cron time for the source, pushed past its backoff when it keeps
+/// failing: after `n` consecutive failures it waits 2^(n-1) schedule
+/// intervals (at most [`MAX_BACKOFF`]) from its last attempt, so a broken site
+/// is asked less and less often and picked up again by itself.
+async fn next_attempt(
+    shared: &Shared,
+    id: &str,
+    cron: &croner::Cron,
+    now: DateTime<Local>,
+) -> Option<DateTime<Local>> {
+    let next = cron.find_next_occurrence(&now, false).ok()?;
+    let interval = cron
+        .find_next_occurrence(&next, false)
+        .ok()
+        .and_then(|after| (after - next).to_std().ok())
+        .unwrap_or(MAX_BACKOFF);
+    let store_id = id.to_string();
+    let failing = shared
+        .with_store(move |s| s.failure_state(&store_id))
+        .await
+        .flatten();
+    let Some((failures, last_attempt)) = failing else {
+        return Some(next);
+    };
+    let until = last_attempt + backoff(failures, interval);
+    if until <= next.with_timezone(&Utc) {
+        return Some(next);
+    }
+    debug!(source = %id, failures, until = %until, "backing off");
+    cron.find_next_occurrence(&until.with_timezone(&Local), true)
+        .ok()
+}
+
+/// The longest a failing source waits between attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(4 * 3600);
+
+/// How long to wait after `failures` consecutive failures, in schedule intervals.
+pub fn backoff(failures: u32, interval: Duration) -> chrono::Duration {
+    let intervals = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
+    let wait = interval.saturating_mul(intervals).min(MAX_BACKOFF);
+    chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero())
 }
 
 /// Fetches and stores one source, then re-renders the outputs if anything changed.
@@ -460,5 +503,24 @@ async fn tick(timer: &mut Option<tokio::time::Interval>) {
             timer.tick().await;
         }
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_per_failure_in_schedule_intervals_up_to_four_hours() {
+        let quarter = Duration::from_secs(15 * 60);
+        let minutes = |n| backoff(n, quarter).num_minutes();
+        assert_eq!(
+            [minutes(1), minutes(2), minutes(3), minutes(4)],
+            [15, 30, 60, 120]
+        );
+        assert_eq!(minutes(5), 240);
+        assert_eq!(minutes(6), 240, "capped");
+        assert_eq!(minutes(u32::MAX), 240, "no overflow");
+        assert_eq!(backoff(3, Duration::from_secs(1)).num_seconds(), 4);
     }
 }

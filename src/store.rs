@@ -571,6 +571,23 @@ impl Store {
             .map_err(sqlite_err(&self.path))
     }
 
+    /// Consecutive failures and the last attempt of a failing source (`None` when healthy).
+    pub fn failure_state(
+        &self,
+        source_id: &str,
+    ) -> Result<Option<(u32, DateTime<Utc>)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT consecutive_failures, last_attempt FROM sources
+                 WHERE id = ?1 AND consecutive_failures > 0 AND last_attempt IS NOT NULL",
+                params![source_id],
+                |r| Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()
+            .map(|row| row.and_then(|(n, at)| Some((n, timestamp(at)?))))
+            .map_err(sqlite_err(&self.path))
+    }
+
     /// A cheap query proving the database answers (the watchdog's health check).
     pub fn ping(&self) -> Result<(), StoreError> {
         self.conn

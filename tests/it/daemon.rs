@@ -378,3 +378,35 @@ fn serves_outputs_with_types_validators_and_no_traversal() {
         assert!(!String::from_utf8_lossy(&body).contains("secret"), "{path}");
     }
 }
+
+#[test]
+fn a_failing_source_backs_off_and_recovers_by_itself() {
+    let server = Server::start();
+    server.set("/down", Reply::status(404));
+    let ws = Workspace::new(&format!(
+        "[daemon]\nschedule = \"* * * * * *\"\n[[source]]\nid = \"down\"\nurl = \"{}/down\"\nitem = \"li\"\n",
+        server.origin()
+    ));
+    let _daemon = Daemon::start(&ws, &[]);
+    wait_until("three failures", || server.hits("/down") >= 3);
+    let status = ws.stdout(&["status"], 0);
+    assert!(status.contains("backing off after"), "{status}");
+    // Attempts after 1, 2, 4, 8 intervals: within 6 more seconds at most two
+    // more tries, where a source without backoff would be tried six times.
+    let before = server.hits("/down");
+    std::thread::sleep(Duration::from_secs(6));
+    let tried = server.hits("/down") - before;
+    assert!(tried <= 2, "{tried} attempts in 6 s on a 1 s schedule");
+    server.set("/down", list_page(&[("/d/1", "Back online")]));
+    wait_until("the source recovers by itself", || {
+        entries(&ws, "down.atom") == Some(1)
+    });
+    let status = ws.stdout(&["status"], 0);
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("down "))
+        .expect("status line");
+    assert!(
+        line.split_whitespace().nth(4) == Some("0"), "failures reset: {line}"
+    );
+}
