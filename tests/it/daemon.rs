@@ -407,6 +407,7 @@ fn a_failing_source_backs_off_and_recovers_by_itself() {
         .find(|l| l.starts_with("down "))
         .expect("status line");
     assert!(
-        line.split_whitespace().nth(4) == Some("0"), "failures reset: {line}"
+        line.split_whitespace().nth(4) == Some("0"),
+        "failures reset: {line}"
     );
 }
