@@ -355,7 +355,7 @@ pub fn backoff(failures: u32, interval: Duration) -> chrono::Duration {
 /// Fetches and stores one source, then re-renders the outputs if anything changed.
 async fn run_source(shared: &Arc<Shared>, id: &str, publish_after: bool) {
     let config = shared.config();
-    let Some(source) = config.source(id) else {
+    let Some(index) = config.sources.iter().position(|s| s.id == id) else {
         return;
     };
     let first_run = shared
@@ -375,7 +375,14 @@ async fn run_source(shared: &Arc<Shared>, id: &str, publish_after: bool) {
     let Ok(_permit) = limit.acquire().await else {
         return;
     };
-    match pipeline::run_source(source, &shared.fetcher(), &shared.store).await {
+    let outcome = pipeline::run_source_isolated(
+        Arc::clone(&config),
+        index,
+        shared.fetcher(),
+        shared.store.clone(),
+    )
+    .await;
+    match outcome {
         Ok(outcome) if publish_after && outcome.changed_feeds() => publish(shared).await,
         Ok(_) => {}
         Err(e) => error!(source = %id, error = %e, "cannot store the source's cycle"),

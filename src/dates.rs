@@ -103,8 +103,9 @@ fn local(naive: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
     tz.from_local_datetime(&naive)
         .earliest()
         .or_else(|| {
-            tz.from_local_datetime(&(naive + Duration::hours(1)))
-                .earliest()
+            naive
+                .checked_add_signed(Duration::hours(1))
+                .and_then(|later| tz.from_local_datetime(&later).earliest())
         })
         .map(|d| d.with_timezone(&Utc))
 }
@@ -174,17 +175,22 @@ static DAY_WORD: LazyLock<Regex> = LazyLock::new(|| {
 /// "5 minutes ago", "2 цагийн өмнө", "өчигдөр 14:05", "just now".
 fn parse_relative(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
     let relative = |at| Some(ParsedDate { at, relative: true });
+    // Checked arithmetic: "2000000 years ago" is text, not a reason to panic.
     if let Some(c) = EN_AGO.captures(text) {
-        return relative(ctx.now - unit_duration(&c[2], amount(&c[1])?)?);
+        return relative(
+            ctx.now
+                .checked_sub_signed(unit_duration(&c[2], amount(&c[1])?)?)?,
+        );
     }
     if let Some(c) = MN_AGO.captures(text) {
         let span = unit_duration(&c[2], amount(&c[1])?)?;
         let future = c[3].to_lowercase() == "дараа";
-        return relative(if future {
-            ctx.now + span
+        let at = if future {
+            ctx.now.checked_add_signed(span)
         } else {
-            ctx.now - span
-        });
+            ctx.now.checked_sub_signed(span)
+        };
+        return relative(at?);
     }
     let word = DAY_WORD.captures(text)?[1].to_lowercase();
     let days_back = match word.as_str() {
@@ -556,6 +562,19 @@ mod tests {
         ] {
             assert_eq!(parse_date(input, &ctx(&[])), None, "for {input:?}");
         }
+    }
+
+    /// Found by reading the relative-date code while fuzzing: these used to
+    /// overflow chrono's range and panic, taking the whole cycle down.
+    #[test]
+    fn absurd_relative_amounts_never_panic() {
+        assert_eq!(parse_date("2000000 years ago", &ctx(&[])), None);
+        assert_eq!(parse_date("99999999 сарын өмнө", &ctx(&[])), None);
+        let far = parse_date("200000 жилийн дараа", &ctx(&[])).expect("representable");
+        assert!(
+            far.at.year() > 200_000,
+            "read as given; the store clamps it to the fetch time"
+        );
     }
 
     #[test]

@@ -177,7 +177,7 @@ pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleRepo
         );
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            run_source(&config.sources[index], &fetcher, &store).await
+            run_source_isolated(config, index, fetcher, store).await
         });
     }
     let mut report = CycleReport::default();
@@ -188,6 +188,39 @@ pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleRepo
         .run(move |s| finish_cycle(&config, s, Utc::now()))
         .await?;
     Ok(report)
+}
+
+/// [`run_source`] in a task of its own, so that a bug that panics on one
+/// site's page fails that source (recorded in the store like any failure)
+/// instead of the whole cycle or the source's schedule.
+pub async fn run_source_isolated(
+    config: Arc<Config>,
+    index: usize,
+    fetcher: Fetcher,
+    store: SharedStore,
+) -> Result<SourceOutcome, StoreError> {
+    let id = config.sources[index].id.clone();
+    let task_store = store.clone();
+    let task =
+        tokio::spawn(
+            async move { run_source(&config.sources[index], &fetcher, &task_store).await },
+        );
+    match task.await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            let message =
+                format!("internal error while processing this source ({e}); please report it");
+            error!(source = %id, error = %message, "source task failed");
+            let (stored_id, stored_message) = (id.clone(), message.clone());
+            store
+                .run(move |s| s.record_failure(&stored_id, &stored_message, Utc::now()))
+                .await?;
+            Ok(SourceOutcome {
+                id,
+                result: Err(message),
+            })
+        }
+    }
 }
 
 /// Fetches one source (conditionally), stores what it gave, then reads the
