@@ -463,6 +463,50 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::RETRY_AFTER, "7".parse().expect("header"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let in_a_minute = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60));
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            in_a_minute.parse().expect("header"),
+        );
+        let wait = retry_after(&headers).expect("a date parses");
+        assert!(
+            wait > Duration::from_secs(50) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(60));
+        headers.insert(reqwest::header::RETRY_AFTER, past.parse().expect("header"));
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            "soon".parse().expect("header"),
+        );
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter() {
+        for attempt in 1..=3 {
+            let base = BACKOFF_BASE * 2u32.pow(attempt - 1);
+            let wait = backoff(attempt);
+            assert!(
+                wait >= base.mul_f64(0.75) && wait <= base.mul_f64(1.25),
+                "{attempt}: {wait:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pacing_is_per_host_and_port() {
+        let url = |s: &str| Url::parse(s).expect("url");
+        assert_eq!(authority(&url("https://Montsame.mn/x")), "montsame.mn:443");
+        assert_eq!(authority(&url("http://127.0.0.1:8080/")), "127.0.0.1:8080");
+    }
+
+    #[test]
     fn header_charset_wins() {
         let (text, enc) = decode(
             &cp1251(MONGOLIAN.split(' ').next().unwrap_or_default()),
