@@ -107,14 +107,6 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-fn list_page(items: &[(&str, &str)]) -> Reply {
-    let lis: String = items
-        .iter()
-        .map(|(href, title)| format!("<li><a href=\"{href}\">{title}</a></li>"))
-        .collect();
-    Reply::html(format!("<html><body><ul>{lis}</ul></body></html>"))
-}
-
 fn config(origin: &str, port: u16, sources: &[&str]) -> String {
     let mut text = format!("[daemon]\nschedule = \"* * * * * *\"\nlisten = \"127.0.0.1:{port}\"\n");
     for id in sources {
@@ -171,8 +163,8 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 #[test]
 fn follows_the_schedule_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     let server = Server::start();
-    server.set("/a", list_page(&[("/a/1", "First story")]));
-    server.set("/b", list_page(&[("/b/1", "Story from B")]));
+    server.set("/a", Reply::list(&[("/a/1", "First story")]));
+    server.set("/b", Reply::list(&[("/b/1", "Story from B")]));
     let port = free_port();
     let ws = Workspace::new(&config(&server.origin(), port, &["a"]));
     let mut daemon = Daemon::start(&ws, &[]);
@@ -182,7 +174,7 @@ fn follows_the_schedule_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     });
     server.set(
         "/a",
-        list_page(&[("/a/2", "Second story"), ("/a/1", "First story")]),
+        Reply::list(&[("/a/2", "Second story"), ("/a/1", "First story")]),
     );
     wait_until("a.atom picks up the changed page", || {
         entries(&ws, "a.atom") == Some(2)
@@ -194,11 +186,7 @@ fn follows_the_schedule_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     wait_until("all.atom merges a and b", || {
         entries(&ws, "all.atom") == Some(3)
     });
-    let status = ws.stdout(&["status"], 0);
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("a "))
-        .expect("status line for a");
+    let line = ws.status_line("a");
     assert_eq!(
         line.matches(" UTC").count(),
         2,
@@ -250,7 +238,7 @@ fn follows_the_schedule_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
 #[test]
 fn tells_systemd_ready_status_watchdog_reloading_and_stopping() {
     let server = Server::start();
-    server.set("/a", list_page(&[("/a/1", "One"), ("/a/2", "Two")]));
+    server.set("/a", Reply::list(&[("/a/1", "One"), ("/a/2", "Two")]));
     let ws = Workspace::new(&config(&server.origin(), free_port(), &["a"]));
     let socket_path = ws.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).expect("bind notify socket");
@@ -286,7 +274,7 @@ fn tells_systemd_ready_status_watchdog_reloading_and_stopping() {
 #[test]
 fn serves_outputs_with_types_validators_and_no_traversal() {
     let server = Server::start();
-    server.set("/a", list_page(&[("/a/1", "One")]));
+    server.set("/a", Reply::list(&[("/a/1", "One")]));
     let port = free_port();
     let ws = Workspace::new(&config(&server.origin(), port, &["a"]));
     std::fs::write(ws.path().join("secret.txt"), "secret").expect("write");
@@ -397,15 +385,11 @@ fn a_failing_source_backs_off_and_recovers_by_itself() {
     std::thread::sleep(Duration::from_secs(6));
     let tried = server.hits("/down") - before;
     assert!(tried <= 2, "{tried} attempts in 6 s on a 1 s schedule");
-    server.set("/down", list_page(&[("/d/1", "Back online")]));
+    server.set("/down", Reply::list(&[("/d/1", "Back online")]));
     wait_until("the source recovers by itself", || {
         entries(&ws, "down.atom") == Some(1)
     });
-    let status = ws.stdout(&["status"], 0);
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("down "))
-        .expect("status line");
+    let line = ws.status_line("down");
     assert!(
         line.split_whitespace().nth(4) == Some("0"),
         "failures reset: {line}"

@@ -6,30 +6,14 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Reply, Server, Workspace, fixture};
 
-fn list(items: &[(&str, &str)]) -> Reply {
-    let lis: String = items
-        .iter()
-        .map(|(href, title)| format!("<li><a href=\"{href}\">{title}</a></li>"))
-        .collect();
-    Reply::html(format!("<html><body><ul>{lis}</ul></body></html>"))
-}
-
 fn source(id: &str, url: &str) -> String {
     format!("[[source]]\nid = \"{id}\"\nurl = \"{url}\"\nitem = \"li\"\n")
-}
-
-fn status_line(ws: &Workspace, id: &str) -> String {
-    ws.stdout(&["status"], 0)
-        .lines()
-        .find(|l| l.starts_with(&format!("{id} ")))
-        .unwrap_or_else(|| panic!("no status line for {id}"))
-        .to_string()
 }
 
 #[test]
 fn a_304_skips_parsing_and_keeps_the_source_healthy() {
     let server = Server::start();
-    let mut page = list(&[("/1", "One"), ("/2", "Two")])
+    let mut page = Reply::list(&[("/1", "One"), ("/2", "Two")])
         .with_header("Last-Modified", "Mon, 01 Jul 2024 09:30:00 GMT");
     page.etag = Some("\"v1\"".to_string());
     server.set("/news", page);
@@ -45,7 +29,7 @@ fn a_304_skips_parsing_and_keeps_the_source_healthy() {
         Some("Mon, 01 Jul 2024 09:30:00 GMT")
     );
     assert_eq!(ws.feed("s.atom").entries.len(), 2, "a 304 keeps the items");
-    let line = status_line(&ws, "s");
+    let line = ws.status_line("s");
     assert!(
         line.split_whitespace().nth(4) == Some("0"),
         "healthy after a 304: {line}"
@@ -67,14 +51,14 @@ fn server_errors_and_429_are_retried_but_client_errors_are_not() {
         vec![
             Reply::status(500),
             Reply::status(503),
-            list(&[("/1", "Back")]),
+            Reply::list(&[("/1", "Back")]),
         ],
     );
     server.set_sequence(
         "/busy",
         vec![
             Reply::status(429).with_header("Retry-After", "1"),
-            list(&[("/2", "Calm")]),
+            Reply::list(&[("/2", "Calm")]),
         ],
     );
     server.set("/gone", Reply::status(404));
@@ -105,7 +89,7 @@ fn one_request_at_a_time_per_host_with_the_delay_between_while_hosts_run_in_para
         for path in ["/p1", "/p2", "/p3"] {
             server.set(
                 path,
-                list(&[(path, "Item")]).with_header("Cache-Control", "no-store"),
+                Reply::list(&[(path, "Item")]).with_header("Cache-Control", "no-store"),
             );
         }
     }
@@ -126,12 +110,7 @@ fn one_request_at_a_time_per_host_with_the_delay_between_while_hosts_run_in_para
             1,
             "never two requests at once to one host"
         );
-        let mut starts: Vec<Instant> = ["/p1", "/p2", "/p3"]
-            .iter()
-            .flat_map(|p| server.requests(p))
-            .map(|r| r.started)
-            .collect();
-        starts.sort();
+        let starts = request_starts(server);
         assert_eq!(starts.len(), 3);
         for pair in starts.windows(2) {
             assert!(
@@ -140,35 +119,31 @@ fn one_request_at_a_time_per_host_with_the_delay_between_while_hosts_run_in_para
             );
         }
     }
-    let first = |s: &Server| {
-        ["/p1", "/p2", "/p3"]
-            .iter()
-            .flat_map(|p| s.requests(p))
-            .map(|r| r.started)
-            .min()
-            .expect("requests")
-    };
-    let last = |s: &Server| {
-        ["/p1", "/p2", "/p3"]
-            .iter()
-            .flat_map(|p| s.requests(p))
-            .map(|r| r.started)
-            .max()
-            .expect("requests")
-    };
+    let (a, b) = (request_starts(&a), request_starts(&b));
     assert!(
-        first(&b) < last(&a) && first(&a) < last(&b),
+        b[0] < a[2] && a[0] < b[2],
         "the two hosts were fetched side by side"
     );
+}
+
+/// When the pacing test's three paths were requested, in order.
+fn request_starts(server: &Server) -> Vec<Instant> {
+    let mut starts: Vec<Instant> = ["/p1", "/p2", "/p3"]
+        .iter()
+        .flat_map(|p| server.requests(p))
+        .map(|r| r.started)
+        .collect();
+    starts.sort();
+    starts
 }
 
 #[test]
 fn a_slow_drip_is_cut_off_by_the_timeout() {
     let server = Server::start();
-    let mut drip = list(&[("/1", "Slow")]);
+    let mut drip = Reply::list(&[("/1", "Slow")]);
     drip.drip = Some(Duration::from_millis(200));
     server.set("/drip", drip);
-    server.set("/ok", list(&[("/2", "Fine")]));
+    server.set("/ok", Reply::list(&[("/2", "Fine")]));
     let o = server.origin();
     let ws = Workspace::new(&format!(
         "[daemon]\ntimeout = \"1s\"\nper_host_delay = \"0s\"\n{}{}",
@@ -176,7 +151,7 @@ fn a_slow_drip_is_cut_off_by_the_timeout() {
         source("ok", &format!("{o}/ok"))
     ));
     ws.medee(&["once"]).assert().code(1);
-    assert!(status_line(&ws, "drip").contains("timed out after 1s"));
+    assert!(ws.status_line("drip").contains("timed out after 1s"));
     assert_eq!(ws.feed("ok.atom").entries.len(), 1);
 }
 
@@ -220,7 +195,7 @@ fn a_huge_body_and_a_gzip_bomb_are_cut_off_with_flat_memory() {
         "/bomb",
         Reply::html(fixture("bomb.html.gz")).with_header("Content-Encoding", "gzip"),
     );
-    server.set("/ok", list(&[("/1", "Fine")]));
+    server.set("/ok", Reply::list(&[("/1", "Fine")]));
     let o = server.origin();
     let ws = Workspace::new(&format!(
         "[daemon]\nper_host_delay = \"0s\"\n{}{}{}",
@@ -232,8 +207,8 @@ fn a_huge_body_and_a_gzip_bomb_are_cut_off_with_flat_memory() {
     assert_eq!(code, Some(1));
     assert!(peak_kib > 0, "peak memory was read");
     assert!(peak_kib < 100 * 1024, "peak resident memory {peak_kib} KiB");
-    assert!(status_line(&ws, "huge").contains("larger than max_body"));
-    assert!(status_line(&ws, "bomb").contains("larger than max_body"));
+    assert!(ws.status_line("huge").contains("larger than max_body"));
+    assert!(ws.status_line("bomb").contains("larger than max_body"));
     assert_eq!(ws.feed("ok.atom").entries.len(), 1);
 }
 
@@ -255,7 +230,7 @@ fn article_pages_are_read_once_stay_on_allowed_hosts_and_failures_are_bounded() 
         ];
         items.extend(extra.iter().map(|(h, t)| ((*h).to_string(), *t)));
         let refs: Vec<(&str, &str)> = items.iter().map(|(h, t)| (h.as_str(), *t)).collect();
-        list(&refs)
+        Reply::list(&refs)
     };
     server.set("/list", listing(&[]));
     server.set(

@@ -43,6 +43,15 @@ impl Reply {
         }
     }
 
+    /// A listing page: one `<li><a href>title</a></li>` per item.
+    pub fn list(items: &[(&str, &str)]) -> Self {
+        let lis: String = items
+            .iter()
+            .map(|(href, title)| format!("<li><a href=\"{href}\">{title}</a></li>"))
+            .collect();
+        Self::html(format!("<html><body><ul>{lis}</ul></body></html>"))
+    }
+
     pub fn with_content_type(self, value: &str) -> Self {
         self.with_header("Content-Type", value)
     }
@@ -291,6 +300,15 @@ impl Workspace {
             .stderr
             .clone();
         String::from_utf8(out).expect("stderr is UTF-8")
+    }
+
+    /// The `medee status` line of source `id`.
+    pub fn status_line(&self, id: &str) -> String {
+        self.stdout(&["status"], 0)
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no status line for {id}"))
+            .to_string()
     }
 
     pub fn output(&self, file: &str) -> Vec<u8> {
