@@ -9,11 +9,13 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Source};
-use crate::extract::extract;
+use crate::extract::{FieldSelector, extract};
 use crate::fetch::{Fetcher, Page};
 use crate::pipeline::{ProcessedItem, check_extraction, process_items, read_page, run_cycle};
 use crate::sanitize::html_to_text;
 use crate::store::Store;
+use crate::suggest;
+use url::Url;
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -67,10 +69,38 @@ pub enum Command {
     Status,
     /// Print an OPML 2.0 list of the output feeds.
     Opml,
+    /// Find the news items on a listing page and print a ready `[[source]]` block.
+    Suggest(SuggestArgs),
+}
+
+/// Arguments of `medee suggest`.
+#[derive(Debug, clap::Args)]
+pub struct SuggestArgs {
+    /// The listing page (with --file: the URL it was saved from, unless --base-url is given).
+    #[arg(value_name = "URL", required_unless_present = "base_url")]
+    pub url: Option<String>,
+    /// Read this saved page instead of fetching.
+    #[arg(long, value_name = "PAGE.html")]
+    pub file: Option<PathBuf>,
+    /// The page's URL when reading --file (for links and the TOML's url).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Also list the other candidate blocks with their scores.
+    #[arg(long)]
+    pub all: bool,
+    /// Print only the TOML block.
+    #[arg(long)]
+    pub toml: bool,
+    /// Fetch the first item's page and suggest a [source.article] block.
+    #[arg(long)]
+    pub article: bool,
 }
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
+    if let Command::Suggest(args) = &cli.command {
+        return suggest(&cli.config, args).await;
+    }
     let config = match Config::load(&cli.config) {
         Ok(config) => config,
         Err(e) => return config_error(&e),
@@ -91,6 +121,7 @@ pub async fn run(cli: Cli) -> u8 {
             print!("{}", crate::publish::opml_document(&config, Utc::now()));
             EXIT_OK
         }
+        Command::Suggest(_) => EXIT_OK,
     }
 }
 
@@ -168,6 +199,7 @@ struct FieldCounts {
     date_unparsed: usize,
     with_summary: usize,
     with_image: usize,
+    warnings: Vec<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -196,6 +228,12 @@ async fn preview(config: &Config, id: &str, file: Option<&Path>, json: bool) -> 
             return EXIT_FAILED;
         }
     };
+    print_preview(source, &page, json).await
+}
+
+/// Extracts `page` with `source`'s selectors and prints the preview; the exit code says whether items were found.
+async fn print_preview(source: &Source, page: &Page, json: bool) -> u8 {
+    let id = source.id.as_str();
     let (text, encoding) = page.text();
     let encoding = encoding.name();
     let mut counts = FieldCounts::default();
@@ -205,13 +243,14 @@ async fn preview(config: &Config, id: &str, file: Option<&Path>, json: bool) -> 
             counts.matched = extraction.matched;
             counts.incomplete = extraction.incomplete;
             counts.duplicates = extraction.duplicates;
-            if let Err(e) = check_extraction(&extraction, &selectors.item_source, &page) {
+            counts.warnings = crate::extract::diagnose(&text, &page.url, selectors);
+            if let Err(e) = check_extraction(&extraction, &selectors.item_source, page) {
                 eprintln!("{id}: {e}");
                 return EXIT_FAILED;
             }
             extraction.items
         }
-        None => match read_page(source, &page) {
+        None => match read_page(source, page) {
             Ok(items) => {
                 counts.matched = items.len();
                 items
@@ -245,7 +284,7 @@ async fn preview(config: &Config, id: &str, file: Option<&Path>, json: bool) -> 
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
     } else {
-        write_preview_table(&mut out, source, &page, encoding, &counts, &items)
+        write_preview_table(&mut out, source, page, encoding, &counts, &items)
     };
     if let Err(e) = written {
         eprintln!("cannot write preview: {e}");
@@ -256,6 +295,43 @@ async fn preview(config: &Config, id: &str, file: Option<&Path>, json: bool) -> 
     } else {
         EXIT_OK
     }
+}
+
+/// What a user writing selectors should look at, beyond the counts.
+fn preview_warnings(page: &Page, counts: &FieldCounts, items: &[ProcessedItem]) -> Vec<String> {
+    let mut warnings = counts.warnings.clone();
+    if counts.duplicates > 0 {
+        warnings.push(format!(
+            "{} matches repeat a link already seen on the page (kept once; a second copy of the list?)",
+            counts.duplicates
+        ));
+    }
+    let host = page.url.host_str().map(|h| h.trim_start_matches("www."));
+    let off_site: Vec<&str> = items
+        .iter()
+        .map(|i| i.raw.link.as_str())
+        .filter(|l| {
+            Url::parse(l)
+                .ok()
+                .as_ref()
+                .and_then(Url::host_str)
+                .map(|h| h.trim_start_matches("www."))
+                != host
+        })
+        .collect();
+    if let Some(first) = off_site.first() {
+        warnings.push(format!(
+            "{} links point off-site, e.g. {first}",
+            off_site.len()
+        ));
+    }
+    if counts.date_unparsed > 0 {
+        warnings.push(format!(
+            "{} dates were not recognised; their text is shown below: add a date_format",
+            counts.date_unparsed
+        ));
+    }
+    warnings
 }
 
 fn write_preview_table(
@@ -292,6 +368,9 @@ fn write_preview_table(
         counts.with_summary,
         counts.with_image
     )?;
+    for warning in preview_warnings(page, counts, items) {
+        writeln!(out, "warning: {warning}")?;
+    }
     for (n, item) in items.iter().enumerate() {
         writeln!(out, "{:>3}. {}", n + 1, item.raw.title)?;
         writeln!(out, "     link:    {}", item.raw.link)?;
@@ -386,4 +465,143 @@ fn status(config: &Config) -> u8 {
         println!("(no run scheduled: `medee run` is not running)");
     }
     EXIT_OK
+}
+
+async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
+    // A valid config lends its fetch settings (user agent, timeout, size cap); none is needed.
+    let daemon = Config::load(config_path)
+        .or_else(|_| Config::parse("", Path::new("defaults")))
+        .map(|c| c.daemon);
+    let Ok(daemon) = daemon else {
+        eprintln!("cannot build the default settings");
+        return EXIT_FAILED;
+    };
+    let Some(url) = args
+        .base_url
+        .as_deref()
+        .or(args.url.as_deref())
+        .and_then(|u| Url::parse(u).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+    else {
+        eprintln!("suggest needs an http(s) URL (with --file, give --base-url or the URL)");
+        return EXIT_CONFIG;
+    };
+    let fetcher = match Fetcher::new(&daemon) {
+        Ok(fetcher) => fetcher,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_FAILED;
+        }
+    };
+    let page = match &args.file {
+        Some(path) => match std::fs::read(path) {
+            Ok(body) => Page {
+                url: url.clone(),
+                body,
+                content_type: None,
+            },
+            Err(e) => {
+                eprintln!("cannot read {}: {e}", path.display());
+                return EXIT_FAILED;
+            }
+        },
+        None => match fetcher.get(&url).await {
+            Ok(page) => page,
+            Err(e) => {
+                eprintln!("{e}");
+                return EXIT_FAILED;
+            }
+        },
+    };
+    let (text, _) = page.text();
+    let now = Utc::now();
+    let (candidates, info) = suggest::candidates(&text, &page.url, now);
+    let Some(best) = candidates.first() else {
+        eprintln!(
+            "no repeated blocks of article links found on {} ({} bytes): the page may load its items with a script, or list fewer than three",
+            page.url,
+            page.body.len()
+        );
+        return EXIT_FAILED;
+    };
+    let mut toml = suggest::source_toml(best, &info, &url);
+    if args.article {
+        toml.push_str(&article_suggestion(best, &text, &page, &fetcher, now).await);
+    }
+    print!("{toml}");
+    if args.toml {
+        return EXIT_OK;
+    }
+    if args.all {
+        println!("\n# other candidates (score, items, selector, first headline):");
+        for other in candidates.iter().skip(1) {
+            println!(
+                "#   {:>6.1} {:>4}  {}  {}",
+                other.score,
+                other.items,
+                other.item,
+                other.sample.first().map_or("", String::as_str)
+            );
+        }
+    }
+    let config = match Config::parse(&toml, Path::new("suggested")) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("the suggested block does not validate (please report): {e}");
+            return EXIT_FAILED;
+        }
+    };
+    println!();
+    match config.sources.first() {
+        Some(source) => print_preview(source, &page, false).await,
+        None => EXIT_FAILED,
+    }
+}
+
+/// Fetches the best candidate's first article (on the same host) and suggests its block.
+async fn article_suggestion(
+    best: &suggest::Candidate,
+    text: &str,
+    page: &Page,
+    fetcher: &Fetcher,
+    now: DateTime<Utc>,
+) -> String {
+    let Ok(selectors) =
+        crate::extract::parse_css(&best.item).map(|item| crate::extract::ItemSelectors {
+            item,
+            item_source: best.item.clone(),
+            title: best
+                .fields
+                .title
+                .as_deref()
+                .and_then(|s| FieldSelector::parse(s).ok()),
+            link: best
+                .fields
+                .link
+                .as_deref()
+                .and_then(|s| FieldSelector::parse(s).ok()),
+            date: None,
+            summary: None,
+            image: None,
+        })
+    else {
+        return String::new();
+    };
+    let first = extract(text, &page.url, &selectors)
+        .items
+        .into_iter()
+        .next();
+    let Some(link) = first.and_then(|i| Url::parse(&i.link).ok()) else {
+        return "# --article: no item link to follow\n".to_string();
+    };
+    match fetcher.get(&link).await {
+        Ok(article) => {
+            let (article_text, _) = article.text();
+            suggest::article_toml(&article_text, now).map_or_else(
+                || format!("# --article: nothing recognisable on {link}\n"),
+                |t| format!("\n{t}"),
+            )
+        }
+        Err(e) => format!("# --article: {e}\n"),
+    }
 }

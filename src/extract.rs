@@ -244,6 +244,49 @@ fn extract_item(element: ElementRef<'_>, base: &Url, selectors: &ItemSelectors) 
     })
 }
 
+/// Explains what a listing's selectors do that a user should look at: fields
+/// whose selector matches several elements in an item (the first is used) and
+/// the first matches that yield no title or no link. Only `preview` needs this,
+/// so it is not part of [`extract`]'s hot path.
+pub fn diagnose(html: &str, base: &Url, selectors: &ItemSelectors) -> Vec<String> {
+    let document = Html::parse_document(html);
+    let fields = [
+        ("title", &selectors.title),
+        ("link", &selectors.link),
+        ("date", &selectors.date),
+        ("summary", &selectors.summary),
+        ("image", &selectors.image),
+    ];
+    let mut several = [0usize; 5];
+    let mut warnings = Vec::new();
+    let mut incomplete_shown = 0;
+    for (index, element) in document.select(&selectors.item).enumerate() {
+        for (slot, (_, field)) in fields.iter().enumerate() {
+            if field.as_ref().is_some_and(|f| f.count(element) > 1) {
+                several[slot] += 1;
+            }
+        }
+        if incomplete_shown < 3 && extract_item(element, base, selectors).is_none() {
+            incomplete_shown += 1;
+            let text = element_text(element);
+            let shown: String = text.chars().take(60).collect();
+            warnings.push(format!(
+                "item {}: no title or no usable link (text: {shown:?})",
+                index + 1
+            ));
+        }
+    }
+    for (slot, (name, field)) in fields.iter().enumerate() {
+        if let (Some(field), n @ 1..) = (field, several[slot]) {
+            warnings.push(format!(
+                "{name} selector {:?} matches several elements in {n} items; the first is used",
+                field.as_str()
+            ));
+        }
+    }
+    warnings
+}
+
 /// The page's `<title>`, whitespace-collapsed.
 pub fn page_title(document: &Html) -> Option<String> {
     let selector = Selector::parse("title").ok()?;
@@ -376,9 +419,25 @@ pub fn resolve_http_url(base: &Url, href: &str) -> Option<String> {
     matches!(url.scheme(), "http" | "https").then(|| url.to_string())
 }
 
-/// The text content of an element, whitespace-collapsed.
+/// The text content of an element, whitespace-collapsed, without the text of
+/// `script`, `style`, `noscript` and `template` (a lazy-loading `<noscript>`
+/// holds markup as text, which is never part of a headline).
 pub fn element_text(element: ElementRef<'_>) -> String {
-    collapse_whitespace(&element.text().collect::<String>())
+    let mut text = String::new();
+    collect_text(*element, &mut text);
+    collapse_whitespace(&text)
+}
+
+fn collect_text(node: ego_tree::NodeRef<'_, scraper::Node>, out: &mut String) {
+    for child in node.children() {
+        match child.value() {
+            scraper::Node::Text(text) => out.push_str(text),
+            scraper::Node::Element(e)
+                if matches!(e.name(), "script" | "style" | "noscript" | "template") => {}
+            scraper::Node::Element(_) => collect_text(child, out),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -26,3 +26,4 @@ pub mod render;
 pub mod sanitize;
 pub mod serve;
 pub mod store;
+pub mod suggest;
