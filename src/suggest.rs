@@ -277,10 +277,10 @@ fn looks_like_article(url: &Url) -> bool {
             | "news"
             | "feed"
     ) || segments.iter().any(|s| {
-        matches!(
-            *s,
-            "category" | "tag" | "author" | "page" | "angilal" | "more" | "i" | "c"
-        )
+        matches!(*s, "page" | "angilal" | "more" | "i" | "c")
+            || ["author", "category", "tag"]
+                .iter()
+                .any(|w| s.to_ascii_lowercase().contains(w))
     });
     let has_id = last.bytes().filter(u8::is_ascii_digit).count() >= 3
         || (last.len() >= 5
@@ -383,14 +383,16 @@ fn in_boilerplate(element: ElementRef<'_>) -> bool {
 
 fn is_semantic(element: ElementRef<'_>) -> bool {
     matches!(element.value().name(), "article" | "li" | "tr")
-        || element.value().classes().any(|c| {
-            let c = c.to_ascii_lowercase();
-            [
-                "item", "post", "news", "article", "entry", "story", "card", "teaser", "box",
-            ]
-            .iter()
-            .any(|w| c.contains(w))
-        })
+        || element.value().classes().any(is_semantic_word)
+}
+
+fn is_semantic_word(class: &str) -> bool {
+    let class = class.to_ascii_lowercase();
+    [
+        "item", "post", "news", "article", "entry", "story", "card", "teaser", "box",
+    ]
+    .iter()
+    .any(|w| class.contains(w))
 }
 
 fn score_group(group: &Group<'_>, base: &Url) -> Option<f64> {
@@ -458,6 +460,16 @@ fn item_selector(document: &Html, group: &Group<'_>, base: &Url) -> Option<Strin
         .filter_map(|m| main_link(*m, base))
         .map(|(l, _)| l)
         .collect();
+    // The shortest form that still picks exactly this list: `tag`, then one class, then all.
+    let tag = first.value().name().to_string();
+    let mut classes = stable_classes(first);
+    classes.sort_by_key(|c| !is_semantic_word(c));
+    let shortest = std::iter::once(tag.clone())
+        .chain(classes.iter().map(|c| format!("{tag}.{}", css_escape(c))))
+        .find(|s| matches_only(document, s, group, &wanted, base));
+    if let Some(selector) = shortest {
+        return Some(selector);
+    }
     let own = simple_selector(first);
     let mut qualifiers: Vec<String> = Vec::new();
     for ancestor in first.ancestors().filter_map(ElementRef::wrap).take(6) {
@@ -469,7 +481,7 @@ fn item_selector(document: &Html, group: &Group<'_>, base: &Url) -> Option<Strin
         } else {
             format!("{} {own}", qualifiers.join(" "))
         };
-        if matches_only(document, &candidate, &wanted, base, group.members.len()) {
+        if matches_only(document, &candidate, group, &wanted, base) {
             return Some(candidate);
         }
         let id = ancestor
@@ -483,25 +495,40 @@ fn item_selector(document: &Html, group: &Group<'_>, base: &Url) -> Option<Strin
         }
     }
     let candidate = format!("{} {own}", qualifiers.join(" "));
-    matches_only(document, &candidate, &wanted, base, group.members.len()).then_some(candidate)
+    matches_only(document, &candidate, group, &wanted, base).then_some(candidate)
 }
 
 /// True when `selector` matches at least `count` elements and every match's main link is wanted.
 fn matches_only(
     document: &Html,
     selector: &str,
+    group: &Group<'_>,
     wanted: &HashSet<String>,
     base: &Url,
-    count: usize,
 ) -> bool {
     let Ok(parsed) = Selector::parse(selector) else {
         return false;
     };
+    let members: HashSet<ego_tree::NodeId> = group.members.iter().map(|m| m.id()).collect();
+    let any_link = Selector::parse("a[href]").ok();
+    let has_links = |m: ElementRef<'_>| {
+        m.value().name() == "a"
+            || any_link
+                .as_ref()
+                .is_some_and(|s| m.select(s).next().is_some())
+    };
     let matched: Vec<ElementRef<'_>> = document.select(&parsed).collect();
-    matched.len() >= count
+    // Besides the group itself, matches may be copies of the list or link-less
+    // rows (a table header), never blocks that link elsewhere (a menu of the
+    // same shape) or containers holding several articles.
+    matched.len() >= group.members.len()
         && matched
             .iter()
-            .all(|m| main_link(*m, base).is_none_or(|(link, _)| wanted.contains(&link)))
+            .filter(|m| !members.contains(&m.id()))
+            .all(|m| match main_link(*m, base) {
+                Some((link, _)) => wanted.contains(&link) && distinct_article_links(*m, base) == 1,
+                None => !has_links(*m),
+            })
 }
 
 /// `tag.class1.class2` with CSS escaping.
