@@ -889,11 +889,13 @@ fn visible_date(document: &Html, ctx: &DateContext<'_>) -> Option<String> {
             )
         })
         .filter(|e| e.value().classes().next().is_some())
-        .find(|e| {
-            let text = element_text(*e);
-            text.chars().count() <= 40 && parse_date(&text, ctx).is_some()
+        .filter_map(|e| {
+            let length = element_text(e).chars().count();
+            (length <= 40 && parse_date(&element_text(e), ctx).is_some()).then_some((length, e))
         })
-        .map(simple_selector)
+        // The innermost element: a byline holding the date also parses, but says more.
+        .min_by_key(|(length, _)| *length)
+        .map(|(_, e)| simple_selector(e))
 }
 
 /// The element with the most paragraph text directly inside it.

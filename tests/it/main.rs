@@ -8,4 +8,5 @@ mod fetching;
 mod hostile;
 mod once;
 mod preview;
+mod suggest;
 mod support;

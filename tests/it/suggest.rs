@@ -1,0 +1,259 @@
+//! `medee suggest`: on every listing fixture the suggested block, fed back
+//! through `preview`, finds the real headlines and nothing else.
+
+use crate::support::{Reply, Server, Workspace, fixture, fixture_path};
+
+/// (fixture, the URL it stands for, every real headline on it)
+const PAGES: &[(&str, &str, &[&str])] = &[
+    (
+        "style-table.html",
+        "http://mongolianbusinessdatabase.com/base/news",
+        &[
+            "Нүүрсний экспорт 12 хувиар өслөө",
+            "Төв банк бодлогын хүүг хэвээр үлдээв",
+            "Mongolia signs renewable energy memorandum with Japan",
+            "Улаанбаатарт шинэ гүүр ашиглалтад орлоо",
+            "Gold output rises as Oyu Tolgoi ramps up",
+            "Сонгуулийн хуулийн төслийг хэлэлцэв",
+        ],
+    ),
+    (
+        "style-ul.html",
+        "https://ubdaily.example.mn/news/",
+        &[
+            "Coal exports hit a record in 2024",
+            "Parliament passes the 2025 budget",
+            "New airport road opens to traffic",
+            "Cashmere prices fall for herders",
+            "Winter dzud warning for three provinces",
+            "Ulaanbaatar metro plan revived",
+            "Mongolian wrestlers win in Tokyo",
+        ],
+    ),
+    (
+        "style-wordpress.html",
+        "https://focus.example.mn/category/politics/",
+        &[
+            "Election results explained, seat by seat",
+            "The mining royalties debate returns to parliament",
+            "Air pollution season starts early in the capital",
+            "What the third neighbour policy means in 2025",
+            "Herders and climate: a year of extremes",
+        ],
+    ),
+    (
+        "style-cards.html",
+        "https://ikon.example.mn/c/3",
+        &[
+            "Шатахууны үнэ нэмэгдэхгүй гэв",
+            "Сурагчдын өвлийн амралт эхэллээ",
+            "Хилийн боомтоор ачаа тээвэр нэмэгдэв",
+            "Шинэ эмнэлэг ашиглалтад орлоо",
+            "Хөгжимт жүжгийн тоглолт амжилттай болов",
+            "Хүүхдийн цэцэрлэгийн хүртээмж сайжирна",
+        ],
+    ),
+    (
+        "style-busy.html",
+        "https://today.example.mn/",
+        &[
+            "Budget vote delayed again as talks drag on",
+            "Copper price lifts exports to a three-year high",
+            "New school year reform splits teachers",
+            "Railway link to China opens for freight",
+            "Snowstorm closes roads in four provinces",
+        ],
+    ),
+    (
+        "style-copies.html",
+        "https://mass.example.mn/latest",
+        &[
+            "Ерөнхий сайд Токиод айлчилж байна",
+            "Улсын төсвийн тодотгол батлагдлаа",
+            "Цахилгааны тариф нэмэгдэхгүй",
+            "Хөдөө аж ахуйн үзэсгэлэн нээгдлээ",
+            "Замын түгжрэлийг бууруулах шинэ арга хэмжээ",
+            "Оюутнуудын тэтгэлэг нэмэгдэнэ",
+        ],
+    ),
+    (
+        "montsame-mn.html",
+        "https://montsame.mn/mn/more/8",
+        &[
+            "Нүүрсний экспорт оны эхний хагаст 12 хувиар өсөв",
+            "Төв банк бодлогын хүүг хэвээр үлдээлээ",
+            "Улаанбаатарт агаарын бохирдлыг бууруулах шинэ хөтөлбөр батлагдлаа",
+            "Ерөнхийлөгч Японы Ерөнхий сайдтай утсаар ярилаа",
+        ],
+    ),
+    (
+        "montsame-en.html",
+        "https://montsame.mn/en/more/301",
+        &[
+            "Mongolia and Japan Sign Memorandum on Renewable Energy",
+            "Naadam Festival Opens in Ulaanbaatar",
+            "Coal Exports Rise 12 Percent in First Half",
+        ],
+    ),
+    (
+        "gogo-mn.html",
+        "https://gogo.mn/i/2",
+        &[
+            "УИХ-ын чуулган намрын ээлжит хуралдаанаа эхэллээ",
+            "Засгийн газрын хуралдаанаар төсвийн тодотголыг хэлэлцэв",
+            "Сонгуулийн хуулийн төслийг анхны хэлэлцүүлэгт бэлтгэв",
+        ],
+    ),
+    (
+        "nknews.html",
+        "https://www.nknews.org/category/news/",
+        &[
+            "North Korea and Mongolia hold first trade talks in a decade",
+            "North Korea opens new rail link to Russian border",
+            "Kim Jong Un inspects munitions factory in Jagang Province",
+            "Mongolian envoy presents credentials in Pyongyang",
+            "South Korea resumes loudspeaker broadcasts along DMZ",
+        ],
+    ),
+];
+
+/// Runs suggest on a saved page, then preview with the suggested block;
+/// returns the TOML and the titles preview extracted.
+fn suggest_then_preview(file: &str, url: &str) -> (String, Vec<String>) {
+    let ws = Workspace::new("");
+    let path = fixture_path(file);
+    let path = path.to_str().expect("utf-8 path");
+    let toml = ws.stdout(&["suggest", "--file", path, "--base-url", url, "--toml"], 0);
+    ws.write_config(&toml);
+    let id = toml
+        .lines()
+        .find_map(|l| l.strip_prefix("id = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("an id in the block")
+        .to_string();
+    let json = ws.stdout(&["preview", &id, "--file", path, "--json"], 0);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let titles = doc["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["title"].as_str().map(str::to_string))
+        .collect();
+    (toml, titles)
+}
+
+#[test]
+fn suggested_selectors_find_the_headlines_and_nothing_else_on_every_fixture() {
+    for (file, url, headlines) in PAGES {
+        let (toml, titles) = suggest_then_preview(file, url);
+        let found = headlines
+            .iter()
+            .filter(|h| titles.iter().any(|t| t == *h))
+            .count();
+        let recall = found as f64 / headlines.len() as f64;
+        assert!(
+            recall >= 0.9,
+            "{file}: recall {recall:.2}\n{toml}\n{titles:#?}"
+        );
+        let strays: Vec<&String> = titles
+            .iter()
+            .filter(|t| !headlines.contains(&t.as_str()))
+            .collect();
+        assert!(
+            strays.is_empty(),
+            "{file}: not headlines: {strays:?}\n{toml}"
+        );
+        assert!(!toml.contains("nth-child"), "{file}: {toml}");
+    }
+}
+
+#[test]
+fn the_block_names_the_page_and_its_language_and_escapes_css() {
+    let (toml, _) = suggest_then_preview("gogo-mn.html", "https://gogo.mn/i/2");
+    assert!(toml.contains("name = \"Улс төр | GoGo.mn\""), "{toml}");
+    assert!(toml.contains("language = \"mn\""), "{toml}");
+    assert!(toml.contains("timezone = \"Asia/Ulaanbaatar\""), "{toml}");
+    assert!(toml.contains("date = \".text-13\""), "{toml}");
+    let (toml, _) = suggest_then_preview("montsame-mn.html", "https://montsame.mn/mn/more/8");
+    assert!(toml.contains("image = \".news-image-bg @style\""), "{toml}");
+    assert!(toml.contains("# No date on the listing"), "{toml}");
+}
+
+#[test]
+fn a_page_without_a_list_is_exit_1_with_the_reason() {
+    let ws = Workspace::new("");
+    std::fs::write(
+        ws.path().join("page.html"),
+        "<html><body><p>Hello</p><a href='/x/123456'>one link</a></body></html>",
+    )
+    .expect("write");
+    let stderr = ws.stderr(
+        &[
+            "suggest",
+            "--file",
+            "page.html",
+            "--base-url",
+            "https://x.mn/",
+        ],
+        1,
+    );
+    assert!(
+        stderr.contains("no repeated blocks of article links"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn all_lists_other_candidates_and_the_preview_follows_the_block() {
+    let ws = Workspace::new("");
+    let path = fixture_path("style-busy.html");
+    let out = ws.stdout(
+        &[
+            "suggest",
+            "--file",
+            path.to_str().expect("utf-8"),
+            "--base-url",
+            "https://today.example.mn/",
+            "--all",
+        ],
+        0,
+    );
+    assert!(out.contains("item = \"div.story\""), "{out}");
+    let others = out
+        .split("# other candidates")
+        .nth(1)
+        .expect("candidate list");
+    assert!(
+        others.contains("Most read story number 1") || others.contains("Breaking update"),
+        "{out}"
+    );
+    assert!(out.contains("matched 5 · kept 5"), "{out}");
+}
+
+#[test]
+fn article_suggests_a_block_from_the_first_item_page() {
+    let server = Server::start();
+    server.set("/mn/more/8", Reply::html(fixture("montsame-mn.html")));
+    server.set(
+        "/mn/read/398211",
+        Reply::html(fixture("montsame-mn-article.html")),
+    );
+    let ws = Workspace::new("");
+    let out = ws.stdout(
+        &[
+            "suggest",
+            &format!("{}/mn/more/8", server.origin()),
+            "--article",
+            "--toml",
+        ],
+        0,
+    );
+    assert!(out.contains("[source.article]"), "{out}");
+    assert!(out.contains("date = \"span.stat\""), "{out}");
+    assert!(
+        out.contains("content = \"div.content-mn.news-body\""),
+        "{out}"
+    );
+    ws.write_config(&out.replace("/mn/more/8\"", "/mn/more/8\"\n"));
+    ws.medee(&["check"]).assert().code(0);
+}
