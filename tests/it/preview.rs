@@ -68,3 +68,37 @@ fn preview_exit_codes() {
         .code(2)
         .stderr(predicates::str::contains("configured: e, down"));
 }
+
+#[test]
+fn preview_warns_about_ambiguous_selectors_off_site_links_and_repeats() {
+    let ws = Workspace::new(
+        "[[source]]\nid = \"w\"\nurl = \"https://news.example.mn/list\"\nitem = \"div.card\"\ntitle = \"span\"\ndate = \"em\"\n",
+    );
+    std::fs::write(
+        ws.path().join("page.html"),
+        "<div class=\"card\"><a href=\"/a/1\">One</a><span>Headline one</span><span>extra</span><em>someday</em></div>\
+         <div class=\"card\"><a href=\"https://elsewhere.org/b/2\">Two</a><span>Headline two</span><em>2024.12.20</em></div>\
+         <div class=\"card\"><a href=\"/a/1#again\">Again</a><span>Headline one again</span></div>\
+         <div class=\"card\"><span>No link here</span></div>",
+    )
+    .expect("write page");
+    let out = ws.stdout(&["preview", "w", "--file", "page.html"], 0);
+    assert!(
+        out.contains("warning: title selector \"span\" matches several elements in 1 items"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: 1 links point off-site, e.g. https://elsewhere.org/b/2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: 1 matches repeat a link already seen"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: item 4: no title or no usable link (text: \"No link here\")"),
+        "{out}"
+    );
+    assert!(out.contains("NOT RECOGNISED: \"someday\""), "{out}");
+    assert!(out.contains("fields: date 1/2 (1 not recognised)"), "{out}");
+}
