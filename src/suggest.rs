@@ -15,6 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use scraper::{ElementRef, Html, Selector};
@@ -22,6 +23,9 @@ use url::Url;
 
 use crate::dates::{DateContext, parse_date};
 use crate::extract::{css_url, element_text, resolve_http_url};
+
+static ANCHORS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("a[href]").expect("static selector"));
 
 /// A group of repeated blocks that may be the news items.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -78,12 +82,7 @@ pub fn candidates(html: &str, base: &Url, now: DateTime<Utc>) -> (Vec<Candidate>
             .then(a.1.first_position.cmp(&b.1.first_position))
     });
     for (score, group) in scored {
-        let links: HashSet<String> = group
-            .members
-            .iter()
-            .filter_map(|m| main_link(*m, base))
-            .map(|(l, _)| l)
-            .collect();
+        let links: HashSet<String> = group.main_links(base);
         // The same list seen through a wrapper, a cell or a second copy: keep the best view.
         if seen_link_sets.iter().any(|s| overlap(s, &links) > 0.8) {
             continue;
@@ -139,14 +138,22 @@ struct Group<'a> {
     first_position: usize,
 }
 
+impl Group<'_> {
+    /// The main article link of each member.
+    fn main_links(&self, base: &Url) -> HashSet<String> {
+        self.members
+            .iter()
+            .filter_map(|m| main_link(*m, base))
+            .map(|(l, _)| l)
+            .collect()
+    }
+}
+
 /// Groups every ancestor (up to six levels) of every same-site link by its tag/class path.
 fn group_link_ancestors<'a>(document: &'a Html, base: &Url) -> HashMap<String, Group<'a>> {
     let mut groups: HashMap<String, Group<'a>> = HashMap::new();
     let mut member_ids: HashMap<String, HashSet<ego_tree::NodeId>> = HashMap::new();
-    let Ok(anchors) = Selector::parse("a[href]") else {
-        return groups;
-    };
-    for (position, anchor) in document.select(&anchors).enumerate() {
+    for (position, anchor) in document.select(&ANCHORS).enumerate() {
         if article_link(anchor, base).is_none() {
             continue;
         }
@@ -290,26 +297,24 @@ fn looks_like_article(url: &Url) -> bool {
     !listing_word && (has_id || slug || segments.len() >= 3)
 }
 
-/// The item's main link: the article link with the longest text (image links have none).
-fn main_link(element: ElementRef<'_>, base: &Url) -> Option<(String, String)> {
-    let Ok(anchors) = Selector::parse("a[href]") else {
-        return None;
-    };
+/// The article links of an element (itself included when it is a link), with their text.
+fn article_links<'a>(
+    element: ElementRef<'a>,
+    base: &'a Url,
+) -> impl Iterator<Item = (String, String)> + 'a {
     let own = (element.value().name() == "a").then_some(element);
     own.into_iter()
-        .chain(element.select(&anchors))
-        .filter_map(|a| article_link(a, base))
-        .max_by_key(|(_, text)| text.chars().count())
+        .chain(element.select(&ANCHORS))
+        .filter_map(move |a| article_link(a, base))
+}
+
+/// The item's main link: the article link with the longest text (image links have none).
+fn main_link(element: ElementRef<'_>, base: &Url) -> Option<(String, String)> {
+    article_links(element, base).max_by_key(|(_, text)| text.chars().count())
 }
 
 fn distinct_article_links(element: ElementRef<'_>, base: &Url) -> usize {
-    let Ok(anchors) = Selector::parse("a[href]") else {
-        return 0;
-    };
-    let own = (element.value().name() == "a").then_some(element);
-    own.into_iter()
-        .chain(element.select(&anchors))
-        .filter_map(|a| article_link(a, base))
+    article_links(element, base)
         .map(|(link, _)| without_query(&link))
         .collect::<HashSet<_>>()
         .len()
@@ -454,12 +459,7 @@ fn score_group(group: &Group<'_>, base: &Url) -> Option<f64> {
 /// the element's tag and stable classes, qualified by ancestors only when needed.
 fn item_selector(document: &Html, group: &Group<'_>, base: &Url) -> Option<String> {
     let first = *group.members.first()?;
-    let wanted: HashSet<String> = group
-        .members
-        .iter()
-        .filter_map(|m| main_link(*m, base))
-        .map(|(l, _)| l)
-        .collect();
+    let wanted: HashSet<String> = group.main_links(base);
     // The shortest form that still picks exactly this list: `tag`, then one class, then all.
     let tag = first.value().name().to_string();
     let mut classes = stable_classes(first);
@@ -510,13 +510,8 @@ fn matches_only(
         return false;
     };
     let members: HashSet<ego_tree::NodeId> = group.members.iter().map(|m| m.id()).collect();
-    let any_link = Selector::parse("a[href]").ok();
-    let has_links = |m: ElementRef<'_>| {
-        m.value().name() == "a"
-            || any_link
-                .as_ref()
-                .is_some_and(|s| m.select(s).next().is_some())
-    };
+    let has_links =
+        |m: ElementRef<'_>| m.value().name() == "a" || m.select(&ANCHORS).next().is_some();
     let matched: Vec<ElementRef<'_>> = document.select(&parsed).collect();
     // Besides the group itself, matches may be copies of the list or link-less
     // rows (a table header), never blocks that link elsewhere (a menu of the
@@ -642,11 +637,10 @@ fn title_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
         .select(&headings)
         .flat_map(relative_selectors)
         .collect();
-    if let Some(a) = Selector::parse("a[href]").ok().and_then(|s| {
-        sample
-            .select(&s)
-            .find(|a| element_text(*a).chars().count() >= 10)
-    }) {
+    if let Some(a) = sample
+        .select(&ANCHORS)
+        .find(|a| element_text(*a).chars().count() >= 10)
+    {
         candidates.extend(relative_selectors(a));
     }
     best_selector(items, candidates, 0.9, |item, found| {
@@ -662,10 +656,9 @@ fn link_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
     if sample.value().name() == "a" {
         return Some("@href".to_string());
     }
-    let anchors = Selector::parse("a[href]").ok()?;
     let first_is_main = |item: ElementRef<'_>| {
         let first = item
-            .select(&anchors)
+            .select(&ANCHORS)
             .next()
             .and_then(|a| article_link(a, base))
             .map(|(l, _)| l);
@@ -675,7 +668,7 @@ fn link_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
         return Some("a @href".to_string());
     }
     let main_anchor = sample
-        .select(&anchors)
+        .select(&ANCHORS)
         .max_by_key(|a| article_link(*a, base).map_or(0, |(_, t)| t.chars().count()))?;
     let parent = main_anchor.parent().and_then(ElementRef::wrap)?;
     let candidates = relative_selectors(parent)
