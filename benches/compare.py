@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Side-by-side: the parse floor, `medee once` (cold and warm store) and rsspls,
+on the same generated pages served from 127.0.0.1. Not run by CI.
+
+Usage:
+  cargo build --release
+  (cd benches/floor && cargo build --release)            # the floor program
+  cargo install rsspls --locked --root /tmp/rsspls        # optional
+  python3 benches/compare.py [--runs 5] [--rsspls /tmp/rsspls/bin/rsspls]
+                             [--floor benches/floor/target/release/medee-floor]
+
+Workloads: one small page (30 items, ~150 KB), one large page (2,000 items,
+~3 MB), 100 small pages as 100 sources. For each tool: wall and CPU time
+(median of the runs) and peak RSS (largest of the runs, from wait4), and the
+number of items it produced, checked against the generated pages so nobody is
+timed on a wrong result. "warm" reruns medee on a store that already holds
+every item while the server answers every conditional request with 304.
+"""
+import argparse
+import http.server
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MEDEE = os.path.join(ROOT, "target", "release", "medee")
+
+WORDS_MN = ("Монгол Улсын Засгийн газар хурал экспорт нүүрс төсөв сонгууль хууль зам барилга "
+            "эрүүл мэнд боловсрол Улаанбаатар уул уурхай малчид цаг агаар").split()
+WORDS_EN = ("Mongolia government coal exports budget election law road health education "
+            "Ulaanbaatar mining herders weather parliament copper railway").split()
+
+
+def page(n_items, seed, chrome=True):
+    """A listing page in montsame's card markup, with Cyrillic and English headlines,
+    summaries, dates, images and page chrome; deterministic for a seed."""
+    rng = random.Random(seed)
+    cards = []
+    for i in range(n_items):
+        words = WORDS_MN if i % 2 else WORDS_EN
+        title = " ".join(rng.choice(words) for _ in range(rng.randint(6, 12)))
+        summary = " ".join(rng.choice(words) for _ in range(rng.randint(30, 60)))
+        cards.append(
+            f'<div class="col-md-6"><div class="news-box"><a href="/mn/read/{seed}{i:05d}">'
+            f'<div class="news-image-bg" style="background-image: url(\'/files/medium/{seed:04x}{i:08x}.jpeg\')"></div>'
+            f'<div class="news-content"><div class="title content-mn">{title}</div>'
+            f'<div class="body content-mn">{summary}</div>'
+            f'<span class="date">2025.{1 + i % 12:02d}.{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}</span></div></a></div></div>')
+    nav = "".join(f'<li><a href="/mn/more/{k}">Ангилал {k}</a></li>' for k in range(60)) if chrome else ""
+    scripts = "<script>" + "var x=1;" * 2000 + "</script>" if chrome else ""
+    footer = "".join(f'<a href="/mn/page/{k}">Хуудас {k}</a> ' for k in range(40)) if chrome else ""
+    return (f'<!DOCTYPE html><html lang="mn"><head><meta charset="utf-8"><title>Мэдээ {seed}</title>{scripts}</head>'
+            f'<body><nav><ul>{nav}</ul></nav><div id="left-container"><div class="row no-gutters">{"".join(cards)}</div></div>'
+            f'<footer>{footer}</footer></body></html>').encode()
+
+
+class Site(http.server.BaseHTTPRequestHandler):
+    pages = {}
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        body = self.pages.get(self.path.split("?")[0])
+        if body is None:
+            self.send_error(404)
+            return
+        etag = f'"{hash(body) & 0xffffffff:x}"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def run(cmd, cwd):
+    """Runs cmd; returns (wall s, cpu s, peak RSS KiB, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "RUST_LOG": "error"})
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{cmd[0]} failed with {os.waitstatus_to_exitcode(status)}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, out.decode()
+
+
+def medee_config(origin, paths):
+    text = '[daemon]\nper_host_delay = "0s"\nconcurrency = 8\nmax_body = "20MiB"\n'
+    text += '[[feed]]\nname = "all"\ntitle = "All"\nmax_items = 100\n'
+    for n, path in enumerate(paths):
+        text += (f'[[source]]\nid = "s{n}"\nurl = "{origin}{path}"\nlanguage = "mn"\ntimezone = "Asia/Ulaanbaatar"\n'
+                 'item = "div.news-box"\ntitle = ".title"\nlink = "a @href"\nsummary = ".body"\n'
+                 'date = ".date"\nimage = ".news-image-bg @style"\n')
+    return text
+
+
+def medee_items(workdir):
+    out = subprocess.run([MEDEE, "--config", "medee.toml", "status"], cwd=workdir, capture_output=True, text=True).stdout
+    return sum(int(line.split()[5]) for line in out.splitlines()[1:] if line.startswith("s") and "UTC" in line)
+
+
+def rsspls_config(origin, paths, outdir):
+    text = f'[rsspls]\noutput = "{outdir}"\n'
+    for n, path in enumerate(paths):
+        text += (f'[[feed]]\ntitle = "s{n}"\nfilename = "s{n}.rss"\n[feed.config]\nurl = "{origin}{path}"\n'
+                 'item = "div.news-box"\nheading = ".title"\nlink = "a"\nsummary = ".body"\n')
+    return text
+
+
+def rsspls_items(outdir):
+    return sum(open(os.path.join(outdir, f), encoding="utf-8").read().count("<item>") for f in os.listdir(outdir))
+
+
+def measure(label, runs, prepare, cmd, cwd, count, expected):
+    walls, cpus, peaks = [], [], []
+    for _ in range(runs):
+        prepare()
+        wall, cpu, peak, out = run(cmd, cwd)
+        got = count(out)
+        if got != expected:
+            sys.exit(f"{label}: produced {got} items, expected {expected}")
+        walls.append(wall)
+        cpus.append(cpu)
+        peaks.append(peak)
+    return label, statistics.median(walls), statistics.median(cpus), max(peaks), expected
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--floor", default=os.path.join(ROOT, "benches", "floor", "target", "release", "medee-floor"))
+    parser.add_argument("--rsspls")
+    args = parser.parse_args()
+
+    workloads = {
+        "small page": {"/small": page(30, 1)},
+        "large page": {"/large": page(2000, 2)},
+        "100 sources": {f"/p{n}": page(30, 100 + n) for n in range(100)},
+    }
+    for name, pages in workloads.items():
+        Site.pages = pages
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        origin = f"http://127.0.0.1:{server.server_address[1]}"
+        paths = sorted(pages)
+        size = sum(len(b) for b in pages.values())
+        expected = sum(len(re.findall(rb'class="news-box"', b)) for b in pages.values())
+        work = tempfile.mkdtemp(prefix="medee-compare-")
+        rows = []
+        nothing = lambda: None
+        rows.append(measure("floor", args.runs, nothing, [args.floor, "div.news-box"] + [origin + p for p in paths],
+                            work, lambda out: int(out.strip()), expected))
+        with open(os.path.join(work, "medee.toml"), "w", encoding="utf-8") as f:
+            f.write(medee_config(origin, paths))
+
+        def cold():
+            shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)
+            shutil.rmtree(os.path.join(work, "feeds"), ignore_errors=True)
+        rows.append(measure("medee cold", args.runs, cold, [MEDEE, "--config", "medee.toml", "once"], work,
+                            lambda out: medee_items(work), expected))
+        rows.append(measure("medee warm (304)", args.runs, nothing, [MEDEE, "--config", "medee.toml", "once"], work,
+                            lambda out: medee_items(work), expected))
+        if args.rsspls:
+            outdir = os.path.join(work, "rsspls-out")
+            with open(os.path.join(work, "feeds.toml"), "w", encoding="utf-8") as f:
+                f.write(rsspls_config(origin, paths, outdir))
+
+                        # rsspls caches validators under $XDG_CACHE_HOME: keep it in the
+            # work dir and empty it, so rsspls is measured cold like medee.
+            os.environ["XDG_CACHE_HOME"] = os.path.join(work, "cache")
+
+            def fresh():
+                shutil.rmtree(outdir, ignore_errors=True)
+                os.makedirs(outdir)
+                shutil.rmtree(os.path.join(work, "cache"), ignore_errors=True)
+            rows.append(measure("rsspls", args.runs, fresh, [args.rsspls, "--config", "feeds.toml"], work,
+                                lambda out: rsspls_items(outdir), expected))
+        server.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+        floor_wall = rows[0][1]
+        print(f"\n{name}: {len(pages)} page(s), {size / 1e6:.2f} MB, {expected} items")
+        print(f"  {'':18} {'wall ms':>9} {'x floor':>8} {'cpu ms':>8} {'peak RSS MiB':>13} {'items':>6}")
+        for label, wall, cpu, peak, items in rows:
+            print(f"  {label:18} {wall * 1000:9.1f} {wall / floor_wall:8.2f} {cpu * 1000:8.1f} {peak / 1024:13.1f} {items:6}")
+
+
+if __name__ == "__main__":
+    main()
