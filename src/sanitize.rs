@@ -29,12 +29,45 @@ fn is_xml_char(c: char) -> bool {
 /// Sanitises scraped HTML for a feed reader: no scripts, handlers or styles,
 /// every URL made absolute against `base`, and no `]]>` that could end a CDATA section.
 pub fn sanitize_html(html: &str, base: &Url) -> String {
+    // Most teasers are plain text; serialised HTML text is already escaped, so
+    // without a tag there is nothing to sanitise (and no HTML parse to pay for).
+    if !html.contains('<') {
+        return escape_bare_ampersands(&xml_safe(html)).replace("]]>", "]]&gt;");
+    }
     let clean = ammonia::Builder::default()
         .url_relative(UrlRelative::RewriteWithBase(base.clone()))
         .link_rel(Some("noopener noreferrer nofollow"))
         .clean(&xml_safe(html))
         .to_string();
     clean.replace("]]>", "]]&gt;")
+}
+
+/// `AT&T` → `AT&amp;T`, leaving entities (`&amp;`, `&#1234;`, `&#x4E2D;`) alone:
+/// text from a feed may carry a bare `&`, which is not valid HTML.
+fn escape_bare_ampersands(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if c == '&' && !starts_entity(&text[i + 1..]) {
+            out.push_str("&amp;");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn starts_entity(rest: &str) -> bool {
+    let Some(end) = rest.find(';').filter(|&e| e > 0 && e <= 32) else {
+        return false;
+    };
+    let name = &rest[..end];
+    match name.strip_prefix('#') {
+        Some(code) => match code.strip_prefix(['x', 'X']) {
+            Some(hex) => !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+            None => !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()),
+        },
+        None => name.bytes().all(|b| b.is_ascii_alphanumeric()),
+    }
 }
 
 /// Plain text of an HTML fragment, for filters and the digest page.
@@ -56,6 +89,20 @@ mod tests {
     fn xml_safe_drops_controls_but_keeps_text() {
         assert_eq!(xml_safe("a\u{0}b\u{1b}c\td\u{FFFF}"), "abc\td");
         assert_eq!(xml_safe("Монгол ]]>"), "Монгол ]]>");
+    }
+
+    #[test]
+    fn plain_text_takes_the_fast_path_unchanged_but_safe() {
+        let base = Url::parse("https://x.mn/").expect("url");
+        assert_eq!(
+            sanitize_html("Coal &amp; copper ]]&gt; up", &base),
+            "Coal &amp; copper ]]&gt; up"
+        );
+        assert_eq!(sanitize_html("a ]]> b\u{1}", &base), "a ]]&gt; b");
+        assert_eq!(
+            sanitize_html("AT&T &amp; &#1234; &#x4E2D; &nbsp; & done", &base),
+            "AT&amp;T &amp; &#1234; &#x4E2D; &nbsp; &amp; done"
+        );
     }
 
     #[test]
