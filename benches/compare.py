@@ -62,11 +62,12 @@ def page(n_items, seed, chrome=True):
 
 
 class Site(http.server.BaseHTTPRequestHandler):
-    pages = {}
+    """Serves one page at "/" with an ETag, answering If-None-Match with 304."""
+    body = b""
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
-        body = self.pages.get(self.path.split("?")[0])
+        body = self.body if self.path.split("?")[0] == "/" else None
         if body is None:
             self.send_error(404)
             return
@@ -88,24 +89,53 @@ class Site(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def serve(body):
+    """One site: its own server on its own port, as each real source has its own host."""
+    handler = type("OneSite", (Site,), {"body": body})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def peak_rss_kib(pid, stop):
+    """Polls VmHWM (reset at exec, unlike wait4's ru_maxrss of a forked child)."""
+    peak = [0]
+
+    def poll():
+        while not stop.is_set():
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    peak[0] = max(peak[0], int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)))
+            except (OSError, AttributeError):
+                pass
+            time.sleep(0.001)
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    return peak, thread
+
+
 def run(cmd, cwd):
     """Runs cmd; returns (wall s, cpu s, peak RSS KiB, stdout)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             env={**os.environ, "RUST_LOG": "error"})
+    stop = threading.Event()
+    peak, poller = peak_rss_kib(proc.pid, stop)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    stop.set()
+    poller.join()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{cmd[0]} failed with {os.waitstatus_to_exitcode(status)}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, out.decode()
+    return wall, usage.ru_utime + usage.ru_stime, peak[0], out.decode()
 
 
-def medee_config(origin, paths):
+def medee_config(urls):
     text = '[daemon]\nper_host_delay = "0s"\nconcurrency = 8\nmax_body = "20MiB"\n'
     text += '[[feed]]\nname = "all"\ntitle = "All"\nmax_items = 100\n'
-    for n, path in enumerate(paths):
-        text += (f'[[source]]\nid = "s{n}"\nurl = "{origin}{path}"\nlanguage = "mn"\ntimezone = "Asia/Ulaanbaatar"\n'
+    for n, url in enumerate(urls):
+        text += (f'[[source]]\nid = "s{n}"\nurl = "{url}"\nlanguage = "mn"\ntimezone = "Asia/Ulaanbaatar"\n'
                  'item = "div.news-box"\ntitle = ".title"\nlink = "a @href"\nsummary = ".body"\n'
                  'date = ".date"\nimage = ".news-image-bg @style"\n')
     return text
@@ -116,10 +146,10 @@ def medee_items(workdir):
     return sum(int(line.split()[5]) for line in out.splitlines()[1:] if line.startswith("s") and "UTC" in line)
 
 
-def rsspls_config(origin, paths, outdir):
+def rsspls_config(urls, outdir):
     text = f'[rsspls]\noutput = "{outdir}"\n'
-    for n, path in enumerate(paths):
-        text += (f'[[feed]]\ntitle = "s{n}"\nfilename = "s{n}.rss"\n[feed.config]\nurl = "{origin}{path}"\n'
+    for n, url in enumerate(urls):
+        text += (f'[[feed]]\ntitle = "s{n}"\nfilename = "s{n}.rss"\n[feed.config]\nurl = "{url}"\n'
                  'item = "div.news-box"\nheading = ".title"\nlink = "a"\nsummary = ".body"\n')
     return text
 
@@ -150,25 +180,22 @@ def main():
     args = parser.parse_args()
 
     workloads = {
-        "small page": {"/small": page(30, 1)},
-        "large page": {"/large": page(2000, 2)},
-        "100 sources": {f"/p{n}": page(30, 100 + n) for n in range(100)},
+        "small page": [page(30, 1)],
+        "large page": [page(2000, 2)],
+        "100 sources": [page(30, 100 + n) for n in range(100)],
     }
     for name, pages in workloads.items():
-        Site.pages = pages
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        origin = f"http://127.0.0.1:{server.server_address[1]}"
-        paths = sorted(pages)
-        size = sum(len(b) for b in pages.values())
-        expected = sum(len(re.findall(rb'class="news-box"', b)) for b in pages.values())
+        servers = [serve(body) for body in pages]
+        urls = [url for _, url in servers]
+        size = sum(len(b) for b in pages)
+        expected = sum(len(re.findall(rb'class="news-box"', b)) for b in pages)
         work = tempfile.mkdtemp(prefix="medee-compare-")
         rows = []
         nothing = lambda: None
-        rows.append(measure("floor", args.runs, nothing, [args.floor, "div.news-box"] + [origin + p for p in paths],
+        rows.append(measure("floor", args.runs, nothing, [args.floor, "div.news-box"] + urls,
                             work, lambda out: int(out.strip()), expected))
         with open(os.path.join(work, "medee.toml"), "w", encoding="utf-8") as f:
-            f.write(medee_config(origin, paths))
+                        f.write(medee_config(urls))
 
         def cold():
             shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)
@@ -180,9 +207,9 @@ def main():
         if args.rsspls:
             outdir = os.path.join(work, "rsspls-out")
             with open(os.path.join(work, "feeds.toml"), "w", encoding="utf-8") as f:
-                f.write(rsspls_config(origin, paths, outdir))
+                f.write(rsspls_config(urls, outdir))
 
-                        # rsspls caches validators under $XDG_CACHE_HOME: keep it in the
+            # rsspls caches validators under $XDG_CACHE_HOME: keep it in the
             # work dir and empty it, so rsspls is measured cold like medee.
             os.environ["XDG_CACHE_HOME"] = os.path.join(work, "cache")
 
@@ -192,7 +219,8 @@ def main():
                 shutil.rmtree(os.path.join(work, "cache"), ignore_errors=True)
             rows.append(measure("rsspls", args.runs, fresh, [args.rsspls, "--config", "feeds.toml"], work,
                                 lambda out: rsspls_items(outdir), expected))
-        server.shutdown()
+        for server, _ in servers:
+            server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
         floor_wall = rows[0][1]
         print(f"\n{name}: {len(pages)} page(s), {size / 1e6:.2f} MB, {expected} items")

@@ -396,7 +396,7 @@ async fn run_source(shared: &Arc<Shared>, id: &str, publish_after: bool) {
 async fn publish(shared: &Arc<Shared>) {
     let config = shared.config();
     shared
-        .with_store(move |s| pipeline::finish_cycle(&config, s, Utc::now()))
+        .with_store(move |s| pipeline::finish_cycle(&config, s, true, Utc::now()))
         .await;
 }
 

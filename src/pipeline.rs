@@ -184,8 +184,9 @@ pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleRepo
     while let Some(joined) = tasks.join_next().await {
         report.sources.push(joined??);
     }
+    let changed = report.sources.iter().any(SourceOutcome::changed_feeds);
     store
-        .run(move |s| finish_cycle(&config, s, Utc::now()))
+        .run(move |s| finish_cycle(&config, s, changed, Utc::now()))
         .await?;
     Ok(report)
 }
@@ -386,9 +387,12 @@ fn read_article(
 }
 
 /// Prunes items past retention and writes every output from the store.
+/// Outputs are rendered only when something changed (new or updated items,
+/// pruning) or an output is missing: a cycle of 304s costs no rendering.
 pub fn finish_cycle(
     config: &Config,
     store: &mut Store,
+    changed: bool,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let retention =
@@ -399,6 +403,10 @@ pub fn finish_cycle(
     )?;
     if pruned > 0 {
         info!(pruned, "pruned items past retention");
+    }
+    if !changed && pruned == 0 && !crate::publish::outputs_missing(config) {
+        debug!("nothing changed; outputs kept as they are");
+        return Ok(());
     }
     match publish(config, store, now) {
         Ok(files) => {

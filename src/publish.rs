@@ -40,6 +40,11 @@ pub enum PublishError {
 
 /// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync of the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+    // An unchanged output is left alone: no write, no fsync, and its
+    // Last-Modified keeps telling readers nothing is new.
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
     let err = |source| PublishError::Write {
         path: path.to_path_buf(),
         source,
@@ -58,6 +63,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
         dir.sync_all().map_err(err)?;
     }
     Ok(())
+}
+
+/// Whether any output file the config calls for does not exist yet.
+pub fn outputs_missing(config: &Config) -> bool {
+    let dir = &config.daemon.output_dir;
+    let stems = config
+        .feeds
+        .iter()
+        .map(|f| &f.name)
+        .chain(config.sources.iter().map(|s| &s.id));
+    let files = stems
+        .flat_map(|stem| [format!("{stem}.rss"), format!("{stem}.atom")])
+        .chain(["index.html".to_string(), "feeds.opml".to_string()]);
+    files.into_iter().any(|f| !dir.join(f).exists())
 }
 
 /// Where the outputs are reachable: `base_url`, else `http://<listen>/`, else `file://`.
@@ -292,6 +311,24 @@ fn feed_language(feed: &FeedSpec, sources: &HashMap<&str, &Source>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identical_bytes_are_not_rewritten() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("all.atom");
+        write_atomic(&path, b"same").expect("first write");
+        let modified = || {
+            std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .expect("mtime")
+        };
+        let before = modified();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write_atomic(&path, b"same").expect("second write");
+        assert_eq!(modified(), before);
+        write_atomic(&path, b"new").expect("third write");
+        assert_ne!(modified(), before);
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp_file() {
