@@ -172,8 +172,12 @@ pub fn extract_article(html: &str, base: &Url, selectors: &ArticleSelectors) -> 
 pub struct RawItem {
     /// Headline text, whitespace-collapsed.
     pub title: String,
-    /// Absolute link to the article.
+    /// Absolute link to the article, as the page gave it.
     pub link: String,
+    /// The item's identity, [`canonical_link`] of `link`: computed once here,
+    /// where in-page dedupe needs it, and reused by the store.
+    #[serde(skip)]
+    pub canonical_link: String,
     /// The date text (or attribute value) as found on the page.
     pub date_text: Option<String>,
     /// Sanitised HTML teaser.
@@ -211,7 +215,7 @@ pub fn extract(html: &str, base: &Url, selectors: &ItemSelectors) -> Extraction 
             out.incomplete += 1;
             continue;
         };
-        if seen.insert(canonical_link(&item.link)) {
+        if seen.insert(item.canonical_link.clone()) {
             out.items.push(item);
         } else {
             out.duplicates += 1;
@@ -231,6 +235,7 @@ fn extract_item(element: ElementRef<'_>, base: &Url, selectors: &ItemSelectors) 
         .and_then(|href| resolve_http_url(base, &href))?;
     Some(RawItem {
         title,
+        canonical_link: canonical_link(&link),
         link,
         date_text: selectors.date.as_ref().and_then(|f| date_text(f, element)),
         summary: selectors

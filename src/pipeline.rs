@@ -139,7 +139,7 @@ pub struct ProcessedItem {
 impl ProcessedItem {
     fn into_new_item(self) -> NewItem {
         NewItem {
-            link: canonical_link(&self.raw.link),
+            link: self.raw.canonical_link,
             title_key: title_key(&self.raw.title),
             title: self.raw.title,
             summary: self.raw.summary,
@@ -497,6 +497,7 @@ fn read_feed(page: &Page) -> Result<Vec<RawItem>, SourceError> {
                 .next();
             (!title.is_empty()).then(|| RawItem {
                 title,
+                canonical_link: canonical_link(&link),
                 link,
                 date_text: entry.published.or(entry.updated).map(|d| d.to_rfc3339()),
                 summary,
