@@ -214,6 +214,20 @@ impl fmt::Display for DiagnosticList<'_> {
     }
 }
 
+impl Source {
+    /// How this source's dates are read: its `date_format`s and `timezone`.
+    pub fn date_context(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::dates::DateContext<'_> {
+        crate::dates::DateContext {
+            formats: &self.date_format,
+            tz: self.timezone,
+            now,
+        }
+    }
+}
+
 impl Config {
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {

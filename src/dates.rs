@@ -27,6 +27,18 @@ pub struct DateContext<'a> {
     pub now: DateTime<Utc>,
 }
 
+impl DateContext<'_> {
+    /// No configured formats, zone-less dates read as UTC: for pages whose
+    /// source is not configured yet (`suggest`), where only "is this a date" matters.
+    pub fn plain(now: DateTime<Utc>) -> Self {
+        DateContext {
+            formats: &[],
+            tz: Tz::UTC,
+            now,
+        }
+    }
+}
+
 /// A recognised date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParsedDate {

@@ -13,7 +13,7 @@ use tracing::{debug, error, info, warn};
 use url::Url;
 
 use crate::config::{Config, Source, SourceKind};
-use crate::dates::{DateContext, ParsedDate, parse_date};
+use crate::dates::{ParsedDate, parse_date};
 use crate::extract::{ArticleSelectors, Extraction, RawItem, extract, extract_article};
 use crate::fetch::{FetchError, Fetched, Fetcher, Page, Validators};
 use crate::identity::{canonical_link, title_key};
@@ -370,11 +370,7 @@ fn read_article(
 ) -> ArticleData {
     let (text, _) = page.text();
     let raw = extract_article(&text, &page.url, selectors);
-    let ctx = DateContext {
-        formats: &source.date_format,
-        tz: source.timezone,
-        now,
-    };
+    let ctx = source.date_context(now);
     ArticleData {
         content: raw.content,
         published: raw
@@ -509,11 +505,7 @@ fn read_feed(page: &Page) -> Result<Vec<RawItem>, SourceError> {
 
 /// Applies `include`/`exclude` and recognises dates.
 pub fn process_items(source: &Source, raw: Vec<RawItem>, now: DateTime<Utc>) -> Vec<ProcessedItem> {
-    let ctx = DateContext {
-        formats: &source.date_format,
-        tz: source.timezone,
-        now,
-    };
+    let ctx = source.date_context(now);
     raw.into_iter()
         .filter(|item| passes_filters(source, item))
         .map(|raw| {

@@ -686,11 +686,7 @@ fn link_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
 }
 
 fn date_selector(items: &[ElementRef<'_>], now: DateTime<Utc>) -> Option<String> {
-    let ctx = DateContext {
-        formats: &[],
-        tz: chrono_tz::Tz::UTC,
-        now,
-    };
+    let ctx = DateContext::plain(now);
     let parses = |e: ElementRef<'_>| {
         let text = e
             .value()
@@ -835,11 +831,7 @@ fn zone_for_host(host: &str) -> Option<&'static str> {
 /// `<time datetime>` or visible text, the largest text block as content.
 pub fn article_toml(html: &str, now: DateTime<Utc>) -> Option<String> {
     let document = Html::parse_document(html);
-    let ctx = DateContext {
-        formats: &[],
-        tz: chrono_tz::Tz::UTC,
-        now,
-    };
+    let ctx = DateContext::plain(now);
     let date = [
         "meta[property='article:published_time'] @content",
         "meta[name='pubdate'] @content",
