@@ -212,16 +212,25 @@ pub async fn run_source_isolated(
             let message =
                 format!("internal error while processing this source ({e}); please report it");
             error!(source = %id, error = %message, "source task failed");
-            let (stored_id, stored_message) = (id.clone(), message.clone());
-            store
-                .run(move |s| s.record_failure(&stored_id, &stored_message, Utc::now()))
-                .await?;
-            Ok(SourceOutcome {
-                id,
-                result: Err(message),
-            })
+            failed(&store, &id, message).await
         }
     }
+}
+
+/// Records a source's failure in the store and reports it.
+async fn failed(
+    store: &SharedStore,
+    id: &str,
+    message: String,
+) -> Result<SourceOutcome, StoreError> {
+    let (stored_id, stored_message) = (id.to_string(), message.clone());
+    store
+        .run(move |s| s.record_failure(&stored_id, &stored_message, Utc::now()))
+        .await?;
+    Ok(SourceOutcome {
+        id: id.to_string(),
+        result: Err(message),
+    })
 }
 
 /// Fetches one source (conditionally), stores what it gave, then reads the
@@ -270,14 +279,7 @@ pub async fn run_source(
         Err(e) => {
             let message = e.to_string();
             warn!(source = %source.id, error = %message, "source failed");
-            let (id, stored_message) = (id.clone(), message.clone());
-            store
-                .run(move |s| s.record_failure(&id, &stored_message, Utc::now()))
-                .await?;
-            return Ok(SourceOutcome {
-                id: source.id.clone(),
-                result: Err(message),
-            });
+            return failed(store, &source.id, message).await;
         }
     }
     if let Some(article) = &source.article {
