@@ -98,6 +98,7 @@ pub struct SuggestArgs {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
+    // suggest needs no config, so it runs before one is required.
     if let Command::Suggest(args) = &cli.command {
         return suggest(&cli.config, args).await;
     }
@@ -121,7 +122,7 @@ pub async fn run(cli: Cli) -> u8 {
             print!("{}", crate::publish::opml_document(&config, Utc::now()));
             EXIT_OK
         }
-        Command::Suggest(_) => EXIT_OK,
+        Command::Suggest(args) => suggest(&cli.config, &args).await,
     }
 }
 
