@@ -70,9 +70,15 @@ pub fn parse_date(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
     }) {
         return Some(ParsedDate::absolute(at));
     }
-    parse_epoch(unlabelled)
-        .or_else(|| parse_iso(unlabelled, ctx.tz))
-        .or_else(|| parse_rfc2822(unlabelled))
+    if let Some(at) = parse_epoch(unlabelled).or_else(|| parse_iso(unlabelled, ctx.tz)) {
+        return Some(ParsedDate::absolute(at));
+    }
+    // Without a letter only numeric shapes can match: the word-based
+    // recognisers (and the cost of compiling their patterns) are skipped.
+    if !text.chars().any(char::is_alphabetic) {
+        return parse_numeric(&text, ctx.tz).map(ParsedDate::absolute);
+    }
+    parse_rfc2822(unlabelled)
         .map(ParsedDate::absolute)
         .or_else(|| parse_relative(&text, ctx))
         .or_else(|| {

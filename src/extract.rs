@@ -9,7 +9,7 @@ use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
 use crate::identity::canonical_link;
-use crate::sanitize::{collapse_whitespace, sanitize_html};
+use crate::sanitize::{collapse_whitespace, escape, sanitize_html};
 
 /// One field selector from the config: `"css"` or `"css @attr"`.
 ///
@@ -346,17 +346,30 @@ fn date_text(field: &FieldSelector, element: ElementRef<'_>) -> Option<String> {
 
 fn summary_html(field: &FieldSelector, element: ElementRef<'_>, base: &Url) -> Option<String> {
     let html = match field.attr() {
-        Some(_) => html_escape_text(&field.value(element)?),
-        None => sanitize_html(&field.first(element)?.inner_html(), base),
+        Some(_) => escape(&field.value(element)?),
+        None => {
+            let target = field.first(element)?;
+            match plain_text(target) {
+                Some(text) => escape(&collapse_whitespace(&text)),
+                None => sanitize_html(&target.inner_html(), base),
+            }
+        }
     };
     let html = html.trim().to_string();
     (!html.is_empty()).then_some(html)
 }
 
-fn html_escape_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// The element's text when it holds nothing but text, as most teasers do:
+/// such a teaser needs neither serialising nor sanitising, only escaping.
+fn plain_text(element: ElementRef<'_>) -> Option<String> {
+    let mut text = String::new();
+    for child in element.children() {
+        match child.value() {
+            scraper::Node::Text(t) => text.push_str(t),
+            _ => return None,
+        }
+    }
+    Some(text)
 }
 
 /// Image URL: a named attribute (a `style` yields its `url(...)`), else the
@@ -557,6 +570,20 @@ mod tests {
         assert!(!summary.contains("script"));
         assert!(!summary.contains("onerror"));
         assert!(summary.contains("https://example.mn/i.png"));
+    }
+
+    #[test]
+    fn plain_teaser_is_escaped_and_collapsed_without_sanitising() {
+        let html = "<div><a href=\"/r/1\">Title</a><p class=\"s\">\n  Coal &amp; copper &lt;up&gt; ]]&gt;\u{1}\n  again  </p></div>";
+        let out = extract(
+            html,
+            &base(),
+            &selectors("div", [None, None, None, Some(".s"), None]),
+        );
+        assert_eq!(
+            out.items[0].summary.as_deref(),
+            Some("Coal &amp; copper &lt;up&gt; ]]&gt; again")
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Item identity: the canonical link that makes "the same story" one row in the
 //! store, and the normalised title that makes it one entry across sources.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 use url::Url;
 
 /// Query parameters that only track the reader and never select content.
@@ -38,12 +38,26 @@ pub fn canonical_link(link: &str) -> String {
 /// A title reduced to what makes two headlines "the same": Unicode NFKC, case
 /// folded, punctuation and quotes removed, whitespace collapsed.
 pub fn title_key(title: &str) -> String {
-    let folded: String = title
-        .nfkc()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut key = String::with_capacity(title.len());
+    let mut fold = |c: char| {
+        for lower in c.to_lowercase() {
+            if lower.is_alphanumeric() {
+                key.push(lower);
+            } else if !key.is_empty() && !key.ends_with(' ') {
+                key.push(' ');
+            }
+        }
+    };
+    // Most headlines are already NFKC (Cyrillic and ASCII are): skip the decomposition.
+    if is_nfkc_quick(title.chars()) == IsNormalized::Yes {
+        title.chars().for_each(&mut fold);
+    } else {
+        title.nfkc().for_each(&mut fold);
+    }
+    if key.ends_with(' ') {
+        key.pop();
+    }
+    key
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use atom_syndication as atom;
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 
-use crate::sanitize::{html_to_text, xml_safe};
+use crate::sanitize::{escape, html_to_text, xml_safe};
 use crate::store::StoredItem;
 
 /// One entry to render, with what it needs to know about its source.
@@ -238,22 +238,6 @@ fn link(rel: &str, href: &str, mime_type: Option<&str>) -> atom::Link {
 
 fn fixed(at: DateTime<Utc>) -> DateTime<FixedOffset> {
     at.fixed_offset()
-}
-
-/// Escapes text for HTML and XML attribute or element content.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in xml_safe(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A feed the digest page and OPML list.

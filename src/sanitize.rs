@@ -19,11 +19,30 @@ pub fn collapse_whitespace(text: &str) -> String {
 /// Removes characters XML 1.0 forbids or validators reject (C0 and C1 controls
 /// but tab/newline/CR, and U+FFFE/U+FFFF), so scraped text can never break a feed.
 pub fn xml_safe(text: &str) -> String {
+    if text.chars().all(is_xml_char) {
+        return text.to_string();
+    }
     text.chars().filter(|&c| is_xml_char(c)).collect()
 }
 
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r') || (!c.is_control() && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
+/// Escapes text for HTML and XML attribute or element content.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().filter(|&c| is_xml_char(c)) {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Sanitises scraped HTML for a feed reader: no scripts, handlers or styles,
