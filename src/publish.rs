@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc::{self, SyncSender};
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -40,10 +42,42 @@ pub enum PublishError {
 
 /// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync of the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
-    // An unchanged output is left alone: no write, no fsync, and its
-    // Last-Modified keeps telling readers nothing is new.
+    if let Some(staged) = stage(path, bytes)? {
+        staged.commit()?;
+        sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+    }
+    Ok(())
+}
+
+/// A file written and flushed under a temporary name, waiting to replace its target.
+#[derive(Debug)]
+struct Staged {
+    temp: PathBuf,
+    path: PathBuf,
+}
+
+impl Staged {
+    fn commit(self) -> Result<PathBuf, PublishError> {
+        match std::fs::rename(&self.temp, &self.path) {
+            Ok(()) => Ok(self.path),
+            Err(source) => {
+                let _ = std::fs::remove_file(&self.temp);
+                Err(PublishError::Write {
+                    path: self.path,
+                    source,
+                })
+            }
+        }
+    }
+}
+
+/// Writes `bytes` next to `path` under a temporary name and flushes it to
+/// disk; `None` when `path` already holds exactly these bytes (an unchanged
+/// output is left alone: no write, no fsync, and its Last-Modified keeps
+/// telling readers nothing is new).
+fn stage(path: &Path, bytes: &[u8]) -> Result<Option<Staged>, PublishError> {
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(());
+        return Ok(None);
     }
     let err = |source| PublishError::Write {
         path: path.to_path_buf(),
@@ -57,12 +91,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
     let mut file = File::create(&temp).map_err(err)?;
     file.write_all(bytes).map_err(err)?;
     file.sync_all().map_err(err)?;
-    drop(file);
-    std::fs::rename(&temp, path).map_err(err)?;
-    if let Ok(dir) = File::open(dir) {
-        dir.sync_all().map_err(err)?;
+    Ok(Some(Staged {
+        temp,
+        path: path.to_path_buf(),
+    }))
+}
+
+/// Flushes a directory, so renames into it survive a power cut.
+fn sync_dir(dir: &Path) -> Result<(), PublishError> {
+    match File::open(dir) {
+        Ok(handle) => handle.sync_all().map_err(|source| PublishError::Write {
+            path: dir.to_path_buf(),
+            source,
+        }),
+        Err(_) => Ok(()),
     }
-    Ok(())
 }
 
 /// Whether any output file the config calls for does not exist yet.
@@ -100,50 +143,95 @@ fn output_url(base: &Url, file: &str) -> String {
         .map_or_else(|_| format!("{base}{file}"), |u| u.to_string())
 }
 
-/// Writes files into the output directory and remembers which.
-struct OutputDir<'a> {
-    dir: &'a Path,
-    written: Vec<PathBuf>,
+/// One feed to render: its newest items and how to describe it. It owns its
+/// data so a worker thread can render it while the next one is read.
+struct FeedJob {
+    stem: String,
+    title: String,
+    description: String,
+    home: String,
+    language: String,
+    items: Vec<StoredItem>,
+    /// Merged feeds keep one entry per story, up to this many.
+    dedupe_max: Option<usize>,
+    link: FeedLink,
 }
 
-impl OutputDir<'_> {
-    fn write(&mut self, file: &str, bytes: &[u8]) -> Result<(), PublishError> {
-        let path = self.dir.join(file);
-        write_atomic(&path, bytes)?;
-        self.written.push(path);
-        Ok(())
-    }
-
-    /// `<stem>.rss` and `<stem>.atom` for one channel.
-    fn write_feed(
-        &mut self,
-        stem: &str,
-        channel: &Channel<'_>,
-        link: &FeedLink,
-    ) -> Result<(), PublishError> {
-        self.write(
-            &format!("{stem}.rss"),
-            &render::rss(channel, &link.rss_url)?,
-        )?;
-        self.write(
-            &format!("{stem}.atom"),
-            &render::atom(channel, &link.atom_url)?,
-        )
-    }
-}
-
-/// Renders and writes every output; returns the files written.
+/// Renders and writes every output; returns the files that changed.
+///
+/// The store is read on this thread while a few workers render and flush the
+/// feeds already read: rendering is CPU and fsync is waiting, so they overlap
+/// well even on two cores. Every file is flushed under a temporary name
+/// first; then all are renamed into place and the directory is flushed once.
+/// A file that fails to render or write does not hold back the others.
 pub fn publish(
     config: &Config,
     store: &Store,
     now: DateTime<Utc>,
 ) -> Result<Vec<PathBuf>, PublishError> {
-    let dir = &config.daemon.output_dir;
+    let dir = config.daemon.output_dir.as_path();
     std::fs::create_dir_all(dir).map_err(|source| PublishError::Write {
-        path: dir.clone(),
+        path: dir.to_path_buf(),
         source,
     })?;
+    let sources: HashMap<&str, &Source> =
+        config.sources.iter().map(|s| (s.id.as_str(), s)).collect();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    let (job_tx, job_rx) = mpsc::sync_channel::<FeedJob>(workers);
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel();
+    let (queued, staged) = std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (job_rx, done_tx, sources) = (&job_rx, done_tx.clone(), &sources);
+            scope.spawn(move || {
+                while let Some(job) = job_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
+                    for result in render_feed(dir, &job, sources, now) {
+                        let _ = done_tx.send(result);
+                    }
+                }
+            });
+        }
+        let queued = queue_feeds(config, store, &job_tx);
+        drop(job_tx);
+        let mut staged = match &queued {
+            Ok((merged, per_source)) => {
+                render_pages(config, store, &sources, merged, per_source, now)
+            }
+            Err(_) => Vec::new(),
+        };
+        drop(done_tx);
+        staged.extend(done_rx);
+        (queued, staged)
+    });
+    let mut written = Vec::new();
+    let mut first_error = queued.err();
+    for result in staged {
+        match result.and_then(|s| s.map(Staged::commit).transpose()) {
+            Ok(Some(path)) => written.push(path),
+            Ok(None) => {}
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if !written.is_empty() {
+        sync_dir(dir)?;
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
+}
+
+/// Reads each feed's newest items and hands them to the render workers;
+/// returns the merged and per-source feed links for the index and OPML.
+fn queue_feeds(
+    config: &Config,
+    store: &Store,
+    jobs: &SyncSender<FeedJob>,
+) -> Result<(Vec<FeedLink>, Vec<FeedLink>), PublishError> {
     let base = output_base(config);
+    let home = output_url(&base, "index.html");
     let sources: HashMap<&str, &Source> =
         config.sources.iter().map(|s| (s.id.as_str(), s)).collect();
     let per_source_max = config
@@ -152,73 +240,101 @@ pub fn publish(
         .map(|f| f.max_items)
         .max()
         .unwrap_or(100);
-    let mut out = OutputDir {
-        dir,
-        written: Vec::new(),
-    };
-
-    let home = output_url(&base, "index.html");
-    let mut merged_links = Vec::new();
+    let mut merged = Vec::new();
     for feed in &config.feeds {
-        let items = merged_items(store, &feed.sources, feed.max_items)?;
-        let entries = render::dedupe_across_sources(to_entries(&items, &sources), feed.max_items);
         let language = feed_language(feed, &sources);
-        let description = format!(
-            "{} — merged by medee from {} sources",
-            feed.title,
-            feed.sources.len()
-        );
-        let channel = Channel {
-            title: &feed.title,
-            description: &description,
-            home: &home,
-            language: &language,
-            entries: &entries,
-            now,
-        };
         let link = feed_link(&base, &feed.name, &feed.title, &home, &language);
-        out.write_feed(&feed.name, &channel, &link)?;
-        merged_links.push(link);
-    }
-
-    let mut source_links = Vec::new();
-    for source in &config.sources {
-        let items = store.newest_items(std::slice::from_ref(&source.id), per_source_max, 0)?;
-        let entries = to_entries(&items, &sources);
-        let description = format!("Headlines from {} ({})", source.name, source.url);
-        let channel = Channel {
-            title: &source.name,
-            description: &description,
-            home: source.url.as_str(),
-            language: &source.language,
-            entries: &entries,
-            now,
+        merged.push(link.clone());
+        let job = FeedJob {
+            stem: feed.name.clone(),
+            title: feed.title.clone(),
+            description: format!(
+                "{} — merged by medee from {} sources",
+                feed.title,
+                feed.sources.len()
+            ),
+            home: home.clone(),
+            language,
+            items: merged_items(store, &feed.sources, feed.max_items)?,
+            dedupe_max: Some(feed.max_items),
+            link,
         };
-        let link = feed_link(
-            &base,
-            &source.id,
-            &source.name,
-            source.url.as_str(),
-            &source.language,
-        );
-        out.write_feed(&source.id, &channel, &link)?;
-        source_links.push(link);
+        if jobs.send(job).is_err() {
+            break;
+        }
     }
+    let mut per_source = Vec::new();
+    for source in &config.sources {
+        let home = source.url.as_str();
+        let link = feed_link(&base, &source.id, &source.name, home, &source.language);
+        per_source.push(link.clone());
+        let job = FeedJob {
+            stem: source.id.clone(),
+            title: source.name.clone(),
+            description: format!("Headlines from {} ({})", source.name, source.url),
+            home: home.to_string(),
+            language: source.language.clone(),
+            items: store.newest_items(std::slice::from_ref(&source.id), per_source_max, 0)?,
+            dedupe_max: None,
+            link,
+        };
+        if jobs.send(job).is_err() {
+            break;
+        }
+    }
+    Ok((merged, per_source))
+}
 
+/// `<stem>.rss` and `<stem>.atom` for one feed, flushed under temporary names.
+fn render_feed(
+    dir: &Path,
+    job: &FeedJob,
+    sources: &HashMap<&str, &Source>,
+    now: DateTime<Utc>,
+) -> [Result<Option<Staged>, PublishError>; 2] {
+    let mut entries = to_entries(&job.items, sources);
+    if let Some(max) = job.dedupe_max {
+        entries = render::dedupe_across_sources(entries, max);
+    }
+    let channel = Channel {
+        title: &job.title,
+        description: &job.description,
+        home: &job.home,
+        language: &job.language,
+        entries: &entries,
+        now,
+    };
+    let stage_as = |extension: &str, bytes: Result<Vec<u8>, render::RenderError>| {
+        stage(&dir.join(format!("{}.{extension}", job.stem)), &bytes?)
+    };
+    [
+        stage_as("rss", render::rss(&channel, &job.link.rss_url)),
+        stage_as("atom", render::atom(&channel, &job.link.atom_url)),
+    ]
+}
+
+/// The digest page and the OPML list, flushed under temporary names.
+fn render_pages(
+    config: &Config,
+    store: &Store,
+    sources: &HashMap<&str, &Source>,
+    merged: &[FeedLink],
+    per_source: &[FeedLink],
+    now: DateTime<Utc>,
+) -> Vec<Result<Option<Staged>, PublishError>> {
+    let dir = config.daemon.output_dir.as_path();
     let all_ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
-    let items = merged_items(store, &all_ids, INDEX_ITEMS)?;
-    let entries = render::dedupe_across_sources(to_entries(&items, &sources), INDEX_ITEMS);
-    let title = config.feeds.first().map_or("medee", |f| f.title.as_str());
-    let feeds: Vec<FeedLink> = merged_links.iter().chain(&source_links).cloned().collect();
-    out.write(
-        "index.html",
-        render::index_html(title, &entries, &feeds, now).as_bytes(),
-    )?;
-    out.write(
-        "feeds.opml",
-        render::opml(&merged_links, &source_links, now).as_bytes(),
-    )?;
-    Ok(out.written)
+    let index = merged_items(store, &all_ids, INDEX_ITEMS)
+        .map_err(PublishError::from)
+        .and_then(|items| {
+            let entries = render::dedupe_across_sources(to_entries(&items, sources), INDEX_ITEMS);
+            let title = config.feeds.first().map_or("medee", |f| f.title.as_str());
+            let feeds: Vec<FeedLink> = merged.iter().chain(per_source).cloned().collect();
+            let html = render::index_html(title, &entries, &feeds, now);
+            stage(&dir.join("index.html"), html.as_bytes())
+        });
+    let opml = render::opml(merged, per_source, now);
+    vec![index, stage(&dir.join("feeds.opml"), opml.as_bytes())]
 }
 
 /// The OPML document for the configured outputs (what `medee opml` prints).
@@ -328,6 +444,49 @@ mod tests {
         assert_eq!(modified(), before);
         write_atomic(&path, b"new").expect("third write");
         assert_ne!(modified(), before);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_replaced_does_not_hold_back_the_others() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let toml = format!(
+            "[daemon]\noutput_dir = {:?}\ndatabase = {:?}\n\
+             [[feed]]\nname = \"all\"\ntitle = \"All\"\n\
+             [[source]]\nid = \"s\"\nurl = \"https://montsame.mn/\"\nitem = \"div\"\n",
+            dir.path().join("feeds"),
+            dir.path().join("medee.sqlite"),
+        );
+        let config = Config::parse(&toml, Path::new("medee.toml")).expect("valid config");
+        let mut store = Store::open(&config.daemon.database).expect("store");
+        let now = Utc::now();
+        let items = [crate::store::NewItem {
+            link: "https://montsame.mn/read/1".to_string(),
+            title: "Headline".to_string(),
+            title_key: "headline".to_string(),
+            summary: None,
+            image: None,
+            published: Some(now),
+            published_relative: false,
+        }];
+        let cycle = crate::store::SourceCycle {
+            source_id: "s",
+            url: "https://montsame.mn/",
+            validators: &crate::fetch::Validators::default(),
+            items: &items,
+            want_articles: false,
+        };
+        store.record_success(&cycle, now).expect("store item");
+        // A directory where all.rss belongs: renaming a file over it fails.
+        std::fs::create_dir_all(dir.path().join("feeds/all.rss/x")).expect("blocker");
+
+        let err = publish(&config, &store, now).expect_err("all.rss cannot be replaced");
+        assert!(err.to_string().contains("all.rss"), "{err}");
+        let atom = std::fs::read_to_string(dir.path().join("feeds/all.atom")).expect("all.atom");
+        assert!(atom.contains("https://montsame.mn/read/1"));
+        for file in ["s.rss", "s.atom", "index.html", "feeds.opml"] {
+            assert!(dir.path().join("feeds").join(file).is_file(), "{file}");
+        }
+        assert!(!dir.path().join("feeds/.all.rss.tmp").exists());
     }
 
     #[test]
