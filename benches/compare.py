@@ -38,27 +38,39 @@ WORDS_EN = ("Mongolia government coal exports budget election law road health ed
             "Ulaanbaatar mining herders weather parliament copper railway").split()
 
 
-def page(n_items, seed, chrome=True):
-    """A listing page in montsame's card markup, with Cyrillic and English headlines,
-    summaries, dates, images and page chrome; deterministic for a seed."""
+def page(n_items, seed):
+    """A listing page in montsame's card markup (the same as benches/medee.rs):
+    Cyrillic and English headlines, teasers, dates, background images, share
+    links, and ~100 KB of page chrome (inline style and script, menus, footer).
+    About 150 KB with 30 items, 3 MB with 2,000; deterministic for a seed."""
     rng = random.Random(seed)
-    cards = []
+    out = ['<!DOCTYPE html><html lang="mn"><head><meta charset="utf-8"><title>Мэдээ</title><style>']
+    out += [f".c{k}{{margin:{k}px;padding:0 {k}px;color:#{k:06x}}}" for k in range(400)]
+    out.append("</style><script>")
+    out += [f"window.cfg{k}={{id:{k},on:true}};" for k in range(2500)]
+    out.append("</script></head><body><nav><ul>")
+    out += [f'<li class="nav-item"><a class="nav-link" href="/mn/more/{k}">Ангилал {k}</a></li>' for k in range(150)]
+    out.append('</ul></nav><div id="left-container"><div class="row no-gutters">')
     for i in range(n_items):
         words = WORDS_MN if i % 2 else WORDS_EN
         title = " ".join(rng.choice(words) for _ in range(rng.randint(6, 12)))
         summary = " ".join(rng.choice(words) for _ in range(rng.randint(30, 60)))
-        cards.append(
-            f'<div class="col-md-6"><div class="news-box"><a href="/mn/read/{seed}{i:05d}">'
-            f'<div class="news-image-bg" style="background-image: url(\'/files/medium/{seed:04x}{i:08x}.jpeg\')"></div>'
+        item = seed * 100_000 + i
+        out.append(
+            f'<div class="col-md-6 col-sm-12" data-id="{item}"><div class="news-box" itemscope>'
+            f'<a href="/mn/read/{item}" class="news-link" title="{title}">'
+            f'<div class="news-image-bg lazy" style="background-image: url(\'/files/medium/{item:012x}.jpeg\')"></div>'
             f'<div class="news-content"><div class="title content-mn">{title}</div>'
             f'<div class="body content-mn">{summary}</div>'
-            f'<span class="date">2025.{1 + i % 12:02d}.{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}</span></div></a></div></div>')
-    nav = "".join(f'<li><a href="/mn/more/{k}">Ангилал {k}</a></li>' for k in range(60)) if chrome else ""
-    scripts = "<script>" + "var x=1;" * 2000 + "</script>" if chrome else ""
-    footer = "".join(f'<a href="/mn/page/{k}">Хуудас {k}</a> ' for k in range(40)) if chrome else ""
-    return (f'<!DOCTYPE html><html lang="mn"><head><meta charset="utf-8"><title>Мэдээ {seed}</title>{scripts}</head>'
-            f'<body><nav><ul>{nav}</ul></nav><div id="left-container"><div class="row no-gutters">{"".join(cards)}</div></div>'
-            f'<footer>{footer}</footer></body></html>').encode()
+            f'<div class="meta"><span class="category"><i class="fa fa-folder"></i> Улс төр</span>'
+            f'<span class="views"><i class="fa fa-eye"></i> {rng.randint(0, 9999)}</span>'
+            f'<span class="date">2025.{1 + i % 12:02d}.{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}</span></div></div></a>'
+            f'<div class="share"><a href="https://www.facebook.com/sharer/sharer.php?u=https://montsame.mn/mn/read/{item}" rel="nofollow">Facebook</a>'
+            f'<a href="https://twitter.com/intent/tweet?url=https://montsame.mn/mn/read/{item}" rel="nofollow">Twitter</a></div></div></div>')
+    out.append("</div></div><footer>")
+    out += [f'<a href="/mn/page/{k}">Хуудас {k}</a> ' for k in range(40)]
+    out.append("</footer></body></html>")
+    return "".join(out).encode()
 
 
 class Site(http.server.BaseHTTPRequestHandler):

@@ -94,7 +94,7 @@ fn listing_page(items: usize, seed: u64) -> String {
         let _ = write!(html, ".c{k}{{margin:{k}px;padding:0 {k}px;color:#{k:06x}}}");
     }
     html.push_str("</style><script>");
-    for k in 0..1_500 {
+    for k in 0..2_500 {
         let _ = write!(html, "window.cfg{k}={{id:{k},on:true}};");
     }
     html.push_str("</script></head><body><nav><ul>");

@@ -128,6 +128,19 @@ pub struct Fetcher {
     pacer: Arc<HostPacer>,
 }
 
+/// Whether more requests to the same host follow soon (in this cycle).
+///
+/// After the last one the request asks the server to close the connection:
+/// an idle keep-alive connection would hold a socket on the site and, here,
+/// a read buffer the size of the page until the pool drops it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostUse {
+    /// Keep the connection for the next request.
+    More,
+    /// Close the connection after this response.
+    Last,
+}
+
 /// One HTTP exchange's result, before retry decisions.
 enum Exchange {
     Done(Fetched),
@@ -159,8 +172,11 @@ impl Fetcher {
     }
 
     /// GETs `url` (with retries and pacing) and returns the page.
-    pub async fn get(&self, url: &Url) -> Result<Page, FetchError> {
-        match self.get_conditional(url, &Validators::default()).await? {
+    pub async fn get(&self, url: &Url, host_use: HostUse) -> Result<Page, FetchError> {
+        match self
+            .get_conditional(url, &Validators::default(), host_use)
+            .await?
+        {
             Fetched::Page(page, _) => Ok(page),
             Fetched::NotModified => Err(FetchError::Status {
                 url: url.to_string(),
@@ -174,11 +190,12 @@ impl Fetcher {
         &self,
         url: &Url,
         validators: &Validators,
+        host_use: HostUse,
     ) -> Result<Fetched, FetchError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let error = match self.exchange(url, validators).await {
+            let error = match self.exchange(url, validators, host_use).await {
                 Ok(Exchange::Done(fetched)) => return Ok(fetched),
                 Ok(Exchange::Retry { error, after }) if attempt < ATTEMPTS => match after {
                     Some(wait) if wait > MAX_RETRY_AFTER => return Err(error),
@@ -199,12 +216,20 @@ impl Fetcher {
     }
 
     /// One request and its body, holding the host's slot throughout.
-    async fn exchange(&self, url: &Url, validators: &Validators) -> Result<Exchange, FetchError> {
+    async fn exchange(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        host_use: HostUse,
+    ) -> Result<Exchange, FetchError> {
         let _slot = self.pacer.acquire(&authority(url)).await;
         let mut request = self.client.get(url.clone()).header(
             reqwest::header::ACCEPT,
             "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.8",
         );
+        if host_use == HostUse::Last {
+            request = request.header(reqwest::header::CONNECTION, "close");
+        }
         if let Some(etag) = &validators.etag {
             request = request.header(reqwest::header::IF_NONE_MATCH, etag);
         }

@@ -15,7 +15,7 @@ use url::Url;
 use crate::config::{Config, Source, SourceKind};
 use crate::dates::{ParsedDate, parse_date};
 use crate::extract::{ArticleSelectors, Extraction, RawItem, extract, extract_article};
-use crate::fetch::{FetchError, Fetched, Fetcher, Page, Validators};
+use crate::fetch::{FetchError, Fetched, Fetcher, HostUse, Page, Validators};
 use crate::identity::{canonical_link, title_key};
 use crate::publish::publish;
 use crate::sanitize::html_to_text;
@@ -316,13 +316,26 @@ async fn read_articles(
     let pending = store
         .run(move |s| s.pending_articles(&id, ARTICLES_PER_CYCLE))
         .await?;
-    for article in pending {
-        let outcome = match allowed_article_url(source, selectors, &article.link) {
+    let targets: Vec<_> = pending
+        .into_iter()
+        .map(|article| {
+            let url = allowed_article_url(source, selectors, &article.link);
+            (article, url)
+        })
+        .collect();
+    let last_fetch = targets.iter().rposition(|(_, url)| url.is_some());
+    for (n, (article, url)) in targets.into_iter().enumerate() {
+        let host_use = if Some(n) == last_fetch {
+            HostUse::Last
+        } else {
+            HostUse::More
+        };
+        let outcome = match url {
             None => {
                 warn!(source = %source.id, link = %article.link, "article link leaves the source's hosts; not fetched (see allow_hosts)");
                 ArticleOutcome::Refused
             }
-            Some(url) => match fetcher.get(&url).await {
+            Some(url) => match fetcher.get(&url, host_use).await {
                 Ok(page) => {
                     ArticleOutcome::Read(read_article(source, selectors, &page, Utc::now()))
                 }
@@ -422,7 +435,16 @@ pub async fn fetch_listing(
     validators: &Validators,
     now: DateTime<Utc>,
 ) -> Result<Listing, SourceError> {
-    match fetcher.get_conditional(&source.url, validators).await? {
+    // A source whose new items' pages are read next keeps the connection.
+    let host_use = if source.article.is_some() {
+        HostUse::More
+    } else {
+        HostUse::Last
+    };
+    match fetcher
+        .get_conditional(&source.url, validators, host_use)
+        .await?
+    {
         Fetched::NotModified => Ok(Listing::NotModified),
         Fetched::Page(page, validators) => {
             let raw = read_page(source, &page)?;

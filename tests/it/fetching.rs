@@ -23,6 +23,11 @@ fn a_304_skips_parsing_and_keeps_the_source_healthy() {
     let requests = server.requests("/news");
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[0].header("if-none-match"), None);
+    assert_eq!(
+        requests[0].header("connection"),
+        Some("close"),
+        "the only request to a host closes its connection"
+    );
     assert_eq!(requests[1].header("if-none-match"), Some("\"v1\""));
     assert_eq!(
         requests[1].header("if-modified-since"),
@@ -250,6 +255,18 @@ fn article_pages_are_read_once_stay_on_allowed_hosts_and_failures_are_bounded() 
         source("s", &format!("{o}/list"))
     ));
     ws.medee(&["once"]).assert().code(0);
+    let connection = |path: &str| {
+        server.requests(path)[0]
+            .header("connection")
+            .map(str::to_string)
+    };
+    assert_ne!(connection("/list").as_deref(), Some("close"));
+    assert_ne!(connection("/read/1").as_deref(), Some("close"));
+    assert_eq!(
+        connection("/read/missing").as_deref(),
+        Some("close"),
+        "the cycle's last request to the host closes the connection"
+    );
     let feed = ws.feed("s.atom");
     let entry = feed
         .entries
