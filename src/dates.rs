@@ -137,7 +137,7 @@ fn parse_epoch(text: &str) -> Option<DateTime<Utc>> {
 
 static ISO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?",
+        r"(?i)(?-u:\b)([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]+)?)?\s*(Z|UTC|GMT|[+-][0-9]{2}:?[0-9]{2})?",
     )
     .expect("valid ISO regex")
 });
@@ -171,14 +171,14 @@ fn parse_rfc2822(text: &str) -> Option<DateTime<Utc>> {
 
 static EN_AGO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(\d+|an?|one)\s*(seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|months?|years?|yrs?)\s+ago\b",
+        r"(?i)(?-u:\b)([0-9]+|an?|one)\s*(seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|months?|years?|yrs?)\s+ago(?-u:\b)",
     )
     .expect("valid English relative regex")
 });
 
 static MN_AGO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(\d+|хэдхэн)\s*(секундын|секунд|сек|минутын|минут|мин|цагийн|цаг|ц|долоо\s*хоногийн|өдрийн|өдөр|хоногийн|хоног|сарын|жилийн)\s+(өмнө|дараа)",
+        r"(?i)([0-9]+|хэдхэн)\s*(секундын|секунд|сек|минутын|минут|мин|цагийн|цаг|ц|долоо\s*хоногийн|өдрийн|өдөр|хоногийн|хоног|сарын|жилийн)\s+(өмнө|дараа)",
     )
     .expect("valid Mongolian relative regex")
 });
@@ -266,7 +266,7 @@ fn unit_duration(unit: &str, n: i64) -> Option<Duration> {
 
 static TIME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:^|[^\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*(a\.?m\.?|p\.?m\.?|үө|үх)(?:[^\p{L}]|$))?|(\d{1,2})\s*цаг\s*(\d{1,2})\s*мин",
+        r"(?i)(?:^|[^0-9:])([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?(?:\s*(a\.?m\.?|p\.?m\.?|үө|үх)(?:[^\p{L}]|$))?|([0-9]{1,2})\s*цаг\s*([0-9]{1,2})\s*мин",
     )
     .expect("valid time regex")
 });
@@ -289,15 +289,17 @@ fn find_time(text: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(hour, num(&c, 2)?, num(&c, 3).unwrap_or(0))
 }
 
-const MN_MONTH: &str = r"(?:(\d{1,2})\s*(?:-?\s*р|-?\s*д[уү]г[аэ]{2}р)?|(арван\s*нэг|арван\s*хоёр|нэг|хоёр|гурав|дөрөв|тав|зургаа|зурга|долоо|дол|найм|ес|арван|арав)\s*д[уү]г[аэ]{2}р)\s*сар(?:ын)?";
+const MN_MONTH: &str = r"(?:([0-9]{1,2})\s*(?:-?\s*р|-?\s*д[уү]г[аэ]{2}р)?|(арван\s*нэг|арван\s*хоёр|нэг|хоёр|гурав|дөрөв|тав|зургаа|зурга|долоо|дол|найм|ес|арван|арав)\s*д[уү]г[аэ]{2}р)\s*сар(?:ын)?";
 
 static MN_FULL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)(\d{{4}})\s*оны\s+{MN_MONTH}\s+(\d{{1,2}})"))
-        .expect("valid Mongolian date regex")
+    Regex::new(&format!(
+        r"(?i)([0-9]{{4}})\s*оны\s+{MN_MONTH}\s+([0-9]{{1,2}})"
+    ))
+    .expect("valid Mongolian date regex")
 });
 
 static MN_NO_YEAR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i){MN_MONTH}\s+(\d{{1,2}})")).expect("valid Mongolian date regex")
+    Regex::new(&format!(r"(?i){MN_MONTH}\s+([0-9]{{1,2}})")).expect("valid Mongolian date regex")
 });
 
 /// "2024 оны 12 дугаар сарын 20", "2024 оны арванхоёрдугаар сарын 20-ны өдөр", "12 сарын 20".
@@ -345,21 +347,21 @@ const EN_MONTH: &str = r"(january|february|march|april|may|june|july|august|sept
 
 static EN_MDY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)\b{EN_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s*(\d{{4}})\b"
+        r"(?i)(?-u:\b){EN_MONTH}\s+([0-9]{{1,2}})(?:st|nd|rd|th)?,?\s*([0-9]{{4}})(?-u:\b)"
     ))
     .expect("valid English date regex")
 });
 
 static EN_DMY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{EN_MONTH},?\s+(\d{{4}})\b"
+        r"(?i)(?-u:\b)([0-9]{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{EN_MONTH},?\s+([0-9]{{4}})(?-u:\b)"
     ))
     .expect("valid English date regex")
 });
 
 static EN_MD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)\b{EN_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"
+        r"(?i)(?-u:\b){EN_MONTH}\s+([0-9]{{1,2}})(?:st|nd|rd|th)?(?-u:\b)"
     ))
     .expect("valid English date regex")
 });
@@ -388,12 +390,12 @@ fn english_month(name: &str) -> Option<u32> {
 }
 
 static NUM_YMD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\d])(\d{4})([./-])(\d{1,2})([./-])(\d{1,2})(?:[^\d]|$)")
+    Regex::new(r"(?:^|[^0-9])([0-9]{4})([./-])([0-9]{1,2})([./-])([0-9]{1,2})(?:[^0-9]|$)")
         .expect("valid numeric date regex")
 });
 
 static NUM_DMY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\d])(\d{1,2})([./-])(\d{1,2})([./-])(\d{4})(?:[^\d]|$)")
+    Regex::new(r"(?:^|[^0-9])([0-9]{1,2})([./-])([0-9]{1,2})([./-])([0-9]{4})(?:[^0-9]|$)")
         .expect("valid numeric date regex")
 });
 
