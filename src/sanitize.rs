@@ -31,17 +31,25 @@ fn is_xml_char(c: char) -> bool {
 
 /// Escapes text for HTML and XML attribute or element content.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars().filter(|&c| is_xml_char(c)) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut rest = text;
+    // Copies the runs between special characters whole: most text has none.
+    while let Some((at, c)) = rest
+        .char_indices()
+        .find(|&(_, c)| matches!(c, '&' | '<' | '>' | '"' | '\'') || !is_xml_char(c))
+    {
+        out.push_str(&rest[..at]);
+        out.push_str(match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => "&#39;",
+            _ => "",
+        });
+        rest = &rest[at + c.len_utf8()..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -102,6 +110,16 @@ mod tests {
     #[test]
     fn collapses_all_whitespace_kinds() {
         assert_eq!(collapse_whitespace("  a\n\t b\u{a0} c "), "a b c");
+    }
+
+    #[test]
+    fn escape_covers_markup_quotes_and_controls() {
+        assert_eq!(
+            escape("a<b>&\"'\u{1}Монгол ]]>\u{FFFF}"),
+            "a&lt;b&gt;&amp;&quot;&#39;Монгол ]]&gt;"
+        );
+        assert_eq!(escape("plain Улаанбаатар"), "plain Улаанбаатар");
+        assert_eq!(escape(""), "");
     }
 
     #[test]
