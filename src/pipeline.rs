@@ -134,13 +134,16 @@ pub struct ProcessedItem {
     pub date: Option<DateTime<Utc>>,
     /// Whether the date was relative ("2 hours ago").
     pub date_relative: bool,
+    /// The normalised headline, for cross-source dedupe.
+    #[serde(skip)]
+    pub title_key: String,
 }
 
 impl ProcessedItem {
     fn into_new_item(self) -> NewItem {
         NewItem {
             link: self.raw.canonical_link,
-            title_key: title_key(&self.raw.title),
+            title_key: self.title_key,
             title: self.raw.title,
             summary: self.raw.summary,
             image: self.raw.image,
@@ -527,21 +530,53 @@ fn read_feed(page: &Page) -> Result<Vec<RawItem>, SourceError> {
         .collect())
 }
 
-/// Applies `include`/`exclude` and recognises dates.
+/// Pages with at least this many items are processed on several threads.
+const PARALLEL_ITEMS: usize = 256;
+
+/// Applies `include`/`exclude`, recognises dates and normalises titles. A
+/// long listing is split over the cores: this work needs no DOM, so it is
+/// the part of a large page that can run in parallel.
 pub fn process_items(source: &Source, raw: Vec<RawItem>, now: DateTime<Utc>) -> Vec<ProcessedItem> {
     let ctx = source.date_context(now);
-    raw.into_iter()
-        .filter(|item| passes_filters(source, item))
-        .map(|raw| {
-            let parsed: Option<ParsedDate> =
-                raw.date_text.as_deref().and_then(|t| parse_date(t, &ctx));
-            ProcessedItem {
-                date: parsed.map(|p| p.at),
-                date_relative: parsed.is_some_and(|p| p.relative),
-                raw,
-            }
+    let process = |raw: RawItem| {
+        if !passes_filters(source, &raw) {
+            return None;
+        }
+        let parsed: Option<ParsedDate> = raw.date_text.as_deref().and_then(|t| parse_date(t, &ctx));
+        Some(ProcessedItem {
+            date: parsed.map(|p| p.at),
+            date_relative: parsed.is_some_and(|p| p.relative),
+            title_key: title_key(&raw.title),
+            raw,
         })
-        .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if raw.len() < PARALLEL_ITEMS || threads < 2 {
+        return raw.into_iter().filter_map(process).collect();
+    }
+    let chunk = raw.len().div_ceil(threads);
+    let mut chunks = Vec::with_capacity(threads);
+    let mut rest = raw;
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(|| chunk.into_iter().filter_map(process).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// Filters run on the headline and the teaser's text.
@@ -555,4 +590,41 @@ fn passes_filters(source: &Source, item: &RawItem) -> bool {
     };
     let included = source.include.is_empty() || source.include.iter().any(|re| re.is_match(&text));
     included && !source.exclude.iter().any(|re| re.is_match(&text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn a_long_listing_is_processed_in_page_order_with_filters_and_dates() {
+        let toml = "[[source]]\nid = \"s\"\nurl = \"https://montsame.mn/\"\nitem = \"div\"\n\
+                    timezone = \"Asia/Ulaanbaatar\"\nexclude = [\"(?i)skip\"]\n";
+        let config = Config::parse(toml, Path::new("medee.toml")).expect("valid config");
+        let raw: Vec<RawItem> = (0..1_000)
+            .map(|n| RawItem {
+                title: if n % 10 == 3 {
+                    format!("Skip {n}")
+                } else {
+                    format!("«Headline» {n}")
+                },
+                link: format!("https://montsame.mn/read/{n}"),
+                canonical_link: format!("https://montsame.mn/read/{n}"),
+                date_text: Some(format!("2025.11.{:02} 14:05", 1 + n % 28)),
+                summary: None,
+                image: None,
+            })
+            .collect();
+        let now = Utc::now();
+        let items = process_items(&config.sources[0], raw, now);
+        let kept: Vec<usize> = (0..1_000).filter(|n| n % 10 != 3).collect();
+        assert_eq!(items.len(), kept.len());
+        for (item, n) in items.iter().zip(kept) {
+            assert_eq!(item.raw.link, format!("https://montsame.mn/read/{n}"));
+            assert_eq!(item.title_key, format!("headline {n}"));
+            let expected = format!("2025-11-{:02}T06:05:00+00:00", 1 + n % 28);
+            assert_eq!(item.date.map(|d| d.to_rfc3339()), Some(expected));
+        }
+    }
 }

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -177,17 +177,15 @@ pub fn publish(
     let sources: HashMap<&str, &Source> =
         config.sources.iter().map(|s| (s.id.as_str(), s)).collect();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
-    let (job_tx, job_rx) = mpsc::sync_channel::<FeedJob>(workers);
+    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<FeedJob>, Format)>(workers);
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::channel();
     let (queued, staged) = std::thread::scope(|scope| {
         for _ in 0..workers {
             let (job_rx, done_tx, sources) = (&job_rx, done_tx.clone(), &sources);
             scope.spawn(move || {
-                while let Some(job) = job_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
-                    for result in render_feed(dir, &job, sources, now) {
-                        let _ = done_tx.send(result);
-                    }
+                while let Some((job, format)) = job_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
+                    let _ = done_tx.send(render_feed(dir, &job, format, sources, now));
                 }
             });
         }
@@ -228,7 +226,7 @@ pub fn publish(
 fn queue_feeds(
     config: &Config,
     store: &Store,
-    jobs: &SyncSender<FeedJob>,
+    jobs: &SyncSender<(Arc<FeedJob>, Format)>,
 ) -> Result<(Vec<FeedLink>, Vec<FeedLink>), PublishError> {
     let base = output_base(config);
     let home = output_url(&base, "index.html");
@@ -259,7 +257,7 @@ fn queue_feeds(
             dedupe_max: Some(feed.max_items),
             link,
         };
-        if jobs.send(job).is_err() {
+        if !send_both_formats(jobs, job) {
             break;
         }
     }
@@ -278,20 +276,37 @@ fn queue_feeds(
             dedupe_max: None,
             link,
         };
-        if jobs.send(job).is_err() {
+        if !send_both_formats(jobs, job) {
             break;
         }
     }
     Ok((merged, per_source))
 }
 
-/// `<stem>.rss` and `<stem>.atom` for one feed, flushed under temporary names.
+/// The two files of every feed.
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    Rss,
+    Atom,
+}
+
+/// Queues a feed once per format, so its RSS and Atom render side by side;
+/// `false` when the workers are gone.
+fn send_both_formats(jobs: &SyncSender<(Arc<FeedJob>, Format)>, job: FeedJob) -> bool {
+    let job = Arc::new(job);
+    [Format::Rss, Format::Atom]
+        .into_iter()
+        .all(|format| jobs.send((Arc::clone(&job), format)).is_ok())
+}
+
+/// `<stem>.rss` or `<stem>.atom` for one feed, flushed under a temporary name.
 fn render_feed(
     dir: &Path,
     job: &FeedJob,
+    format: Format,
     sources: &HashMap<&str, &Source>,
     now: DateTime<Utc>,
-) -> [Result<Option<Staged>, PublishError>; 2] {
+) -> Result<Option<Staged>, PublishError> {
     let mut entries = to_entries(&job.items, sources);
     if let Some(max) = job.dedupe_max {
         entries = render::dedupe_across_sources(entries, max);
@@ -304,13 +319,11 @@ fn render_feed(
         entries: &entries,
         now,
     };
-    let stage_as = |extension: &str, bytes: Result<Vec<u8>, render::RenderError>| {
-        stage(&dir.join(format!("{}.{extension}", job.stem)), &bytes?)
+    let (extension, bytes) = match format {
+        Format::Rss => ("rss", render::rss(&channel, &job.link.rss_url)?),
+        Format::Atom => ("atom", render::atom(&channel, &job.link.atom_url)?),
     };
-    [
-        stage_as("rss", render::rss(&channel, &job.link.rss_url)),
-        stage_as("atom", render::atom(&channel, &job.link.atom_url)),
-    ]
+    stage(&dir.join(format!("{}.{extension}", job.stem)), &bytes)
 }
 
 /// The digest page and the OPML list, flushed under temporary names.

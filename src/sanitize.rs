@@ -7,13 +7,28 @@ use url::Url;
 /// Collapses every run of whitespace to one space and trims the ends.
 pub fn collapse_whitespace(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
+    let mut word_start = None;
+    for (at, c) in text.char_indices() {
+        match (c.is_whitespace(), word_start) {
+            (true, Some(start)) => {
+                push_word(&mut out, &text[start..at]);
+                word_start = None;
+            }
+            (false, None) => word_start = Some(at),
+            _ => {}
         }
-        out.push_str(word);
+    }
+    if let Some(start) = word_start {
+        push_word(&mut out, &text[start..]);
     }
     out
+}
+
+fn push_word(out: &mut String, word: &str) {
+    if !out.is_empty() {
+        out.push(' ');
+    }
+    out.push_str(word);
 }
 
 /// Removes characters XML 1.0 forbids or validators reject (C0 and C1 controls
