@@ -289,14 +289,18 @@ impl Store {
     }
 
     /// WAL lets `status` read while a cycle writes; `synchronous = FULL` makes
-    /// each committed cycle survive power loss, at one fsync per source.
+    /// each committed cycle survive power loss, at one fsync per source. An
+    /// 8 MiB page cache (filled only as a store grows that large) keeps a big
+    /// history's index pages at hand: with a million items stored a cycle's
+    /// upserts cost 1.2x what they cost with a thousand (`cargo bench -- store`).
     fn configure(&self) -> Result<(), StoreError> {
         self.conn
             .execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = FULL;
                  PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 5000;",
+                 PRAGMA busy_timeout = 5000;
+                 PRAGMA cache_size = -8192;",
             )
             .map_err(sqlite_err(&self.path))
     }
