@@ -170,18 +170,28 @@ def rsspls_items(outdir):
     return sum(open(os.path.join(outdir, f), encoding="utf-8").read().count("<item>") for f in os.listdir(outdir))
 
 
-def measure(label, runs, prepare, cmd, cwd, count, expected):
-    walls, cpus, peaks = [], [], []
+def measure(tools, runs, cwd, expected):
+    """Runs every tool once per round, round after round, so that a machine
+    slowing down or speeding up weighs on all of them alike. Returns, per
+    tool: label, median wall, median CPU, largest peak RSS, items, and the
+    median over rounds of its wall time divided by the floor's."""
+    samples = {label: [] for label, *_ in tools}
     for _ in range(runs):
-        prepare()
-        wall, cpu, peak, out = run(cmd, cwd)
-        got = count(out)
-        if got != expected:
-            sys.exit(f"{label}: produced {got} items, expected {expected}")
-        walls.append(wall)
-        cpus.append(cpu)
-        peaks.append(peak)
-    return label, statistics.median(walls), statistics.median(cpus), max(peaks), expected
+        for label, prepare, cmd, count in tools:
+            prepare()
+            wall, cpu, peak, out = run(cmd, cwd)
+            got = count(out)
+            if got != expected:
+                sys.exit(f"{label}: produced {got} items, expected {expected}")
+            samples[label].append((wall, cpu, peak))
+    floor = [wall for wall, _, _ in samples[tools[0][0]]]
+    rows = []
+    for label, *_ in tools:
+        walls = [w for w, _, _ in samples[label]]
+        rows.append((label, statistics.median(walls), statistics.median(c for _, c, _ in samples[label]),
+                     max(p for _, _, p in samples[label]), expected,
+                     statistics.median(w / f for w, f in zip(walls, floor))))
+    return rows
 
 
 def main():
@@ -202,20 +212,20 @@ def main():
         size = sum(len(b) for b in pages)
         expected = sum(len(re.findall(rb'class="news-box"', b)) for b in pages)
         work = tempfile.mkdtemp(prefix="medee-compare-")
-        rows = []
         nothing = lambda: None
-        rows.append(measure("floor", args.runs, nothing, [args.floor, "div.news-box"] + urls,
-                            work, lambda out: int(out.strip()), expected))
         with open(os.path.join(work, "medee.toml"), "w", encoding="utf-8") as f:
-                        f.write(medee_config(urls))
+            f.write(medee_config(urls))
 
         def cold():
             shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)
             shutil.rmtree(os.path.join(work, "feeds"), ignore_errors=True)
-        rows.append(measure("medee cold", args.runs, cold, [MEDEE, "--config", "medee.toml", "once"], work,
-                            lambda out: medee_items(work), expected))
-        rows.append(measure("medee warm (304)", args.runs, nothing, [MEDEE, "--config", "medee.toml", "once"], work,
-                            lambda out: medee_items(work), expected))
+        medee = [MEDEE, "--config", "medee.toml", "once"]
+        tools = [
+            ("floor", nothing, [args.floor, "div.news-box"] + urls, lambda out: int(out.strip())),
+            ("medee cold", cold, medee, lambda out: medee_items(work)),
+            # Right after a cold run: the store holds every item, every site answers 304.
+            ("medee warm (304)", nothing, medee, lambda out: medee_items(work)),
+        ]
         if args.rsspls:
             outdir = os.path.join(work, "rsspls-out")
             with open(os.path.join(work, "feeds.toml"), "w", encoding="utf-8") as f:
@@ -229,16 +239,16 @@ def main():
                 shutil.rmtree(outdir, ignore_errors=True)
                 os.makedirs(outdir)
                 shutil.rmtree(os.path.join(work, "cache"), ignore_errors=True)
-            rows.append(measure("rsspls", args.runs, fresh, [args.rsspls, "--config", "feeds.toml"], work,
-                                lambda out: rsspls_items(outdir), expected))
+            tools.append(("rsspls", fresh, [args.rsspls, "--config", "feeds.toml"],
+                          lambda out: rsspls_items(outdir)))
+        rows = measure(tools, args.runs, work, expected)
         for server, _ in servers:
             server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
-        floor_wall = rows[0][1]
         print(f"\n{name}: {len(pages)} page(s), {size / 1e6:.2f} MB, {expected} items")
         print(f"  {'':18} {'wall ms':>9} {'x floor':>8} {'cpu ms':>8} {'peak RSS MiB':>13} {'items':>6}")
-        for label, wall, cpu, peak, items in rows:
-            print(f"  {label:18} {wall * 1000:9.1f} {wall / floor_wall:8.2f} {cpu * 1000:8.1f} {peak / 1024:13.1f} {items:6}")
+        for label, wall, cpu, peak, items, ratio in rows:
+            print(f"  {label:18} {wall * 1000:9.1f} {ratio:8.2f} {cpu * 1000:8.1f} {peak / 1024:13.1f} {items:6}")
 
 
 if __name__ == "__main__":
