@@ -6,6 +6,9 @@ use url::Url;
 
 /// Collapses every run of whitespace to one space and trims the ends.
 pub fn collapse_whitespace(text: &str) -> String {
+    if is_collapsed(text) {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     let mut word_start = None;
     for (at, c) in text.char_indices() {
@@ -22,6 +25,27 @@ pub fn collapse_whitespace(text: &str) -> String {
         push_word(&mut out, &text[start..]);
     }
     out
+}
+
+/// Whether `text` certainly needs no collapsing: single ASCII spaces between
+/// words and no byte that could start other whitespace (ASCII controls, or
+/// the lead bytes of U+0085, U+00A0 and the U+1680–U+3000 spaces). A byte
+/// scan, much cheaper than decoding, and true for most scraped headlines.
+fn is_collapsed(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return false;
+    }
+    let mut after_space = false;
+    for &b in bytes {
+        match b {
+            b' ' if after_space => return false,
+            b' ' => after_space = true,
+            0x09..=0x0D | 0xC2 | 0xE1..=0xE3 => return false,
+            _ => after_space = false,
+        }
+    }
+    true
 }
 
 fn push_word(out: &mut String, word: &str) {
@@ -49,23 +73,34 @@ pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 16);
     let mut rest = text;
     // Copies the runs between special characters whole: most text has none.
-    while let Some((at, c)) = rest
-        .char_indices()
-        .find(|&(_, c)| matches!(c, '&' | '<' | '>' | '"' | '\'') || !is_xml_char(c))
-    {
+    while let Some(at) = rest.bytes().position(may_need_escaping) {
         out.push_str(&rest[..at]);
+        let Some(c) = rest[at..].chars().next() else {
+            break;
+        };
         out.push_str(match c {
             '&' => "&amp;",
             '<' => "&lt;",
             '>' => "&gt;",
             '"' => "&quot;",
             '\'' => "&#39;",
-            _ => "",
+            c if !is_xml_char(c) => "",
+            _ => &rest[at..at + c.len_utf8()],
         });
         rest = &rest[at + c.len_utf8()..];
     }
     out.push_str(rest);
     out
+}
+
+/// Whether a byte may begin a character [`escape`] changes: markup and
+/// quotes, ASCII controls, and the lead bytes of C1 controls (U+0080–U+009F)
+/// and U+FFFE/U+FFFF. A cheap test; the character itself is checked after.
+fn may_need_escaping(b: u8) -> bool {
+    matches!(
+        b,
+        b'&' | b'<' | b'>' | b'"' | b'\'' | 0x00..=0x1F | 0x7F | 0xC2 | 0xEF
+    )
 }
 
 /// Sanitises scraped HTML for a feed reader: no scripts, handlers or styles,
@@ -128,7 +163,18 @@ mod tests {
     }
 
     #[test]
+    fn collapse_keeps_clean_text_and_fixes_every_kind_of_space() {
+        assert_eq!(collapse_whitespace("Монгол Улс"), "Монгол Улс");
+        assert_eq!(collapse_whitespace("a  b"), "a b");
+        assert_eq!(collapse_whitespace(" a"), "a");
+        assert_eq!(collapse_whitespace("a\u{3000}b\u{2009}c\u{85}d"), "a b c d");
+        assert_eq!(collapse_whitespace("№ ½ é"), "№ ½ é");
+        assert_eq!(collapse_whitespace(""), "");
+    }
+
+    #[test]
     fn escape_covers_markup_quotes_and_controls() {
+        assert_eq!(escape("\u{85}a\u{9f}½\u{FFFE}\u{FFFD}\t"), "a½\u{FFFD}\t");
         assert_eq!(
             escape("a<b>&\"'\u{1}Монгол ]]>\u{FFFF}"),
             "a&lt;b&gt;&amp;&quot;&#39;Монгол ]]&gt;"
