@@ -276,7 +276,11 @@ impl Fetcher {
             last_modified: header(reqwest::header::LAST_MODIFIED),
         };
         let final_url = response.url().clone();
-        let mut body = Vec::new();
+        // Reserving the announced length (within the limit) saves regrowing
+        // and copying the buffer chunk after chunk. A compressed response
+        // announces its compressed length, so this is a floor, never a cap.
+        let announced = response.content_length().unwrap_or(0).min(self.max_body);
+        let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {

@@ -48,8 +48,9 @@ pub fn title_key(title: &str) -> String {
             }
         }
     };
-    // Most headlines are already NFKC (Cyrillic and ASCII are): skip the decomposition.
-    if is_nfkc_quick(title.chars()) == IsNormalized::Yes {
+    // Most headlines are already NFKC: skip the decomposition (and, for
+    // ASCII and Cyrillic letters, even the table lookups of the quick check).
+    if title.chars().all(is_plainly_nfkc) || is_nfkc_quick(title.chars()) == IsNormalized::Yes {
         title.chars().for_each(&mut fold);
     } else {
         title.nfkc().for_each(&mut fold);
@@ -58,6 +59,12 @@ pub fn title_key(title: &str) -> String {
         key.pop();
     }
     key
+}
+
+/// Printable ASCII and the Cyrillic letters (U+0400–U+0481, U+048A–U+04FF;
+/// not the combining marks between), which NFKC leaves as they are.
+fn is_plainly_nfkc(c: char) -> bool {
+    matches!(c, ' '..='~' | '\u{400}'..='\u{481}' | '\u{48A}'..='\u{4FF}')
 }
 
 #[cfg(test)]
@@ -94,6 +101,7 @@ mod tests {
             "монгол улс оху ын хил"
         );
         assert_eq!(title_key("Ｍongolia’s  GDP, up 5%"), "mongolia s gdp up 5");
+        assert_eq!(title_key("И\u{306}ш Өргөн"), title_key("ЙШ өргөн"));
         assert_eq!(title_key("\"Coal\"  exports"), title_key("coal exports"));
     }
 }

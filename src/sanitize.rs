@@ -58,7 +58,7 @@ fn push_word(out: &mut String, word: &str) {
 /// Removes characters XML 1.0 forbids or validators reject (C0 and C1 controls
 /// but tab/newline/CR, and U+FFFE/U+FFFF), so scraped text can never break a feed.
 pub fn xml_safe(text: &str) -> String {
-    if text.chars().all(is_xml_char) {
+    if !text.bytes().any(may_be_non_xml) {
         return text.to_string();
     }
     text.chars().filter(|&c| is_xml_char(c)).collect()
@@ -93,14 +93,17 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Whether a byte may begin a character [`escape`] changes: markup and
-/// quotes, ASCII controls, and the lead bytes of C1 controls (U+0080–U+009F)
-/// and U+FFFE/U+FFFF. A cheap test; the character itself is checked after.
+/// Whether a byte may begin a character [`xml_safe`] drops: ASCII controls
+/// (tab, newline and CR aside), and the lead bytes of C1 controls and of
+/// U+FFFE/U+FFFF. A cheap test; the character itself is checked after.
+fn may_be_non_xml(b: u8) -> bool {
+    matches!(b, 0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F | 0x7F | 0xC2 | 0xEF)
+}
+
+/// Whether a byte may begin a character [`escape`] changes: markup, quotes,
+/// or what [`may_be_non_xml`] flags.
 fn may_need_escaping(b: u8) -> bool {
-    matches!(
-        b,
-        b'&' | b'<' | b'>' | b'"' | b'\'' | 0x00..=0x1F | 0x7F | 0xC2 | 0xEF
-    )
+    matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'') || may_be_non_xml(b)
 }
 
 /// Sanitises scraped HTML for a feed reader: no scripts, handlers or styles,
