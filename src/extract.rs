@@ -4,6 +4,7 @@
 //! base URL so tests can feed fixture pages directly.
 
 use std::collections::HashSet;
+use std::sync::mpsc;
 
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
@@ -76,11 +77,10 @@ impl FieldSelector {
     /// The first non-empty value within `scope`: the attribute if one is named, else the text.
     pub fn value(&self, scope: ElementRef<'_>) -> Option<String> {
         let element = self.first(scope)?;
-        let raw = match &self.attr {
-            Some(attr) => element.value().attr(attr)?.to_string(),
+        let value = match &self.attr {
+            Some(attr) => collapse_whitespace(element.value().attr(attr)?),
             None => element_text(element),
         };
-        let value = collapse_whitespace(&raw);
         (!value.is_empty()).then_some(value)
     }
 }
@@ -208,10 +208,11 @@ pub fn extract(html: &str, base: &Url, selectors: &ItemSelectors) -> Extraction 
         page_title: page_title(&document),
         ..Extraction::default()
     };
+    let elements: Vec<ElementRef<'_>> = document.select(&selectors.item).collect();
+    out.matched = elements.len();
     let mut seen = HashSet::new();
-    for element in document.select(&selectors.item) {
-        out.matched += 1;
-        let Some(item) = extract_item(element, base, selectors) else {
+    for item in finish_items(&elements, base, selectors) {
+        let Some(item) = item else {
             out.incomplete += 1;
             continue;
         };
@@ -224,29 +225,130 @@ pub fn extract(html: &str, base: &Url, selectors: &ItemSelectors) -> Extraction 
     out
 }
 
-fn extract_item(element: ElementRef<'_>, base: &Url, selectors: &ItemSelectors) -> Option<RawItem> {
-    let title = match &selectors.title {
-        Some(field) => field.value(element),
-        None => first_link(element).map(element_text),
+/// Listings with at least this many items are finished on a second thread.
+const PIPELINED_ITEMS: usize = 256;
+
+/// Reads and finishes every matched item, in page order. On a long listing
+/// the DOM is read on this thread (it cannot leave it) while a second one
+/// finishes what was read (collapsing, escaping, sanitising, resolving URLs).
+fn finish_items(
+    elements: &[ElementRef<'_>],
+    base: &Url,
+    selectors: &ItemSelectors,
+) -> Vec<Option<RawItem>> {
+    if elements.len() < PIPELINED_ITEMS {
+        return elements
+            .iter()
+            .map(|e| ItemFields::read(*e, selectors).finish(base))
+            .collect();
     }
-    .map(|t| collapse_whitespace(&t))
-    .filter(|t| !t.is_empty())?;
-    let link = item_link(element, selectors.link.as_ref())
-        .and_then(|href| resolve_http_url(base, &href))?;
-    Some(RawItem {
-        title,
-        canonical_link: canonical_link(&link),
-        link,
-        date_text: selectors.date.as_ref().and_then(|f| date_text(f, element)),
-        summary: selectors
-            .summary
-            .as_ref()
-            .and_then(|f| summary_html(f, element, base)),
-        image: selectors
-            .image
-            .as_ref()
-            .and_then(|f| image_url(f, element, base)),
+    std::thread::scope(|scope| {
+        let (batches, received) = mpsc::sync_channel::<Vec<ItemFields>>(4);
+        let finisher = scope.spawn(move || {
+            received
+                .into_iter()
+                .flatten()
+                .map(|fields| fields.finish(base))
+                .collect::<Vec<_>>()
+        });
+        for batch in elements.chunks(64) {
+            let fields = batch
+                .iter()
+                .map(|e| ItemFields::read(*e, selectors))
+                .collect();
+            if batches.send(fields).is_err() {
+                break;
+            }
+        }
+        drop(batches);
+        finisher
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
+}
+
+/// An item's fields as the DOM holds them, copied out so that finishing them
+/// needs no DOM (which cannot leave the thread that parsed it).
+struct ItemFields {
+    title: Option<String>,
+    href: Option<String>,
+    date_text: Option<String>,
+    summary: Option<Teaser>,
+    image: Option<String>,
+}
+
+/// A teaser before escaping or sanitising.
+enum Teaser {
+    /// An attribute's value: escaped as it is.
+    Attribute(String),
+    /// An element holding only text: collapsed and escaped.
+    Text(String),
+    /// An element with markup inside: sanitised.
+    Html(String),
+}
+
+impl Teaser {
+    fn read(field: &FieldSelector, element: ElementRef<'_>) -> Option<Self> {
+        if field.attr().is_some() {
+            return field.value(element).map(Teaser::Attribute);
+        }
+        let target = field.first(element)?;
+        Some(match plain_text(target) {
+            Some(text) => Teaser::Text(text),
+            None => Teaser::Html(target.inner_html()),
+        })
+    }
+
+    fn finish(self, base: &Url) -> Option<String> {
+        let html = match self {
+            Teaser::Attribute(value) => escape(&value),
+            Teaser::Text(text) => escape(&collapse_whitespace(&text)),
+            Teaser::Html(html) => sanitize_html(&html, base),
+        };
+        let html = html.trim();
+        (!html.is_empty()).then(|| html.to_string())
+    }
+}
+
+impl ItemFields {
+    fn read(element: ElementRef<'_>, selectors: &ItemSelectors) -> Self {
+        ItemFields {
+            title: match &selectors.title {
+                Some(field) => field.value(element),
+                None => first_link(element).map(element_text),
+            },
+            href: item_link(element, selectors.link.as_ref()),
+            date_text: selectors.date.as_ref().and_then(|f| date_text(f, element)),
+            summary: selectors
+                .summary
+                .as_ref()
+                .and_then(|f| Teaser::read(f, element)),
+            image: selectors
+                .image
+                .as_ref()
+                .and_then(|f| image_value(f, element)),
+        }
+    }
+
+    /// The item, or `None` without a title or a usable link.
+    fn finish(self, base: &Url) -> Option<RawItem> {
+        let title = self.title.filter(|t| !t.is_empty())?;
+        let link = resolve_http_url(base, &self.href?)?;
+        Some(RawItem {
+            title,
+            canonical_link: canonical_link(&link),
+            link,
+            date_text: self.date_text,
+            summary: self.summary.and_then(|t| t.finish(base)),
+            image: self
+                .image
+                .and_then(|raw| resolve_http_url(base, raw.trim())),
+        })
+    }
+}
+
+fn extract_item(element: ElementRef<'_>, base: &Url, selectors: &ItemSelectors) -> Option<RawItem> {
+    ItemFields::read(element, selectors).finish(base)
 }
 
 /// Explains what a listing's selectors do that a user should look at: fields
@@ -345,18 +447,7 @@ fn date_text(field: &FieldSelector, element: ElementRef<'_>) -> Option<String> {
 }
 
 fn summary_html(field: &FieldSelector, element: ElementRef<'_>, base: &Url) -> Option<String> {
-    let html = match field.attr() {
-        Some(_) => escape(&field.value(element)?),
-        None => {
-            let target = field.first(element)?;
-            match plain_text(target) {
-                Some(text) => escape(&collapse_whitespace(&text)),
-                None => sanitize_html(&target.inner_html(), base),
-            }
-        }
-    };
-    let html = html.trim().to_string();
-    (!html.is_empty()).then_some(html)
+    Teaser::read(field, element)?.finish(base)
 }
 
 /// The element's text when it holds nothing but text, as most teasers do:
@@ -372,18 +463,18 @@ fn plain_text(element: ElementRef<'_>) -> Option<String> {
     Some(text)
 }
 
-/// Image URL: a named attribute (a `style` yields its `url(...)`), else the
-/// element's real image source, looking past lazy-loading placeholders.
-fn image_url(field: &FieldSelector, element: ElementRef<'_>, base: &Url) -> Option<String> {
+/// The image reference, unresolved: a named attribute (a `style` yields its
+/// `url(...)`), else the element's real image source, looking past
+/// lazy-loading placeholders. [`ItemFields::finish`] resolves it.
+fn image_value(field: &FieldSelector, element: ElementRef<'_>) -> Option<String> {
     let target = field.first(element)?;
-    let raw = match field.attr() {
+    match field.attr() {
         Some(attr) => {
             let value = target.value().attr(attr)?;
-            css_url(value).unwrap_or(value).to_string()
+            Some(css_url(value).unwrap_or(value).to_string())
         }
-        None => image_source(target)?,
-    };
-    resolve_http_url(base, raw.trim())
+        None => image_source(target),
+    }
 }
 
 fn image_source(element: ElementRef<'_>) -> Option<String> {
@@ -584,6 +675,36 @@ mod tests {
             out.items[0].summary.as_deref(),
             Some("Coal &amp; copper &lt;up&gt; ]]&gt; again")
         );
+    }
+
+    #[test]
+    fn a_long_listing_finished_on_a_second_thread_keeps_order_and_counts() {
+        let html: String = (0..300)
+            .map(|i| {
+                let title = if i == 5 { String::new() } else { format!("Мэдээ {i}") };
+                format!(
+                    "<div><a href=\"/r/{}\">{title}</a><p class=\"s\">A &amp; <b>B</b> {i}</p></div>",
+                    i % 290
+                )
+            })
+            .collect();
+        let out = extract(
+            &html,
+            &base(),
+            &selectors("div", [None, None, None, Some(".s"), None]),
+        );
+        // Item 5 has no title, so item 295 is the first usable /r/5.
+        assert_eq!((out.matched, out.incomplete, out.duplicates), (300, 1, 9));
+        let expected: Vec<usize> = (0..290).filter(|&i| i != 5).chain([295]).collect();
+        assert_eq!(out.items.len(), expected.len());
+        for (item, i) in out.items.iter().zip(expected) {
+            assert_eq!(item.title, format!("Мэдээ {i}"));
+            assert_eq!(item.link, format!("https://example.mn/r/{}", i % 290));
+            assert_eq!(
+                item.summary.as_deref(),
+                Some(format!("A &amp; <b>B</b> {i}").as_str())
+            );
+        }
     }
 
     #[test]
