@@ -318,19 +318,23 @@ impl Store {
                 known: MIGRATIONS.len(),
             });
         }
-        let err = sqlite_err(&self.path);
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.conn.transaction().map_err(err)?;
-            tx.execute_batch(sql).map_err(err)?;
-            tx.pragma_update(
-                None,
-                "user_version",
-                i64::try_from(index + 1).unwrap_or(i64::MAX),
-            )
-            .map_err(err)?;
-            tx.commit().map_err(err)?;
+        if version == MIGRATIONS.len() {
+            return Ok(());
         }
-        Ok(())
+        // All pending steps in one transaction: a new store costs one commit
+        // (one fsync), and an interrupted upgrade leaves the old schema whole.
+        let err = sqlite_err(&self.path);
+        let tx = self.conn.transaction().map_err(err)?;
+        for sql in &MIGRATIONS[version..] {
+            tx.execute_batch(sql).map_err(err)?;
+        }
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX),
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
     }
 
     /// Stores one source's successful cycle: its items, its validators and its
@@ -874,6 +878,34 @@ mod tests {
         let items = store.newest_items(&["s".to_string()], 10, 0).expect("read");
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].link, "https://a.mn/kept");
+    }
+
+    #[test]
+    fn an_old_store_is_upgraded_in_place_keeping_its_items() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v1.db");
+        let old = Connection::open(&path).expect("create v1 store");
+        old.execute_batch(MIGRATIONS[0]).expect("v1 schema");
+        old.execute_batch(
+            "INSERT INTO items (source_id, link, title, title_key, first_seen, last_seen, updated, sort_at)
+             VALUES ('s', 'https://a.mn/old', 'Old', 'old', 1, 1, 1, 1);
+             PRAGMA user_version = 1;",
+        )
+        .expect("v1 item");
+        drop(old);
+        let store = Store::open(&path).expect("upgrades");
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, i64::try_from(MIGRATIONS.len()).expect("small"));
+        let items = store.newest_items(&["s".to_string()], 10, 0).expect("read");
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].link, "https://a.mn/old");
+        assert_eq!(
+            store.validators("https://a.mn/").expect("v3 table"),
+            Validators::default()
+        );
     }
 
     #[test]
