@@ -181,12 +181,11 @@ pub fn publish(
     })?;
     let sources: HashMap<&str, &Source> =
         config.sources.iter().map(|s| (s.id.as_str(), s)).collect();
-    let workers = PUBLISH_WORKERS;
-    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<FeedJob>, Format)>(workers);
+    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<FeedJob>, Format)>(PUBLISH_WORKERS);
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::channel();
     let (queued, staged) = std::thread::scope(|scope| {
-        for _ in 0..workers {
+        for _ in 0..PUBLISH_WORKERS {
             let (job_rx, done_tx, sources) = (&job_rx, done_tx.clone(), &sources);
             scope.spawn(move || {
                 while let Some((job, format)) = job_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
@@ -206,8 +205,21 @@ pub fn publish(
         staged.extend(done_rx);
         (queued, staged)
     });
+    let (written, failed) = commit_all(dir, staged)?;
+    match queued.err().or(failed) {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
+}
+
+/// Renames every staged file into place and flushes the directory once;
+/// returns the files replaced and the first failure, if any.
+fn commit_all(
+    dir: &Path,
+    staged: Vec<Result<Option<Staged>, PublishError>>,
+) -> Result<(Vec<PathBuf>, Option<PublishError>), PublishError> {
     let mut written = Vec::new();
-    let mut first_error = queued.err();
+    let mut first_error = None;
     for result in staged {
         match result.and_then(|s| s.map(Staged::commit).transpose()) {
             Ok(Some(path)) => written.push(path),
@@ -220,10 +232,7 @@ pub fn publish(
     if !written.is_empty() {
         sync_dir(dir)?;
     }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(written),
-    }
+    Ok((written, first_error))
 }
 
 /// Reads each feed's newest items and hands them to the render workers;
