@@ -10,19 +10,11 @@ pub fn collapse_whitespace(text: &str) -> String {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
-    let mut word_start = None;
-    for (at, c) in text.char_indices() {
-        match (c.is_whitespace(), word_start) {
-            (true, Some(start)) => {
-                push_word(&mut out, &text[start..at]);
-                word_start = None;
-            }
-            (false, None) => word_start = Some(at),
-            _ => {}
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
         }
-    }
-    if let Some(start) = word_start {
-        push_word(&mut out, &text[start..]);
+        out.push_str(word);
     }
     out
 }
@@ -46,13 +38,6 @@ fn is_collapsed(text: &str) -> bool {
         }
     }
     true
-}
-
-fn push_word(out: &mut String, word: &str) {
-    if !out.is_empty() {
-        out.push(' ');
-    }
-    out.push_str(word);
 }
 
 /// Removes characters XML 1.0 forbids or validators reject (C0 and C1 controls
