@@ -40,15 +40,6 @@ pub enum PublishError {
     },
 }
 
-/// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync of the directory.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
-    if let Some(staged) = stage(path, bytes)? {
-        staged.commit()?;
-        sync_dir(path.parent().unwrap_or(Path::new(".")))?;
-    }
-    Ok(())
-}
-
 /// A file written and flushed under a temporary name, waiting to replace its target.
 #[derive(Debug)]
 struct Staged {
@@ -193,7 +184,7 @@ pub fn publish(
                 }
             });
         }
-        let queued = queue_feeds(config, store, &job_tx);
+        let queued = queue_feeds(config, store, &sources, &job_tx);
         drop(job_tx);
         let mut staged = match &queued {
             Ok((merged, per_source)) => {
@@ -240,12 +231,11 @@ fn commit_all(
 fn queue_feeds(
     config: &Config,
     store: &Store,
+    sources: &HashMap<&str, &Source>,
     jobs: &SyncSender<(Arc<FeedJob>, Format)>,
 ) -> Result<(Vec<FeedLink>, Vec<FeedLink>), PublishError> {
     let base = output_base(config);
     let home = output_url(&base, "index.html");
-    let sources: HashMap<&str, &Source> =
-        config.sources.iter().map(|s| (s.id.as_str(), s)).collect();
     let per_source_max = config
         .feeds
         .iter()
@@ -254,7 +244,7 @@ fn queue_feeds(
         .unwrap_or(100);
     let mut merged = Vec::new();
     for feed in &config.feeds {
-        let language = feed_language(feed, &sources);
+        let language = feed_language(feed, sources);
         let link = feed_link(&base, &feed.name, &feed.title, &home, &language);
         merged.push(link.clone());
         let job = FeedJob {
@@ -454,6 +444,13 @@ fn feed_language(feed: &FeedSpec, sources: &HashMap<&str, &Source>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One file through the path `publish` takes: stage, rename, flush the directory.
+    fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let (_, failed) = commit_all(dir, vec![stage(path, bytes)])?;
+        failed.map_or(Ok(()), Err)
+    }
 
     #[test]
     fn identical_bytes_are_not_rewritten() {
