@@ -62,30 +62,32 @@ struct Shared {
     scheduling: std::sync::atomic::AtomicBool,
 }
 
+/// A copy of what `lock` holds; a writer that panicked left a whole value
+/// (every write is one assignment), so a poisoned lock is read all the same.
+fn read_clone<T: Clone>(lock: &RwLock<T>) -> T {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
+/// Swaps in a new value with one assignment, so readers never see half of one.
+fn replace<T>(lock: &RwLock<T>, value: T) {
+    *lock
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = value;
+}
+
 impl Shared {
     fn config(&self) -> Arc<Config> {
-        Arc::clone(
-            &self
-                .config
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
+        read_clone(&self.config)
     }
 
     fn fetcher(&self) -> Fetcher {
-        self.fetcher
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        read_clone(&self.fetcher)
     }
 
     fn limit(&self) -> Arc<Semaphore> {
-        Arc::clone(
-            &self
-                .limit
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
+        read_clone(&self.limit)
     }
 
     /// Runs `f` on the store; the daemon carries on after a store error, which is logged.
@@ -443,19 +445,12 @@ async fn reload(
         .filter(|s| old.source(&s.id).is_none())
         .map(|s| s.id.clone())
         .collect();
-    *shared
-        .limit
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-        Arc::new(Semaphore::new(new.daemon.concurrency));
-    *shared
-        .fetcher
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = fetcher;
-    *shared
-        .config
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(new);
+    replace(
+        &shared.limit,
+        Arc::new(Semaphore::new(new.daemon.concurrency)),
+    );
+    replace(&shared.fetcher, fetcher);
+    replace(&shared.config, Arc::new(new));
     info!(added = added.len(), "config reloaded");
     shared.with_store(|s| s.clear_next_runs()).await;
     let next = started.then(|| spawn_schedules(shared, tasks));

@@ -278,28 +278,19 @@ impl Workspace {
         cmd
     }
 
+    /// Runs `medee ARGS` and asserts the exit code.
+    fn run(&self, args: &[&str], code: i32) -> std::process::Output {
+        self.medee(args).assert().code(code).get_output().clone()
+    }
+
     /// Runs `medee ARGS`, asserts the exit code, returns stdout as text.
     pub fn stdout(&self, args: &[&str], code: i32) -> String {
-        let out = self
-            .medee(args)
-            .assert()
-            .code(code)
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out).expect("stdout is UTF-8")
+        String::from_utf8(self.run(args, code).stdout).expect("stdout is UTF-8")
     }
 
     /// Runs `medee ARGS`, asserts the exit code, returns stderr as text.
     pub fn stderr(&self, args: &[&str], code: i32) -> String {
-        let out = self
-            .medee(args)
-            .assert()
-            .code(code)
-            .get_output()
-            .stderr
-            .clone();
-        String::from_utf8(out).expect("stderr is UTF-8")
+        String::from_utf8(self.run(args, code).stderr).expect("stderr is UTF-8")
     }
 
     /// The `medee status` line of source `id`.
