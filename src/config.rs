@@ -569,15 +569,7 @@ fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Daemon {
     let schedule = raw
         .schedule
         .map_or_else(|| "0 */15 * * * *".to_string(), |s| check_cron(s, diags));
-    let concurrency = raw
-        .concurrency
-        .map_or(8, |c| match usize::try_from(*c.get_ref()) {
-            Ok(n) if n >= 1 => n,
-            _ => {
-                diags.at(c.span(), "concurrency must be at least 1");
-                8
-            }
-        });
+    let concurrency = count_at_least_one(raw.concurrency, "concurrency", 8, diags);
     let listen = raw
         .listen
         .and_then(|l| match l.get_ref().parse::<SocketAddr>() {
@@ -626,6 +618,23 @@ fn with_trailing_slash(mut url: Url) -> Url {
         url.set_path(&path);
     }
     url
+}
+
+/// A count that must be at least 1; `default` when absent or (after the
+/// error is recorded) invalid, so checking can go on.
+fn count_at_least_one(
+    value: Option<Spanned<i64>>,
+    key: &str,
+    default: usize,
+    diags: &mut Diagnostics<'_>,
+) -> usize {
+    value.map_or(default, |v| match usize::try_from(*v.get_ref()) {
+        Ok(n) if n >= 1 => n,
+        _ => {
+            diags.at(v.span(), format!("{key} must be at least 1"));
+            default
+        }
+    })
 }
 
 fn check_cron(value: Spanned<String>, diags: &mut Diagnostics<'_>) -> String {
@@ -898,15 +907,7 @@ fn validate_feed(
         }
     }
     let languages: Vec<String> = raw.languages.into_iter().map(Spanned::into_inner).collect();
-    let max_items = raw
-        .max_items
-        .map_or(100, |m| match usize::try_from(*m.get_ref()) {
-            Ok(n) if n >= 1 => n,
-            _ => {
-                diags.at(m.span(), "max_items must be at least 1");
-                100
-            }
-        });
+    let max_items = count_at_least_one(raw.max_items, "max_items", 100, diags);
     if diags.list.len() > before {
         return None;
     }
