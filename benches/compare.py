@@ -10,11 +10,14 @@ Usage:
                              [--floor benches/floor/target/release/medee-floor]
 
 Workloads: one small page (30 items, ~150 KB), one large page (2,000 items,
-~3 MB), 100 small pages as 100 sources. For each tool: wall and CPU time
-(median of the runs) and peak RSS (largest of the runs, from wait4), and the
-number of items it produced, checked against the generated pages so nobody is
-timed on a wrong result. "warm" reruns medee on a store that already holds
-every item while the server answers every conditional request with 304.
+~3 MB), 100 small pages as 100 sources. The tools run in interleaved rounds
+(floor, medee cold, medee warm, rsspls; then again), so a machine that speeds
+up or slows down weighs on all alike. For each tool: wall and CPU time
+(median of the rounds), wall over the floor's (median of the per-round
+ratios), peak RSS (largest VmHWM), and the number of items it produced,
+checked against the generated pages so nobody is timed on a wrong result.
+"warm" reruns medee right after a cold run: the store holds every item and
+the server answers every conditional request with 304.
 """
 import argparse
 import http.server

@@ -292,7 +292,8 @@ impl Store {
     /// each committed cycle survive power loss, at one fsync per source. An
     /// 8 MiB page cache (filled only as a store grows that large) keeps a big
     /// history's index pages at hand: with a million items stored a cycle's
-    /// upserts cost 1.2x what they cost with a thousand (`cargo bench -- store`).
+    /// upserts cost no more than with a thousand (0.9x-1.2x over several
+    /// runs of `cargo bench --bench medee -- store`; without it, 1.24x).
     fn configure(&self) -> Result<(), StoreError> {
         self.conn
             .execute_batch(
