@@ -153,10 +153,10 @@ date = ".date"
 image = ".news-image-bg @style"
 "#;
     let config = Config::parse(toml, Path::new("bench.toml")).expect("bench config is valid");
-    config.sources[0]
-        .selectors
-        .clone()
-        .expect("an html source has selectors")
+    match &config.sources[0].kind {
+        medee::config::SourceKind::Html(selectors) => (**selectors).clone(),
+        medee::config::SourceKind::Feed => panic!("the bench source is an html source"),
+    }
 }
 
 /// The floor: parse the page and count what the item selector matches, nothing else.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
-use crate::config::{Config, ConfigError, Source};
+use crate::config::{Config, ConfigError, Source, SourceKind};
 use crate::extract::{FieldSelector, extract};
 use crate::fetch::{Fetcher, HostUse, Page};
 use crate::pipeline::{ProcessedItem, check_extraction, process_items, read_page, run_cycle};
@@ -241,8 +241,8 @@ async fn print_preview(source: &Source, page: &Page, json: bool) -> u8 {
     let (text, encoding) = page.text();
     let encoding = encoding.name();
     let mut counts = FieldCounts::default();
-    let raw = match &source.selectors {
-        Some(selectors) => {
+    let raw = match &source.kind {
+        SourceKind::Html(selectors) => {
             let extraction = extract(&text, &page.url, selectors);
             counts.matched = extraction.matched;
             counts.incomplete = extraction.incomplete;
@@ -254,7 +254,7 @@ async fn print_preview(source: &Source, page: &Page, json: bool) -> u8 {
             }
             extraction.items
         }
-        None => match read_page(source, page) {
+        SourceKind::Feed => match read_page(source, page) {
             Ok(items) => {
                 counts.matched = items.len();
                 items

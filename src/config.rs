@@ -86,7 +86,7 @@ pub struct Daemon {
     /// The SQLite store.
     pub database: PathBuf,
     /// Cron expression with a seconds field.
-    pub schedule: String,
+    pub schedule: Schedule,
     /// Sources fetched at once.
     pub concurrency: usize,
     /// Minimum gap between two requests to one host.
@@ -103,6 +103,53 @@ pub struct Daemon {
     pub listen: Option<SocketAddr>,
     /// Optional public URL of `output_dir`.
     pub base_url: Option<Url>,
+    /// Bounds on what one hostile or broken page can make medee hold or write.
+    pub limits: Limits,
+    /// Dates outside this range are treated as unrecognised.
+    pub dates: DateRange,
+}
+
+/// Bounds on what one page can make medee hold, store or write; what is cut is logged once per source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Items read from one listing page (`max_page_items`); the rest are dropped.
+    pub page_items: usize,
+    /// Bytes of text kept per listing field: title, summary, date text, link, image (`max_field`).
+    pub field_bytes: usize,
+    /// Bytes of sanitised article content kept per item (`max_content`).
+    pub content_bytes: usize,
+    /// Bytes one feed file may reach; the oldest entries are left out until it fits (`max_feed_size`).
+    pub feed_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            page_items: 500,
+            field_bytes: 16 << 10,
+            content_bytes: 256 << 10,
+            feed_bytes: 8 << 20,
+        }
+    }
+}
+
+/// The plausible range of publication dates: a page that claims year 0 or
+/// next century is wrong, and such a date is treated as unrecognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    /// The earliest date accepted (`oldest_date`, default 1970-01-01).
+    pub oldest: chrono::DateTime<chrono::Utc>,
+    /// How far past the fetch time a date may lie (`max_future`, default one day).
+    pub max_future: Duration,
+}
+
+impl Default for DateRange {
+    fn default() -> Self {
+        Self {
+            oldest: chrono::DateTime::UNIX_EPOCH,
+            max_future: Duration::from_secs(86_400),
+        }
+    }
 }
 
 /// `[[feed]]`: one merged output.
@@ -120,13 +167,23 @@ pub struct FeedSpec {
     pub max_items: usize,
 }
 
-/// How a source is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a source is read. A feed source carries no selectors, so there is
+/// one reading path per kind and no way for two callers to disagree.
+#[derive(Debug, Clone)]
 pub enum SourceKind {
-    /// A listing page scraped with selectors.
-    Html,
+    /// A listing page scraped with its compiled selectors.
+    Html(Box<ItemSelectors>),
     /// An existing RSS/Atom/JSON feed.
     Feed,
+}
+
+/// A cron schedule as written and as compiled, so nothing downstream parses it again.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// The expression as written (six fields, seconds first).
+    pub text: String,
+    /// The compiled expression.
+    pub cron: croner::Cron,
 }
 
 /// `[[source]]`.
@@ -143,9 +200,7 @@ pub struct Source {
     /// Language code, e.g. `mn` or `en`.
     pub language: String,
     /// Optional per-source cron schedule.
-    pub schedule: Option<String>,
-    /// Compiled selectors (html sources only).
-    pub selectors: Option<ItemSelectors>,
+    pub schedule: Option<Schedule>,
     /// chrono formats tried before the built-in recogniser.
     pub date_format: Vec<String>,
     /// Zone for dates that carry none.
@@ -566,9 +621,12 @@ fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Daemon {
             10 << 20
         })
     });
+    let default_schedule =
+        || Schedule::parse("0 */15 * * * *").expect("the default schedule is valid");
     let schedule = raw
         .schedule
-        .map_or_else(|| "0 */15 * * * *".to_string(), |s| check_cron(s, diags));
+        .and_then(|s| check_cron(s, diags))
+        .unwrap_or_else(default_schedule);
     let concurrency = count_at_least_one(raw.concurrency, "concurrency", 8, diags);
     let listen = raw
         .listen
@@ -608,6 +666,8 @@ fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Daemon {
         retention,
         listen,
         base_url,
+        limits: Limits::default(),
+        dates: DateRange::default(),
     }
 }
 
@@ -637,23 +697,30 @@ fn count_at_least_one(
     })
 }
 
-fn check_cron(value: Spanned<String>, diags: &mut Diagnostics<'_>) -> String {
-    let text = value.get_ref().trim().to_string();
-    if let Err(e) = parse_cron(&text) {
-        diags.at(
-            value.span(),
-            format!("invalid cron expression \"{text}\": {e}; expected six fields with seconds, e.g. \"0 */15 * * * *\""),
-        );
-    }
-    text
+fn check_cron(value: Spanned<String>, diags: &mut Diagnostics<'_>) -> Option<Schedule> {
+    let text = value.get_ref().trim();
+    Schedule::parse(text)
+        .map_err(|e| {
+            diags.at(
+                value.span(),
+                format!("invalid cron expression \"{text}\": {e}; expected six fields with seconds, e.g. \"0 */15 * * * *\""),
+            );
+        })
+        .ok()
 }
 
-/// Parses a cron expression the way the scheduler will (seconds field required).
-pub fn parse_cron(text: &str) -> Result<croner::Cron, croner::errors::CronError> {
-    croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .build()
-        .parse(text)
+impl Schedule {
+    /// Compiles a cron expression the way the scheduler reads it (seconds field required).
+    pub fn parse(text: &str) -> Result<Self, croner::errors::CronError> {
+        let cron = croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Required)
+            .build()
+            .parse(text.trim())?;
+        Ok(Self {
+            text: text.trim().to_string(),
+            cron,
+        })
+    }
 }
 
 fn check_http_url(value: &Spanned<String>, diags: &mut Diagnostics<'_>) -> Option<Url> {
@@ -707,9 +774,9 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
         );
     }
     let url = check_http_url(&raw.url, diags);
-    let kind = match raw.kind.as_ref().map(|k| k.get_ref().as_str()) {
-        None | Some("html") => SourceKind::Html,
-        Some("feed") => SourceKind::Feed,
+    let is_feed = match raw.kind.as_ref().map(|k| k.get_ref().as_str()) {
+        None | Some("html") => false,
+        Some("feed") => true,
         Some(other) => {
             let span = raw.kind.as_ref().map_or(0..0, Spanned::span);
             diags.at(
@@ -718,8 +785,14 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
                     "unknown kind \"{other}\" in [[source]] \"{id}\"; expected \"html\" or \"feed\""
                 ),
             );
-            SourceKind::Html
+            false
         }
+    };
+    let kind = if is_feed {
+        reject_feed_selectors(&raw, &id, diags);
+        Some(SourceKind::Feed)
+    } else {
+        html_selectors(&raw, &id, diags).map(|s| SourceKind::Html(Box::new(s)))
     };
     let language = match raw.language {
         None => "en".to_string(),
@@ -735,7 +808,7 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
             "en".to_string()
         }
     };
-    let schedule = raw.schedule.map(|s| check_cron(s, diags));
+    let schedule = raw.schedule.and_then(|s| check_cron(s, diags));
     let timezone = match raw.timezone {
         None => Tz::UTC,
         Some(tz) => tz.get_ref().parse::<Tz>().unwrap_or_else(|_| {
@@ -749,42 +822,6 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
             Tz::UTC
         }),
     };
-    let mut field = |value: Option<Spanned<String>>| {
-        value.and_then(|v| {
-            FieldSelector::parse(v.get_ref())
-                .map_err(|e| diags.at(v.span(), format!("in [[source]] \"{id}\": {e}")))
-                .ok()
-        })
-    };
-    let (title, link, date, summary, image) = (
-        field(raw.title),
-        field(raw.link),
-        field(raw.date),
-        field(raw.summary),
-        field(raw.image),
-    );
-    let selectors = match (kind, raw.item) {
-        (SourceKind::Html, None) => {
-            diags.at(raw.id.span(), format!("[[source]] \"{id}\" has kind \"html\" but no \"item\" selector; add item = \"CSS selector matching each headline block\""));
-            None
-        }
-        (_, Some(item)) => match parse_css(item.get_ref()) {
-            Ok(compiled) => Some(ItemSelectors {
-                item: compiled,
-                item_source: item.into_inner(),
-                title,
-                link,
-                date,
-                summary,
-                image,
-            }),
-            Err(e) => {
-                diags.at(item.span(), format!("in [[source]] \"{id}\": {e}"));
-                None
-            }
-        },
-        (SourceKind::Feed, None) => None,
-    };
     let include = compile_regexes(raw.include, &id, diags);
     let exclude = compile_regexes(raw.exclude, &id, diags);
     let article = raw
@@ -797,10 +834,9 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
         name: raw.name.unwrap_or_else(|| id.clone()),
         id,
         url: url?,
-        kind,
+        kind: kind?,
         language,
         schedule,
-        selectors,
         date_format: raw
             .date_format
             .into_iter()
@@ -810,6 +846,65 @@ fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source
         include,
         exclude,
         article,
+    })
+}
+
+/// The selector keys of a `[[source]]`, which only an html source may carry.
+fn selector_keys(raw: &RawSource) -> [(&'static str, Option<&Spanned<String>>); 6] {
+    [
+        ("item", raw.item.as_ref()),
+        ("title", raw.title.as_ref()),
+        ("link", raw.link.as_ref()),
+        ("date", raw.date.as_ref()),
+        ("summary", raw.summary.as_ref()),
+        ("image", raw.image.as_ref()),
+    ]
+}
+
+/// A feed is read as a feed, never scraped: selectors on one would be silently ignored.
+fn reject_feed_selectors(raw: &RawSource, id: &str, diags: &mut Diagnostics<'_>) {
+    for (key, value) in selector_keys(raw) {
+        if let Some(value) = value {
+            diags.at(
+                value.span(),
+                format!("[[source]] \"{id}\" has kind = \"feed\", which is read as a feed, but sets the selector \"{key}\"; remove it, or drop kind = \"feed\" to scrape the page"),
+            );
+        }
+    }
+}
+
+/// Compiles an html source's selectors; `None` (with the errors recorded) when any is invalid or `item` is missing.
+fn html_selectors(raw: &RawSource, id: &str, diags: &mut Diagnostics<'_>) -> Option<ItemSelectors> {
+    let before = diags.list.len();
+    let mut field = |value: Option<&Spanned<String>>| {
+        value.and_then(|v| {
+            FieldSelector::parse(v.get_ref())
+                .map_err(|e| diags.at(v.span(), format!("in [[source]] \"{id}\": {e}")))
+                .ok()
+        })
+    };
+    let (title, link, date, summary, image) = (
+        field(raw.title.as_ref()),
+        field(raw.link.as_ref()),
+        field(raw.date.as_ref()),
+        field(raw.summary.as_ref()),
+        field(raw.image.as_ref()),
+    );
+    let Some(item) = &raw.item else {
+        diags.at(raw.id.span(), format!("[[source]] \"{id}\" has kind \"html\" but no \"item\" selector; add item = \"CSS selector matching each headline block\""));
+        return None;
+    };
+    let compiled = parse_css(item.get_ref())
+        .map_err(|e| diags.at(item.span(), format!("in [[source]] \"{id}\": {e}")))
+        .ok()?;
+    (diags.list.len() == before).then(|| ItemSelectors {
+        item: compiled,
+        item_source: item.get_ref().clone(),
+        title,
+        link,
+        date,
+        summary,
+        image,
     })
 }
 
@@ -1088,6 +1183,34 @@ url = "https://b.mn/"
             errs.iter()
                 .any(|e| e.contains("\"zz-*\" in [[feed]] \"x\" matches no source")),
             "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn a_feed_source_with_selectors_is_an_error_at_each_selector() {
+        let text = "[[source]]\nid = \"f\"\nurl = \"https://f.mn/rss\"\nkind = \"feed\"\nitem = \"li\"\n  title = \"h3\"\n";
+        let errs = errors(text);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(
+            errs[0].starts_with("medee.toml:5:8: [[source]] \"f\" has kind = \"feed\"")
+                && errs[0].contains("\"item\""),
+            "{errs:?}"
+        );
+        assert!(errs[1].starts_with("medee.toml:6:11:"), "{errs:?}");
+    }
+
+    #[test]
+    fn schedules_are_compiled_once_at_load() {
+        let text = format!(
+            "[daemon]\nschedule = \"0 0 * * * *\"\n{MINIMAL}schedule = \" */5 * * * * *\"\n"
+        );
+        let config = Config::parse(&text, Path::new("x.toml")).expect("valid");
+        assert_eq!(config.daemon.schedule.text, "0 0 * * * *");
+        let own = config.sources[0].schedule.as_ref().expect("own schedule");
+        assert_eq!(own.text, "*/5 * * * * *");
+        assert_eq!(
+            own.cron,
+            Schedule::parse("*/5 * * * * *").expect("valid").cron
         );
     }
 

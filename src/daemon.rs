@@ -24,7 +24,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
-use crate::config::{Config, parse_cron};
+use crate::config::Config;
 use crate::fetch::{FetchError, Fetcher};
 use crate::pipeline;
 use crate::serve::{HealthCheck, serve};
@@ -255,17 +255,12 @@ fn spawn_schedules(shared: &Arc<Shared>, tasks: &mut JoinSet<()>) -> watch::Send
     let (stop, stopped) = watch::channel(false);
     let config = shared.config();
     for source in &config.sources {
-        let schedule = source
+        let cron = source
             .schedule
-            .as_deref()
-            .unwrap_or(&config.daemon.schedule);
-        let cron = match parse_cron(schedule) {
-            Ok(cron) => cron,
-            Err(e) => {
-                error!(source = %source.id, error = %e, "invalid schedule; source not scheduled");
-                continue;
-            }
-        };
+            .as_ref()
+            .unwrap_or(&config.daemon.schedule)
+            .cron
+            .clone();
         let (shared, id, stopped) = (Arc::clone(shared), source.id.clone(), stopped.clone());
         tasks.spawn(async move { schedule_loop(shared, id, cron, stopped).await });
     }

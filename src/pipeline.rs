@@ -458,9 +458,9 @@ pub async fn fetch_listing(
 
 /// Turns a fetched page into raw items, by selectors or as a native feed.
 pub fn read_page(source: &Source, page: &Page) -> Result<Vec<RawItem>, SourceError> {
-    match (&source.kind, &source.selectors) {
-        (SourceKind::Feed, _) | (SourceKind::Html, None) => read_feed(page),
-        (SourceKind::Html, Some(selectors)) => {
+    match &source.kind {
+        SourceKind::Feed => read_feed(page),
+        SourceKind::Html(selectors) => {
             let (text, _) = page.text();
             let extraction = extract(&text, &page.url, selectors);
             check_extraction(&extraction, &selectors.item_source, page)?;
