@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod publish;
 pub mod render;
 pub mod sanitize;
+pub mod schedule;
 pub mod serve;
 pub mod store;
 pub mod suggest;

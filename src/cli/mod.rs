@@ -1,0 +1,176 @@
+//! Command line: argument definitions and one function per command, each
+//! returning the exit code SPEC fixes (0 ok, 1 some source failed, 2 bad config).
+
+mod preview;
+mod status;
+mod suggest;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, ConfigError};
+use crate::pipeline::run_cycle;
+
+pub use status::{SourceStatus, StatusReport, status_report};
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: one or more sources failed (or preview found nothing).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: the config (or a named source) is invalid.
+pub const EXIT_CONFIG: u8 = 2;
+
+/// medee: scrape news sites into merged RSS and Atom feeds.
+#[derive(Debug, Parser)]
+#[command(name = "medee", version, about)]
+pub struct Cli {
+    /// Config file.
+    #[arg(
+        long,
+        global = true,
+        env = "MEDEE_CONFIG",
+        default_value = "config/medee.toml"
+    )]
+    pub config: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The daemon: one cycle at start, then on schedule, until SIGTERM/SIGINT.
+    Run,
+    /// Run one cycle now, write every output, exit (1 if any source failed).
+    Once {
+        /// Only these sources (repeatable); default all.
+        #[arg(long = "source", value_name = "ID")]
+        sources: Vec<String>,
+    },
+    /// Validate the config without fetching.
+    Check,
+    /// Show what a source's selectors extract; stores and writes nothing.
+    Preview {
+        /// Source id.
+        id: String,
+        /// Read this saved page instead of fetching.
+        #[arg(long, value_name = "PAGE.html")]
+        file: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per-source health from the store.
+    Status {
+        /// Print JSON (stable field names) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print an OPML 2.0 list of the output feeds.
+    Opml,
+    /// Find the news items on a listing page and print a ready `[[source]]` block.
+    Suggest(SuggestArgs),
+}
+
+/// Arguments of `medee suggest`.
+#[derive(Debug, clap::Args)]
+pub struct SuggestArgs {
+    /// The listing page (with --file: the URL it was saved from, unless --base-url is given).
+    #[arg(value_name = "URL", required_unless_present = "base_url")]
+    pub url: Option<String>,
+    /// Read this saved page instead of fetching.
+    #[arg(long, value_name = "PAGE.html")]
+    pub file: Option<PathBuf>,
+    /// The page's URL when reading --file (for links and the TOML's url).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Also list the other candidate blocks with their scores.
+    #[arg(long)]
+    pub all: bool,
+    /// Print only the TOML block.
+    #[arg(long)]
+    pub toml: bool,
+    /// Fetch the first item's page and suggest a [source.article] block.
+    #[arg(long)]
+    pub article: bool,
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub async fn run(cli: Cli) -> u8 {
+    // suggest needs no config, so it runs before one is required.
+    if let Command::Suggest(args) = &cli.command {
+        return suggest::suggest(&cli.config, args).await;
+    }
+    let config = match Config::load(&cli.config) {
+        Ok(config) => config,
+        Err(e) => return config_error(&e),
+    };
+    match cli.command {
+        Command::Run => match crate::daemon::run(cli.config, config).await {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                eprintln!("medee: {e}");
+                EXIT_FAILED
+            }
+        },
+        Command::Once { sources } => once(config, &sources).await,
+        Command::Check => check(&config),
+        Command::Preview { id, file, json } => {
+            preview::preview(config, &id, file.as_deref(), json).await
+        }
+        Command::Status { json } => status::status(&config, json),
+        Command::Opml => {
+            print!("{}", crate::publish::opml_document(&config, Utc::now()));
+            EXIT_OK
+        }
+        Command::Suggest(args) => suggest::suggest(&cli.config, &args).await,
+    }
+}
+
+fn config_error(e: &ConfigError) -> u8 {
+    eprintln!("{e}");
+    if let ConfigError::Invalid(list) = e {
+        eprintln!(
+            "{} error{} in config",
+            list.len(),
+            if list.len() == 1 { "" } else { "s" }
+        );
+    }
+    EXIT_CONFIG
+}
+
+fn check(config: &Config) -> u8 {
+    println!(
+        "{}: ok ({} sources, {} feeds)",
+        config.path.display(),
+        config.sources.len(),
+        config.feeds.len()
+    );
+    EXIT_OK
+}
+
+async fn once(config: Config, sources: &[String]) -> u8 {
+    if let Some(unknown) = sources.iter().find(|id| config.source(id).is_none()) {
+        eprintln!("{}: no source with id \"{unknown}\"", config.path.display());
+        return EXIT_CONFIG;
+    }
+    match run_cycle(Arc::new(config), sources).await {
+        Ok(report) if report.failures() == 0 => EXIT_OK,
+        Ok(report) => {
+            eprintln!(
+                "{} of {} sources failed",
+                report.failures(),
+                report.runs.len()
+            );
+            EXIT_FAILED
+        }
+        Err(e) => {
+            eprintln!("cycle failed: {e}");
+            EXIT_FAILED
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! `medee status [--json]`: every configured source's health, from the store.
+//!
+//! The JSON form is for scripts and tests; its field names are stable (see
+//! the README): a script should not have to read table columns.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::store::{SourceHealth, Store};
+
+use super::{EXIT_FAILED, EXIT_OK};
+
+/// `medee status --json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusReport {
+    /// Whether a daemon has scheduled runs (some source has a `next_run`).
+    pub daemon_running: bool,
+    /// One entry per configured source, in config order.
+    pub sources: Vec<SourceStatus>,
+}
+
+/// One source's line of `medee status`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceStatus {
+    /// Source id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// `ok`, `failing` (one failure), `backing_off` (two or more) or `never_run`.
+    pub state: &'static str,
+    /// Last attempt (RFC 3339, UTC), or null.
+    pub last_attempt: Option<DateTime<Utc>>,
+    /// Last success, or null.
+    pub last_success: Option<DateTime<Utc>>,
+    /// Failures since the last success.
+    pub consecutive_failures: u32,
+    /// The last failure's message, cleared by a success.
+    pub last_error: Option<String>,
+    /// Items stored for it.
+    pub items: u64,
+    /// When the running daemon fetches it next, or null.
+    pub next_run: Option<DateTime<Utc>>,
+}
+
+/// The report for `config`'s sources from the store's health rows.
+pub fn status_report(config: &Config, health: &[SourceHealth]) -> StatusReport {
+    let sources: Vec<SourceStatus> = config
+        .sources
+        .iter()
+        .map(|source| {
+            let h = health.iter().find(|h| h.id == source.id);
+            SourceStatus {
+                id: source.id.clone(),
+                name: source.name.clone(),
+                state: state(h),
+                last_attempt: h.and_then(|h| h.last_attempt),
+                last_success: h.and_then(|h| h.last_success),
+                consecutive_failures: h.map_or(0, |h| h.consecutive_failures),
+                last_error: h.and_then(|h| h.last_error.clone()),
+                items: h.map_or(0, |h| h.items),
+                next_run: h.and_then(|h| h.next_run),
+            }
+        })
+        .collect();
+    StatusReport {
+        daemon_running: sources.iter().any(|s| s.next_run.is_some()),
+        sources,
+    }
+}
+
+fn state(health: Option<&SourceHealth>) -> &'static str {
+    match health {
+        None => "never_run",
+        Some(h) if h.last_attempt.is_none() => "never_run",
+        Some(h) if h.consecutive_failures >= 2 => "backing_off",
+        Some(h) if h.consecutive_failures == 1 => "failing",
+        Some(_) => "ok",
+    }
+}
+
+/// `medee status`: the table, or with `json` the [`StatusReport`].
+pub(super) fn status(config: &Config, json: bool) -> u8 {
+    let path = &config.daemon.database;
+    let health = if path.exists() {
+        match Store::open(path).and_then(|s| s.health()) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("{e}");
+                return EXIT_FAILED;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let report = status_report(config, &health);
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("cannot write status: {e}");
+                return EXIT_FAILED;
+            }
+        }
+    } else {
+        print_table(&report);
+    }
+    EXIT_OK
+}
+
+fn print_table(report: &StatusReport) {
+    println!(
+        "{:<20} {:<20} {:>8} {:>6}  {:<20} LAST ERROR",
+        "SOURCE", "LAST SUCCESS", "FAILURES", "ITEMS", "NEXT RUN"
+    );
+    let time = |t: Option<DateTime<Utc>>, none: &str| {
+        t.map_or_else(
+            || none.to_string(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+    };
+    for s in &report.sources {
+        let success = if s.state == "never_run" {
+            "never run".to_string()
+        } else {
+            time(s.last_success, "never")
+        };
+        let error = match (&s.last_error, s.consecutive_failures) {
+            (Some(e), n) if n >= 2 => format!("backing off after {n} failures: {e}"),
+            (Some(e), _) => e.clone(),
+            (None, _) => "-".to_string(),
+        };
+        println!(
+            "{:<20} {:<20} {:>8} {:>6}  {:<20} {}",
+            s.id,
+            success,
+            s.consecutive_failures,
+            s.items,
+            time(s.next_run, "-"),
+            error
+        );
+    }
+    if !report.daemon_running {
+        println!("(no run scheduled: `medee run` is not running)");
+    }
+}

@@ -1,0 +1,155 @@
+//! `medee suggest`: a ready `[[source]]` block for a listing page, then its preview.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::config::Config;
+use crate::extract::{FieldSelector, extract};
+use crate::fetch::{Fetcher, HostUse, Page};
+use crate::pipeline::read_listing;
+use crate::suggest;
+
+use super::preview::print_preview;
+use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK, SuggestArgs};
+
+/// `medee suggest URL`: finds the news items on a listing page and prints a ready `[[source]]` block.
+pub(super) async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
+    // A valid config lends its fetch settings (user agent, timeout, size cap); none is needed.
+    let daemon = Config::load(config_path)
+        .or_else(|_| Config::parse("", Path::new("defaults")))
+        .map(|c| c.daemon);
+    let Ok(daemon) = daemon else {
+        eprintln!("cannot build the default settings");
+        return EXIT_FAILED;
+    };
+    let Some(url) = args
+        .base_url
+        .as_deref()
+        .or(args.url.as_deref())
+        .and_then(|u| Url::parse(u).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+    else {
+        eprintln!("suggest needs an http(s) URL (with --file, give --base-url or the URL)");
+        return EXIT_CONFIG;
+    };
+    let fetcher = match Fetcher::new(&daemon) {
+        Ok(fetcher) => fetcher,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_FAILED;
+        }
+    };
+    let page = match &args.file {
+        Some(path) => match std::fs::read(path) {
+            Ok(body) => Page {
+                url: url.clone(),
+                body,
+                content_type: None,
+            },
+            Err(e) => {
+                eprintln!("cannot read {}: {e}", path.display());
+                return EXIT_FAILED;
+            }
+        },
+        None => match fetcher.get(&url, HostUse::More).await {
+            Ok(page) => page,
+            Err(e) => {
+                eprintln!("{e}");
+                return EXIT_FAILED;
+            }
+        },
+    };
+    let (text, _) = page.text();
+    let now = Utc::now();
+    let (candidates, info) = suggest::candidates(&text, &page.url, now);
+    let Some(best) = candidates.first() else {
+        eprintln!(
+            "no repeated blocks of article links found on {} ({} bytes): the page may load its items with a script, or list fewer than three",
+            page.url,
+            page.body.len()
+        );
+        return EXIT_FAILED;
+    };
+    let mut toml = suggest::source_toml(best, &info, &url);
+    if args.article {
+        toml.push_str(&article_suggestion(best, &text, &page, &fetcher, now).await);
+    }
+    print!("{toml}");
+    if args.toml {
+        return EXIT_OK;
+    }
+    if args.all {
+        println!("\n# other candidates (score, items, selector, first headline):");
+        for other in candidates.iter().skip(1) {
+            println!(
+                "#   {:>6.1} {:>4}  {}  {}",
+                other.score,
+                other.items,
+                other.item,
+                other.sample.first().map_or("", String::as_str)
+            );
+        }
+    }
+    let config = match Config::parse(&toml, Path::new("suggested")) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("the suggested block does not validate (please report): {e}");
+            return EXIT_FAILED;
+        }
+    };
+    println!();
+    match config.sources.first() {
+        Some(source) => print_preview(source, &page, read_listing(source, &page, now), false),
+        None => EXIT_FAILED,
+    }
+}
+
+/// Fetches the best candidate's first article (on the same host) and suggests its block.
+async fn article_suggestion(
+    best: &suggest::Candidate,
+    text: &str,
+    page: &Page,
+    fetcher: &Fetcher,
+    now: DateTime<Utc>,
+) -> String {
+    let Ok(selectors) =
+        crate::extract::parse_css(&best.item).map(|item| crate::extract::ItemSelectors {
+            item,
+            item_source: best.item.clone(),
+            title: best
+                .fields
+                .title
+                .as_deref()
+                .and_then(|s| FieldSelector::parse(s).ok()),
+            link: best
+                .fields
+                .link
+                .as_deref()
+                .and_then(|s| FieldSelector::parse(s).ok()),
+            date: None,
+            summary: None,
+            image: None,
+        })
+    else {
+        return String::new();
+    };
+    let first = extract(text, &page.url, &selectors)
+        .items
+        .into_iter()
+        .next();
+    let Some(link) = first.and_then(|i| Url::parse(&i.link).ok()) else {
+        return "# --article: no item link to follow\n".to_string();
+    };
+    match fetcher.get(&link, HostUse::Last).await {
+        Ok(article) => {
+            let (article_text, _) = article.text();
+            suggest::article_toml(&article_text, now).map_or_else(
+                || format!("# --article: nothing recognisable on {link}\n"),
+                |t| format!("\n{t}"),
+            )
+        }
+        Err(e) => format!("# --article: {e}\n"),
+    }
+}

@@ -1,0 +1,289 @@
+//! `medee run`: the long-lived service.
+//!
+//! Lifecycle: signal handlers first, then the store and the optional HTTP
+//! listener, then one full cycle, then `READY=1`; from there each source runs
+//! on its own cron schedule in its own task, so a slow site never delays
+//! another. SIGHUP reloads the config (a bad one is logged and the old one
+//! kept), SIGTERM/SIGINT stop scheduling, give in-flight work a few seconds and
+//! exit. Every store write is one transaction and every output is renamed into
+//! place, so abandoning work at any point leaves nothing half-written.
+//!
+//! Scheduling uses `croner` directly: each source task sleeps until the time
+//! [`crate::schedule::next_run`] gives, so an idle daemon wakes only when a
+//! fetch is due (a ticking scheduler would wake several times a second).
+
+mod publisher;
+mod scheduler;
+mod state;
+mod systemd;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tracing::{error, info, warn};
+
+use crate::config::Config;
+use crate::fetch::FetchError;
+use crate::pipeline::{Runner, SourceRef};
+use crate::serve::{HealthCheck, serve};
+use crate::store::{SharedStore, Store, StoreError};
+
+use publisher::Publisher;
+use state::{Generation, State, health_json, status_line};
+
+/// How long in-flight work may take to finish after SIGTERM before it is abandoned.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Changes that land within this window after the first are published once.
+const PUBLISH_WINDOW: Duration = Duration::from_millis(300);
+
+/// Why the daemon could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// A signal handler or the listener could not be set up.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being set up.
+        context: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// What the daemon is asked to do from outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// Read the config file again (SIGHUP).
+    Reload,
+    /// Stop (SIGTERM, SIGINT).
+    Stop,
+}
+
+/// Everything the daemon runs with; [`run`] builds it from the process
+/// (signals, the configured `listen` address), tests can build their own.
+pub struct Options {
+    /// The config file, read again on [`Signal::Reload`].
+    pub config_path: PathBuf,
+    /// The config loaded at start.
+    pub config: Config,
+    /// Where to serve the outputs, already bound.
+    pub listener: Option<TcpListener>,
+    /// Reload and stop requests.
+    pub signals: mpsc::Receiver<Signal>,
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub async fn run(config_path: PathBuf, config: Config) -> Result<(), DaemonError> {
+    let signals = forward_signals()?;
+    let listener = match config.daemon.listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| DaemonError::Io {
+                    context: format!("cannot listen on {addr}"),
+                    source,
+                })?,
+        ),
+        None => None,
+    };
+    run_with(Options {
+        config_path,
+        config,
+        listener,
+        signals,
+    })
+    .await
+}
+
+/// Turns SIGHUP, SIGTERM and SIGINT into [`Signal`]s.
+fn forward_signals() -> Result<mpsc::Receiver<Signal>, DaemonError> {
+    let io = |context: &'static str| {
+        move |source| DaemonError::Io {
+            context: context.to_string(),
+            source,
+        }
+    };
+    let mut hangup = signal(SignalKind::hangup()).map_err(io("cannot handle SIGHUP"))?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(io("cannot handle SIGTERM"))?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(io("cannot handle SIGINT"))?;
+    let (tx, rx) = mpsc::channel(4);
+    tokio::spawn(async move {
+        loop {
+            let next = tokio::select! {
+                _ = hangup.recv() => Signal::Reload,
+                _ = terminate.recv() => Signal::Stop,
+                _ = interrupt.recv() => Signal::Stop,
+            };
+            if tx.send(next).await.is_err() {
+                return;
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// Runs the daemon with `options` until a [`Signal::Stop`] (or the signal
+/// channel closes).
+pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
+    let config = Arc::new(options.config);
+    let store = SharedStore::new(Store::open(&config.daemon.database)?);
+    let health = store.run(|s| s.health()).await?;
+    let runner = Runner::new(&config.daemon, store.clone())?;
+    let state = Arc::new(State::new(
+        Generation {
+            config: Arc::clone(&config),
+            runner,
+        },
+        store,
+        health,
+    ));
+    let (stop_server, server_stopped) = watch::channel(false);
+    if let Some(listener) = options.listener.take() {
+        start_listener(&state, listener, server_stopped);
+    }
+    let publisher = Publisher::spawn(Arc::clone(&state), PUBLISH_WINDOW);
+    info!(
+        sources = config.sources.len(),
+        "medee started; running the first cycle"
+    );
+    first_cycle(&state).await;
+    publisher.publish_now().await;
+    let mut tasks = JoinSet::new();
+    let mut schedules = scheduler::spawn(&state, &publisher, &mut tasks);
+    systemd::ready();
+    systemd::status(&status_line(&state));
+    info!("first cycle done; following the schedule");
+
+    let mut watchdog = systemd::watchdog_timer();
+    loop {
+        tokio::select! {
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            signal = options.signals.recv() => match signal {
+                Some(Signal::Reload) => {
+                    if reload(&state, &options.config_path, &publisher, &mut tasks).await {
+                        let _ = schedules.send(true);
+                        schedules = scheduler::spawn(&state, &publisher, &mut tasks);
+                        publisher.request_all();
+                    }
+                }
+                Some(Signal::Stop) | None => break,
+            },
+            () = systemd::tick(&mut watchdog) => {
+                if state.store.run(|s| s.ping()).await.is_ok() {
+                    systemd::watchdog();
+                }
+            }
+        }
+    }
+
+    info!("stopping");
+    systemd::stopping();
+    state.set_scheduling(false);
+    let _ = schedules.send(true);
+    let _ = stop_server.send(true);
+    if tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        warn!("in-flight fetches did not finish in time; abandoning them");
+        tasks.abort_all();
+    }
+    publisher.stop();
+    if let Err(e) = state.store.run(|s| s.clear_next_runs()).await {
+        error!(error = %e, "cannot clear the scheduled runs in the store");
+    }
+    Ok(())
+}
+
+fn start_listener(state: &Arc<State>, listener: TcpListener, stop: watch::Receiver<bool>) {
+    let generation = state.current();
+    let health_state = Arc::clone(state);
+    let health: HealthCheck = Arc::new(move || health_json(&health_state));
+    let dir = generation.config.daemon.output_dir.clone();
+    match listener.local_addr() {
+        Ok(addr) => info!(%addr, dir = %dir.display(), "serving feeds over HTTP"),
+        Err(e) => warn!(error = %e, "serving feeds over HTTP on an unknown address"),
+    }
+    tokio::spawn(serve(listener, dir, health, stop));
+}
+
+/// Runs every source once, side by side up to `concurrency`.
+async fn first_cycle(state: &Arc<State>) {
+    let generation = state.current();
+    let mut runs = JoinSet::new();
+    for source in SourceRef::all(&generation.config) {
+        let state = Arc::clone(state);
+        runs.spawn(async move { scheduler::run_source(&state, source).await });
+    }
+    while runs.join_next().await.is_some() {}
+}
+
+/// Loads the config again and swaps in a new generation; `false` (and the
+/// old config kept) when the file is invalid. Sources added by the reload
+/// run at once.
+async fn reload(
+    state: &Arc<State>,
+    config_path: &std::path::Path,
+    publisher: &Publisher,
+    tasks: &mut JoinSet<()>,
+) -> bool {
+    systemd::reloading();
+    info!(config = %config_path.display(), "SIGHUP: reloading the config");
+    let old = state.current().config.clone();
+    let loaded = Config::load(config_path)
+        .map_err(|e| e.to_string())
+        .and_then(|new| {
+            let runner =
+                Runner::new(&new.daemon, state.store.clone()).map_err(|e| e.to_string())?;
+            Ok((new, runner))
+        });
+    let (new, runner) = match loaded {
+        Ok(loaded) => loaded,
+        Err(message) => {
+            for line in message.lines() {
+                error!("{line}");
+            }
+            error!("config reload failed; still running the previous config");
+            systemd::reload_failed();
+            return false;
+        }
+    };
+    if new.daemon.database != old.daemon.database || new.daemon.listen != old.daemon.listen {
+        warn!("database and listen changes take effect after a restart");
+    }
+    let config = Arc::new(new);
+    state.replace(Generation {
+        config: Arc::clone(&config),
+        runner,
+    });
+    if let Err(e) = state.store.run(|s| s.clear_next_runs()).await {
+        error!(error = %e, "cannot clear the scheduled runs in the store");
+    }
+    let added: Vec<SourceRef> = SourceRef::all(&config)
+        .filter(|s| old.source(&s.id).is_none())
+        .collect();
+    info!(added = added.len(), "config reloaded");
+    for source in added {
+        let (state, publisher) = (Arc::clone(state), publisher.clone());
+        tasks.spawn(async move {
+            scheduler::run_source(&state, source).await;
+            publisher.request();
+        });
+    }
+    systemd::ready();
+    systemd::status(&status_line(state));
+    true
+}

@@ -1,0 +1,129 @@
+//! Article pages: each new item's own page, read once for its date, full text and author.
+
+use chrono::{DateTime, Utc};
+use tracing::warn;
+use url::Url;
+
+use crate::config::Source;
+use crate::dates::parse_date;
+use crate::extract::{ArticleSelectors, extract_article};
+use crate::fetch::{Fetcher, HostUse, Page};
+use crate::store::{ArticleData, ArticleOutcome, SharedStore, StoreError};
+
+use super::ArticleCounts;
+use super::runner::SourceRef;
+
+/// Article pages read per source per cycle: a new source with a long listing
+/// catches up over a few cycles instead of hammering the site.
+const ARTICLES_PER_CYCLE: usize = 30;
+
+/// Reads the pending article pages of a source's items (at most
+/// [`ARTICLES_PER_CYCLE`]), recording each in the store as it completes.
+pub(super) async fn read_articles(
+    source: &SourceRef,
+    selectors: &ArticleSelectors,
+    fetcher: &Fetcher,
+    store: &SharedStore,
+) -> Result<ArticleCounts, StoreError> {
+    let mut counts = ArticleCounts::default();
+    let id = source.id.clone();
+    let pending = store
+        .run(move |s| s.pending_articles(&id, ARTICLES_PER_CYCLE))
+        .await?;
+    let targets: Vec<_> = pending
+        .into_iter()
+        .map(|article| {
+            let url = allowed_article_url(source, selectors, &article.link);
+            (article, url)
+        })
+        .collect();
+    let last_fetch = targets.iter().rposition(|(_, url)| url.is_some());
+    for (n, (article, url)) in targets.into_iter().enumerate() {
+        let host_use = if Some(n) == last_fetch {
+            HostUse::Last
+        } else {
+            HostUse::More
+        };
+        let outcome = match url {
+            None => {
+                warn!(source = %source.id, link = %article.link, "article link leaves the source's hosts; not fetched (see allow_hosts)");
+                ArticleOutcome::Refused
+            }
+            Some(url) => match fetcher.get(&url, host_use).await {
+                Ok(page) => read_on_blocking_pool(source, selectors, page).await,
+                Err(e) => {
+                    warn!(source = %source.id, error = %e, "article fetch failed; will retry");
+                    ArticleOutcome::Failed
+                }
+            },
+        };
+        if matches!(outcome, ArticleOutcome::Read(_)) {
+            counts.read += 1;
+        } else {
+            counts.failed += 1;
+        }
+        store
+            .run(move |s| s.record_article(article.id, &outcome, Utc::now()))
+            .await?;
+    }
+    Ok(counts)
+}
+
+/// The article URL if medee may fetch it: http(s) on the source's own host
+/// (with or without `www.`) or on one of `allow_hosts`. A listing page must not
+/// be able to send medee to arbitrary or internal addresses.
+pub fn allowed_article_url(
+    source: &Source,
+    selectors: &ArticleSelectors,
+    link: &str,
+) -> Option<Url> {
+    let url = Url::parse(link).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let bare = |host: &str| host.trim_start_matches("www.").to_ascii_lowercase();
+    let host = bare(url.host_str()?);
+    let own = source.url.host_str().map(bare);
+    let allowed = own.as_deref() == Some(host.as_str())
+        || selectors.allow_hosts.iter().any(|h| bare(h) == host);
+    allowed.then_some(url)
+}
+
+/// Parses an article page off the async workers: a hostile page must not
+/// stall the runtime. A panic while reading fails this article only.
+async fn read_on_blocking_pool(
+    source: &SourceRef,
+    selectors: &ArticleSelectors,
+    page: Page,
+) -> ArticleOutcome {
+    let (source, selectors) = (source.clone(), selectors.clone());
+    let read =
+        tokio::task::spawn_blocking(move || read_article(&source, &selectors, &page, Utc::now()));
+    match read.await {
+        Ok(data) => ArticleOutcome::Read(data),
+        Err(e) => {
+            warn!(error = %e, "reading an article page failed; will retry");
+            ArticleOutcome::Failed
+        }
+    }
+}
+
+fn read_article(
+    source: &Source,
+    selectors: &ArticleSelectors,
+    page: &Page,
+    now: DateTime<Utc>,
+) -> ArticleData {
+    let (text, _) = page.text();
+    let raw = extract_article(&text, &page.url, selectors);
+    let ctx = source.date_context(now);
+    ArticleData {
+        content: raw.content,
+        published: raw
+            .date_text
+            .as_deref()
+            .and_then(|t| parse_date(t, &ctx))
+            .map(|d| d.at),
+        author: raw.author,
+    }
+}

@@ -1,0 +1,288 @@
+//! Reading a listing: a fetched page in, filtered and dated items out.
+//!
+//! The one reading path per source kind, shared by every run and by
+//! `preview`, so what a user previews is what the daemon stores.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Source, SourceKind};
+use crate::dates::{ParsedDate, parse_date};
+use crate::extract::{Extraction, RawItem, extract};
+use crate::fetch::{Page, Validators};
+use crate::identity::{canonical_link, title_key};
+use crate::sanitize::html_to_text;
+use crate::store::NewItem;
+
+use super::SourceError;
+
+/// An item after filtering and date recognition, before the store.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProcessedItem {
+    /// What the page gave.
+    #[serde(flatten)]
+    pub raw: RawItem,
+    /// The recognised date, if any.
+    pub date: Option<DateTime<Utc>>,
+    /// Whether the date was relative ("2 hours ago").
+    pub date_relative: bool,
+    /// The normalised headline, for cross-source dedupe.
+    #[serde(skip)]
+    pub title_key: String,
+}
+
+impl ProcessedItem {
+    /// The item as the store records it.
+    pub fn into_new_item(self) -> NewItem {
+        NewItem {
+            link: self.raw.canonical_link,
+            title_key: self.title_key,
+            title: self.raw.title,
+            summary: self.raw.summary,
+            image: self.raw.image,
+            published: self.date,
+            published_relative: self.date_relative,
+        }
+    }
+}
+
+/// What fetching a source's listing found.
+#[derive(Debug, Clone)]
+pub enum Listing {
+    /// 304: unchanged since the stored validators.
+    NotModified,
+    /// A new page: its items (filtered and dated) and its validators.
+    Items(Vec<ProcessedItem>, Validators),
+}
+
+/// A listing as read: its items filtered and dated, with the counts `preview` shows.
+#[derive(Debug, Clone, Default)]
+pub struct Listed {
+    /// Items kept after filters, in page order.
+    pub items: Vec<ProcessedItem>,
+    /// Items with a title and a link, before filters.
+    pub found: usize,
+    /// Elements the `item` selector matched (entries, for a feed).
+    pub matched: usize,
+    /// Matches without a title or a link.
+    pub incomplete: usize,
+    /// Matches whose link was already seen on the page.
+    pub duplicates: usize,
+}
+
+/// Reads a fetched listing into filtered, dated items: what every run
+/// stores and what `preview` shows.
+pub fn read_listing(
+    source: &Source,
+    page: &Page,
+    now: DateTime<Utc>,
+) -> Result<Listed, SourceError> {
+    let read = read_page(source, page)?;
+    let found = read.items.len();
+    Ok(Listed {
+        items: process_items(source, read.items, now),
+        found,
+        matched: read.matched,
+        incomplete: read.incomplete,
+        duplicates: read.duplicates,
+    })
+}
+
+/// What reading a page found, before filters and dates.
+#[derive(Debug, Clone, Default)]
+pub struct PageRead {
+    /// Items with a title and a link, in page order.
+    pub items: Vec<RawItem>,
+    /// Elements the `item` selector matched (entries, for a feed).
+    pub matched: usize,
+    /// Matches without a title or a link.
+    pub incomplete: usize,
+    /// Matches whose link was already seen on the page.
+    pub duplicates: usize,
+}
+
+/// Turns a fetched page into raw items: by selectors for an html source, as
+/// a native feed for a feed source. There is no other reading path.
+pub fn read_page(source: &Source, page: &Page) -> Result<PageRead, SourceError> {
+    match &source.kind {
+        SourceKind::Feed => {
+            let items = read_feed(page)?;
+            Ok(PageRead {
+                matched: items.len(),
+                items,
+                ..PageRead::default()
+            })
+        }
+        SourceKind::Html(selectors) => {
+            let (text, _) = page.text();
+            let extraction = extract(&text, &page.url, selectors);
+            check_extraction(&extraction, &selectors.item_source, page)?;
+            Ok(PageRead {
+                matched: extraction.matched,
+                incomplete: extraction.incomplete,
+                duplicates: extraction.duplicates,
+                items: extraction.items,
+            })
+        }
+    }
+}
+
+/// A listing where `item` matches nothing, or nothing usable, is the site changing under us.
+fn check_extraction(
+    extraction: &Extraction,
+    selector: &str,
+    page: &Page,
+) -> Result<(), SourceError> {
+    if extraction.matched == 0 {
+        return Err(SourceError::NoMatch {
+            selector: selector.to_string(),
+            url: page.url.to_string(),
+            title: extraction.page_title.clone().unwrap_or_default(),
+            size: page.body.len(),
+        });
+    }
+    if extraction.items.is_empty() {
+        return Err(SourceError::NoUsableItems {
+            selector: selector.to_string(),
+            url: page.url.to_string(),
+            matched: extraction.matched,
+        });
+    }
+    Ok(())
+}
+
+fn read_feed(page: &Page) -> Result<Vec<RawItem>, SourceError> {
+    let feed = feed_rs::parser::parse(page.body.as_slice()).map_err(|e| SourceError::NotAFeed {
+        url: page.url.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(feed
+        .entries
+        .into_iter()
+        .filter_map(|entry| {
+            let link = entry
+                .links
+                .iter()
+                .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+                .or(entry.links.first())
+                .and_then(|l| crate::extract::resolve_http_url(&page.url, &l.href))?;
+            let title = crate::sanitize::collapse_whitespace(&html_to_text(&entry.title?.content));
+            let summary = entry
+                .summary
+                .map(|s| crate::sanitize::sanitize_html(&s.content, &page.url))
+                .filter(|s| !s.trim().is_empty());
+            let image = entry
+                .media
+                .iter()
+                .flat_map(|m| m.thumbnails.iter().map(|t| t.image.uri.clone()))
+                .next();
+            (!title.is_empty()).then(|| RawItem {
+                title,
+                canonical_link: canonical_link(&link),
+                link,
+                date_text: entry.published.or(entry.updated).map(|d| d.to_rfc3339()),
+                summary,
+                image,
+            })
+        })
+        .collect())
+}
+
+/// Pages with at least this many items are processed on several threads.
+const PARALLEL_ITEMS: usize = 256;
+
+/// Applies `include`/`exclude`, recognises dates and normalises titles. A
+/// long listing is split over the cores: this work needs no DOM, so it is
+/// the part of a large page that can run in parallel.
+pub fn process_items(source: &Source, raw: Vec<RawItem>, now: DateTime<Utc>) -> Vec<ProcessedItem> {
+    let ctx = source.date_context(now);
+    let process = |raw: RawItem| {
+        if !passes_filters(source, &raw) {
+            return None;
+        }
+        let parsed: Option<ParsedDate> = raw.date_text.as_deref().and_then(|t| parse_date(t, &ctx));
+        Some(ProcessedItem {
+            date: parsed.map(|p| p.at),
+            date_relative: parsed.is_some_and(|p| p.relative),
+            title_key: title_key(&raw.title),
+            raw,
+        })
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if raw.len() < PARALLEL_ITEMS || threads < 2 {
+        return raw.into_iter().filter_map(process).collect();
+    }
+    let chunk = raw.len().div_ceil(threads);
+    let mut chunks = Vec::with_capacity(threads);
+    let mut rest = raw;
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(|| chunk.into_iter().filter_map(process).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// Filters run on the headline and the teaser's text.
+fn passes_filters(source: &Source, item: &RawItem) -> bool {
+    if source.include.is_empty() && source.exclude.is_empty() {
+        return true;
+    }
+    let text = match &item.summary {
+        Some(summary) => format!("{}\n{}", item.title, html_to_text(summary)),
+        None => item.title.clone(),
+    };
+    let included = source.include.is_empty() || source.include.iter().any(|re| re.is_match(&text));
+    included && !source.exclude.iter().any(|re| re.is_match(&text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::path::Path;
+
+    #[test]
+    fn a_long_listing_is_processed_in_page_order_with_filters_and_dates() {
+        let toml = "[[source]]\nid = \"s\"\nurl = \"https://montsame.mn/\"\nitem = \"div\"\n\
+                    timezone = \"Asia/Ulaanbaatar\"\nexclude = [\"(?i)skip\"]\n";
+        let config = Config::parse(toml, Path::new("medee.toml")).expect("valid config");
+        let raw: Vec<RawItem> = (0..1_000)
+            .map(|n| RawItem {
+                title: if n % 10 == 3 {
+                    format!("Skip {n}")
+                } else {
+                    format!("«Headline» {n}")
+                },
+                link: format!("https://montsame.mn/read/{n}"),
+                canonical_link: format!("https://montsame.mn/read/{n}"),
+                date_text: Some(format!("2025.11.{:02} 14:05", 1 + n % 28)),
+                summary: None,
+                image: None,
+            })
+            .collect();
+        let now = Utc::now();
+        let items = process_items(&config.sources[0], raw, now);
+        let kept: Vec<usize> = (0..1_000).filter(|n| n % 10 != 3).collect();
+        assert_eq!(items.len(), kept.len());
+        for (item, n) in items.iter().zip(kept) {
+            assert_eq!(item.raw.link, format!("https://montsame.mn/read/{n}"));
+            assert_eq!(item.title_key, format!("headline {n}"));
+            let expected = format!("2025-11-{:02}T06:05:00+00:00", 1 + n % 28);
+            assert_eq!(item.date.map(|d| d.to_rfc3339()), Some(expected));
+        }
+    }
+}

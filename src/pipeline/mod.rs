@@ -1,0 +1,132 @@
+//! The pipeline conducts the stages for each source:
+//!
+//! ```text
+//! fetch ──▶ extract (listing) ──▶ filter, dates ──▶ store ──▶ article pages ──▶ store
+//! ```
+//!
+//! and, once sources have run, `publish` renders the outputs from a snapshot
+//! of the store. [`Runner`] is the one way a source is run (by `once`, the
+//! daemon and `preview`), and [`Outcome`] the one account of what a run did.
+
+mod articles;
+mod listing;
+mod outcome;
+mod runner;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::task::JoinSet;
+use tracing::{debug, error, info};
+
+use crate::config::Config;
+use crate::fetch::FetchError;
+use crate::store::{SharedStore, Store, StoreError};
+
+pub use listing::{Listed, PageRead, ProcessedItem, process_items, read_listing, read_page};
+pub use outcome::{ArticleCounts, CycleReport, Outcome, SourceError, SourceRun};
+pub use runner::{Runner, SourceRef};
+
+/// Why a whole cycle could not run (as opposed to one source failing).
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    /// The store could not be opened or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// A run's task was cancelled.
+    #[error("a source task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Runs every source (or those in `only`), side by side up to
+/// `concurrency`, then publishes the outputs: `medee once`.
+pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleReport, CycleError> {
+    let store = SharedStore::new(Store::open(&config.daemon.database)?);
+    let runner = Runner::new(&config.daemon, store.clone())?;
+    let mut tasks = JoinSet::new();
+    for source in SourceRef::all(&config).filter(|s| only.is_empty() || only.contains(&s.id)) {
+        let runner = runner.clone();
+        tasks.spawn(async move { runner.run(source).await });
+    }
+    let mut report = CycleReport::default();
+    while let Some(joined) = tasks.join_next().await {
+        report.runs.push(joined?);
+    }
+    publish_outputs(&config, &store, false).await?;
+    Ok(report)
+}
+
+/// What [`publish_outputs`] did.
+#[derive(Debug)]
+pub enum Published {
+    /// Nothing changed since the last publish and every output exists.
+    Unchanged,
+    /// Outputs were written; these files changed.
+    Written(Vec<PathBuf>),
+    /// Writing failed; the store remembers, so the next call tries again
+    /// even if nothing new is stored by then.
+    Failed(String),
+}
+
+/// Prunes items past retention, then writes every output when `force` is
+/// set (the config changed), the store changed since the last successful
+/// publish, or an output is missing. A cycle of 304s costs no rendering; a
+/// publish that failed (disk full) is retried by the next call.
+pub async fn publish_outputs(
+    config: &Arc<Config>,
+    store: &SharedStore,
+    force: bool,
+) -> Result<Published, StoreError> {
+    let config = Arc::clone(config);
+    store
+        .run(move |s| Ok(publish_if_needed(&config, s, force, Utc::now())))
+        .await
+}
+
+fn publish_if_needed(
+    config: &Config,
+    store: &mut Store,
+    force: bool,
+    now: DateTime<Utc>,
+) -> Published {
+    match prune(config, store, now) {
+        Ok(pruned) if pruned > 0 => info!(pruned, "pruned items past retention"),
+        Ok(_) => {}
+        Err(e) => error!(error = %e, "cannot prune the store"),
+    }
+    let state = match store.publish_state() {
+        Ok(state) => state,
+        Err(e) => return Published::Failed(e.to_string()),
+    };
+    if !force && !state.stale() && !crate::publish::outputs_missing(config) {
+        debug!("nothing changed; outputs kept as they are");
+        return Published::Unchanged;
+    }
+    match crate::publish::publish(config, store, now) {
+        Ok(files) => {
+            info!(files = files.len(), dir = %config.daemon.output_dir.display(), "outputs written");
+            if let Err(e) = store.mark_published(state) {
+                error!(error = %e, "cannot record the publish in the store");
+            }
+            Published::Written(files)
+        }
+        Err(e) => {
+            error!(error = %e, "cannot write outputs; the next cycle tries again");
+            Published::Failed(e.to_string())
+        }
+    }
+}
+
+/// Deletes items past retention; returns how many.
+fn prune(config: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let retention =
+        chrono::Duration::from_std(config.daemon.retention).unwrap_or(chrono::Duration::MAX);
+    store.prune(
+        now.checked_sub_signed(retention)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC),
+    )
+}

@@ -1,0 +1,258 @@
+//! The runner: the one way a source is run, by `once`, the daemon and `preview`.
+//!
+//! A run fetches the listing (conditionally), reads it on the blocking pool
+//! (parsing a hostile page must not stall the runtime that answers
+//! `/healthz`), stores what it gave, then reads the article pages of new
+//! items. Whatever happens, it ends as one [`Outcome`]; a panic is a failure
+//! like any other, recorded in the store and contained to its source.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::Semaphore;
+use tracing::{debug, info, warn};
+
+use crate::config::{Config, Daemon, Source};
+use crate::fetch::{FetchError, Fetched, Fetcher, HostUse, Page, Validators};
+use crate::store::{NewItem, SharedStore, SourceCycle, UpsertStats};
+
+use super::articles::read_articles;
+use super::listing::{Listed, Listing, ProcessedItem, read_listing};
+use super::{ArticleCounts, Outcome, SourceError, SourceRun};
+
+/// A source of a loaded config, cheap to clone and to move into a task or
+/// onto a blocking thread.
+#[derive(Debug, Clone)]
+pub struct SourceRef {
+    config: Arc<Config>,
+    index: usize,
+}
+
+impl SourceRef {
+    /// The source with this id, if the config has one.
+    pub fn find(config: &Arc<Config>, id: &str) -> Option<Self> {
+        let index = config.sources.iter().position(|s| s.id == id)?;
+        Some(Self {
+            config: Arc::clone(config),
+            index,
+        })
+    }
+
+    /// Every source of the config, in file order.
+    pub fn all(config: &Arc<Config>) -> impl Iterator<Item = Self> + '_ {
+        (0..config.sources.len()).map(|index| Self {
+            config: Arc::clone(config),
+            index,
+        })
+    }
+}
+
+impl Deref for SourceRef {
+    type Target = Source;
+
+    fn deref(&self) -> &Source {
+        &self.config.sources[self.index]
+    }
+}
+
+/// What a source run needs besides the source: the HTTP client with its
+/// per-host pacing, the store, and the slots that bound how many sources
+/// run at once. Cloning shares all three.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    fetcher: Fetcher,
+    store: SharedStore,
+    slots: Arc<Semaphore>,
+}
+
+impl Runner {
+    /// A runner with the daemon settings' client and `concurrency` slots.
+    pub fn new(daemon: &Daemon, store: SharedStore) -> Result<Self, FetchError> {
+        Ok(Self {
+            fetcher: Fetcher::new(daemon)?,
+            store,
+            slots: Arc::new(Semaphore::new(daemon.concurrency)),
+        })
+    }
+
+    /// The store runs are recorded in.
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
+    /// Runs one source once it has a slot, in a task of its own: a panic
+    /// fails this source only. Every failure is recorded in the store.
+    pub async fn run(&self, source: SourceRef) -> SourceRun {
+        let id = source.id.clone();
+        // The semaphore is never closed, so acquiring cannot fail.
+        let _slot = Arc::clone(&self.slots).acquire_owned().await.ok();
+        let runner = self.clone();
+        let outcome = match tokio::spawn(async move { runner.refresh(source).await }).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) => Outcome::Failed(e),
+            Err(e) => Outcome::Failed(SourceError::Panicked(e.to_string())),
+        };
+        if let Outcome::Failed(e) = &outcome {
+            self.record_failure(&id, e).await;
+        }
+        log_outcome(&id, &outcome);
+        SourceRun { id, outcome }
+    }
+
+    /// Fetches a source's page unconditionally, storing nothing (for `preview`).
+    pub async fn fetch_page(&self, source: &Source) -> Result<Page, FetchError> {
+        self.fetcher.get(&source.url, HostUse::Last).await
+    }
+
+    /// Reads a page as a run of `source` would, storing nothing (for `preview`).
+    pub async fn preview(
+        &self,
+        source: &SourceRef,
+        page: Arc<Page>,
+    ) -> Result<Listed, SourceError> {
+        read_on_blocking_pool(source, page).await
+    }
+
+    /// Fetches, reads and stores the listing, then the pending article pages.
+    async fn refresh(&self, source: SourceRef) -> Result<Outcome, SourceError> {
+        let url = source.url.to_string();
+        let stored = self.store.run(move |s| s.validators(&url)).await?;
+        let listing = self.fetch_listing(&source, &stored).await?;
+        let stored = match listing {
+            Listing::NotModified => {
+                let id = source.id.clone();
+                self.store
+                    .run(move |s| s.record_not_modified(&id, Utc::now()))
+                    .await?;
+                None
+            }
+            Listing::Items(items, validators) => {
+                Some(self.store_items(&source, items, validators).await?)
+            }
+        };
+        let articles = match &source.article {
+            Some(selectors) => {
+                read_articles(&source, selectors, &self.fetcher, &self.store).await?
+            }
+            None => ArticleCounts::default(),
+        };
+        Ok(match stored {
+            None => Outcome::NotModified { articles },
+            Some((kept, stored)) => Outcome::Refreshed {
+                kept,
+                stored,
+                articles,
+            },
+        })
+    }
+
+    /// Fetches the listing and reads it on the blocking pool.
+    async fn fetch_listing(
+        &self,
+        source: &SourceRef,
+        validators: &Validators,
+    ) -> Result<Listing, SourceError> {
+        // A source whose new items' pages are read next keeps the connection.
+        let host_use = if source.article.is_some() {
+            HostUse::More
+        } else {
+            HostUse::Last
+        };
+        match self
+            .fetcher
+            .get_conditional(&source.url, validators, host_use)
+            .await?
+        {
+            Fetched::NotModified => Ok(Listing::NotModified),
+            Fetched::Page(page, validators) => {
+                let listed = read_on_blocking_pool(source, Arc::new(page)).await?;
+                Ok(Listing::Items(listed.items, validators))
+            }
+        }
+    }
+
+    /// Stores a listing's items and the source's success in one transaction;
+    /// returns how many items were kept and what storing them changed.
+    async fn store_items(
+        &self,
+        source: &Source,
+        items: Vec<ProcessedItem>,
+        validators: Validators,
+    ) -> Result<(usize, UpsertStats), SourceError> {
+        let kept = items.len();
+        let new_items: Vec<NewItem> = items
+            .into_iter()
+            .map(ProcessedItem::into_new_item)
+            .collect();
+        let (id, url, want_articles) = (
+            source.id.clone(),
+            source.url.to_string(),
+            source.article.is_some(),
+        );
+        let stored = self
+            .store
+            .run(move |s| {
+                let cycle = SourceCycle {
+                    source_id: &id,
+                    url: &url,
+                    validators: &validators,
+                    items: &new_items,
+                    want_articles,
+                };
+                s.record_success(&cycle, Utc::now())
+            })
+            .await?;
+        Ok((kept, stored))
+    }
+
+    async fn record_failure(&self, id: &str, error: &SourceError) {
+        let (id, message) = (id.to_string(), error.to_string());
+        if let Err(e) = self
+            .store
+            .run(move |s| s.record_failure(&id, &message, Utc::now()))
+            .await
+        {
+            warn!(error = %e, "cannot record the failure in the store");
+        }
+    }
+}
+
+/// Reads a listing off the async workers: parsing a hostile page must not
+/// stall the runtime (or `/healthz`). A panic fails the source.
+async fn read_on_blocking_pool(source: &SourceRef, page: Arc<Page>) -> Result<Listed, SourceError> {
+    let source = source.clone();
+    tokio::task::spawn_blocking(move || read_listing(&source, &page, Utc::now()))
+        .await
+        .map_err(|e| SourceError::Panicked(e.to_string()))?
+}
+
+/// One log line per run: failures always, successes when they changed something.
+fn log_outcome(id: &str, outcome: &Outcome) {
+    match outcome {
+        Outcome::Failed(e) => warn!(source = %id, error = %e, "source failed"),
+        Outcome::NotModified { articles } if articles.read + articles.failed == 0 => {
+            debug!(source = %id, "not modified");
+        }
+        Outcome::NotModified { articles } => info!(
+            source = %id,
+            articles = articles.read,
+            articles_failed = articles.failed,
+            "not modified; article pages read"
+        ),
+        Outcome::Refreshed {
+            kept,
+            stored,
+            articles,
+        } if outcome.changed_outputs() || articles.failed > 0 => info!(
+            source = %id,
+            kept,
+            new = stored.new,
+            updated = stored.updated,
+            articles = articles.read,
+            articles_failed = articles.failed,
+            "source done"
+        ),
+        Outcome::Refreshed { kept, .. } => debug!(source = %id, kept, "nothing new"),
+    }
+}

@@ -1,0 +1,72 @@
+//! The schema, as the ordered migrations that build it.
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+pub(super) const MIGRATIONS: &[&str] = &[
+    r"
+CREATE TABLE sources (
+    id                   TEXT PRIMARY KEY,
+    last_attempt         INTEGER,
+    last_success         INTEGER,
+    last_error           TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE items (
+    id                INTEGER PRIMARY KEY,
+    source_id         TEXT NOT NULL,
+    link              TEXT NOT NULL,
+    title             TEXT NOT NULL,
+    title_key         TEXT NOT NULL,
+    summary           TEXT,
+    image             TEXT,
+    content           TEXT,
+    author            TEXT,
+    published         INTEGER,
+    published_relative INTEGER NOT NULL DEFAULT 0,
+    first_seen        INTEGER NOT NULL,
+    last_seen         INTEGER NOT NULL,
+    updated           INTEGER NOT NULL,
+    sort_at           INTEGER NOT NULL,
+    UNIQUE (source_id, link)
+);
+CREATE INDEX items_by_source_newest ON items (source_id, sort_at DESC, id DESC);
+CREATE INDEX items_by_newest ON items (sort_at DESC, id DESC);
+CREATE INDEX items_by_first_seen ON items (first_seen);
+",
+    r"
+ALTER TABLE sources ADD COLUMN next_run INTEGER;
+",
+    r"
+CREATE TABLE http_validators (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT
+);
+ALTER TABLE items ADD COLUMN article_state INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN article_attempts INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX items_article_pending ON items (source_id, id) WHERE article_state = 1;
+",
+    // Outputs are rendered from the store; `changes` counts the commits that
+    // changed what they show and `published` the count they were last written
+    // at, so a failed publish (disk full) is retried even when nothing new
+    // arrives. A store upgraded to this version publishes once.
+    r"
+CREATE TABLE outputs (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    changes   INTEGER NOT NULL,
+    published INTEGER NOT NULL
+);
+INSERT INTO outputs (id, changes, published) VALUES (1, 1, 0);
+",
+];
+
+/// `items.article_state`: no article page wanted.
+pub(super) const ARTICLE_NONE: i64 = 0;
+/// `items.article_state`: the article page is still to be fetched.
+pub(super) const ARTICLE_PENDING: i64 = 1;
+/// `items.article_state`: the article page was read.
+pub(super) const ARTICLE_DONE: i64 = 2;
+/// `items.article_state`: fetching the article page failed too often.
+pub(super) const ARTICLE_GAVE_UP: i64 = 3;
+
+/// Failed article fetches after which an item keeps only what its listing gave.
+pub const MAX_ARTICLE_ATTEMPTS: i64 = 3;
