@@ -271,12 +271,7 @@ fn two_new_items_add_exactly_two_and_old_items_keep_their_ids() {
     for id in ids(&before) {
         assert!(ids(&after).contains(&id), "{id} kept");
     }
-    let status = ws.stdout(&["status"], 0);
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("montsame-mn"))
-        .expect("status line");
-    assert!(line.split_whitespace().any(|w| w == "6"), "{line}");
+    assert_eq!(ws.source_status("montsame-mn").items(), 6);
 }
 
 #[test]

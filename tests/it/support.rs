@@ -293,13 +293,15 @@ impl Workspace {
         String::from_utf8(self.run(args, code).stderr).expect("stderr is UTF-8")
     }
 
-    /// The `medee status` line of source `id`.
-    pub fn status_line(&self, id: &str) -> String {
-        self.stdout(&["status"], 0)
-            .lines()
-            .find(|l| l.starts_with(&format!("{id} ")))
-            .unwrap_or_else(|| panic!("no status line for {id}"))
-            .to_string()
+    /// Source `id`'s entry in `medee status --json`.
+    pub fn source_status(&self, id: &str) -> SourceStatus {
+        let report: serde_json::Value =
+            serde_json::from_str(&self.stdout(&["status", "--json"], 0)).expect("status is JSON");
+        let entry = report["sources"]
+            .as_array()
+            .and_then(|sources| sources.iter().find(|s| s["id"] == id))
+            .unwrap_or_else(|| panic!("no status entry for {id}: {report}"));
+        SourceStatus(entry.clone())
     }
 
     pub fn output(&self, file: &str) -> Vec<u8> {
@@ -311,6 +313,28 @@ impl Workspace {
         let bytes = self.output(file);
         feed_rs::parser::parse(bytes.as_slice())
             .unwrap_or_else(|e| panic!("{file} does not parse: {e}"))
+    }
+}
+
+/// One source's `medee status --json` entry, read by field name.
+#[derive(Debug)]
+pub struct SourceStatus(pub serde_json::Value);
+
+impl SourceStatus {
+    pub fn failures(&self) -> u64 {
+        self.0["consecutive_failures"].as_u64().expect("a count")
+    }
+
+    pub fn items(&self) -> u64 {
+        self.0["items"].as_u64().expect("a count")
+    }
+
+    pub fn last_error(&self) -> &str {
+        self.0["last_error"].as_str().unwrap_or("")
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        !self.0[field].is_null()
     }
 }
 
