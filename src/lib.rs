@@ -1,16 +1,20 @@
 //! medee: a feed aggregator daemon for sites that publish no usable feed.
 //!
-//! The data flows through one module per step:
+//! The data flows through one module per step, with `pipeline` conducting:
 //!
 //! ```text
-//! config ──▶ fetch ──▶ extract ──▶ pipeline (filter, dates) ──▶ store ──▶ publish (render)
-//!  TOML      HTTP      selectors    include/exclude, dates      SQLite     RSS, Atom, HTML, OPML
+//!            ┌──────────────────────── pipeline (Runner, Outcome) ────────────────────────┐
+//! config ──▶ schedule ──▶ fetch ──▶ extract ──▶ filters, dates ──▶ store ──▶ render ──▶ publish
+//!  TOML      cron, backoff  HTTP     selectors   include/exclude   SQLite    RSS, Atom,   files
+//!                                                                           HTML, OPML    └──▶ serve
 //! ```
 //!
-//! Every step but `fetch`, `store` and `publish` is pure, so each can be tested
-//! on plain data; `pipeline` is the one place that chains them. `daemon` runs
-//! the pipeline per source on its schedule and `serve` hands the outputs to
-//! feed readers over HTTP.
+//! `config`, `schedule`, `extract`, `dates`, `identity`, `sanitize` and
+//! `render` are pure: plain data in, plain data out, tested without I/O.
+//! `fetch`, `store` and `publish` do the I/O; `pipeline` chains the stages
+//! for one source (`Runner::run`) and publishes from the store. `daemon`
+//! runs the pipeline per source on its schedule, `serve` hands the outputs to
+//! feed readers over HTTP, and `cli` maps each command onto these.
 #![deny(missing_docs)]
 
 pub mod cli;

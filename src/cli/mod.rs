@@ -159,14 +159,22 @@ async fn once(config: Config, sources: &[String]) -> u8 {
         return EXIT_CONFIG;
     }
     match run_cycle(Arc::new(config), sources).await {
-        Ok(report) if report.failures() == 0 => EXIT_OK,
         Ok(report) => {
-            eprintln!(
-                "{} of {} sources failed",
-                report.failures(),
-                report.runs.len()
-            );
-            EXIT_FAILED
+            if report.failures() > 0 {
+                eprintln!(
+                    "{} of {} sources failed",
+                    report.failures(),
+                    report.runs.len()
+                );
+            }
+            if let Some(e) = &report.publish_error {
+                eprintln!("outputs not fully written: {e}");
+            }
+            if report.failures() == 0 && report.publish_error.is_none() {
+                EXIT_OK
+            } else {
+                EXIT_FAILED
+            }
         }
         Err(e) => {
             eprintln!("cycle failed: {e}");

@@ -56,7 +56,9 @@ pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleRepo
     while let Some(joined) = tasks.join_next().await {
         report.runs.push(joined?);
     }
-    publish_outputs(&config, &store, false).await?;
+    if let Published::Failed(message) = publish_outputs(&config, &store, false).await? {
+        report.publish_error = Some(message);
+    }
     Ok(report)
 }
 

@@ -116,6 +116,9 @@ pub struct SourceRun {
 pub struct CycleReport {
     /// One run per source, in completion order.
     pub runs: Vec<SourceRun>,
+    /// Why writing the outputs failed, if it did (the store remembers, and
+    /// the next cycle writes them even if nothing new arrives).
+    pub publish_error: Option<String>,
 }
 
 impl CycleReport {

@@ -365,3 +365,39 @@ fn a_fresh_failure_still_writes_every_output() {
     assert_eq!(ws.feed("nknews.atom").entries.len(), 0);
     assert_eq!(ws.feed("all.atom").entries.len(), 12);
 }
+
+#[test]
+fn a_failed_publish_is_retried_by_the_next_cycle_even_with_nothing_new() {
+    let (server, ws) = setup();
+    ws.medee(&["once"]).assert().code(0);
+    let page = String::from_utf8(fixture("gogo-mn.html"))
+        .expect("UTF-8")
+        .replace(
+            "УИХ-ын чуулган намрын ээлжит хуралдаанаа эхэллээ",
+            "Шинэ мэдээ нийтлэгдлээ",
+        );
+    server.set("/i/2", Reply::html(page));
+    let index = ws.path().join("feeds").join("index.html");
+    std::fs::remove_file(&index).expect("index exists");
+    std::fs::create_dir_all(index.join("planted")).expect("a directory where index.html goes");
+    let stderr = ws.stderr(&["once"], 1);
+    assert!(
+        stderr.contains("index.html"),
+        "the failure names the file: {stderr}"
+    );
+    assert!(
+        ws.feed("gogo-mn.atom").entries.iter().any(|e| e
+            .title
+            .as_ref()
+            .is_some_and(|t| t.content == "Шинэ мэдээ нийтлэгдлээ")),
+        "the other outputs are written"
+    );
+    std::fs::remove_dir_all(&index).expect("remove the planted directory");
+    std::fs::write(&index, "stale").expect("an old index.html");
+    ws.medee(&["once"]).assert().code(0);
+    let html = std::fs::read_to_string(&index).expect("index.html");
+    assert!(
+        html.contains("Шинэ мэдээ нийтлэгдлээ"),
+        "the next cycle published although it stored nothing new"
+    );
+}
