@@ -1,0 +1,323 @@
+//! Selectors for a candidate group: the item selector that matches its
+//! members and nothing else, and the field selectors most items share.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use scraper::{ElementRef, Html, Selector};
+use url::Url;
+
+use crate::dates::{DateContext, parse_date};
+use crate::extract::{css_url, element_text, resolve_http_url};
+
+use super::{
+    ANCHORS, Fields, Group, article_link, distinct_article_links, headline, is_semantic_word,
+    is_stable_class, main_link, stable_classes,
+};
+
+/// A selector matching the group's members (and at most copies of their links):
+/// the element's tag and stable classes, qualified by ancestors only when needed.
+pub(super) fn item_selector(document: &Html, group: &Group<'_>, base: &Url) -> Option<String> {
+    let first = *group.members.first()?;
+    let wanted: HashSet<String> = group.main_links(base);
+    // The shortest form that still picks exactly this list: `tag`, then one class, then all.
+    let tag = first.value().name().to_string();
+    let mut classes = stable_classes(first);
+    classes.sort_by_key(|c| !is_semantic_word(c));
+    let shortest = std::iter::once(tag.clone())
+        .chain(classes.iter().map(|c| format!("{tag}.{}", css_escape(c))))
+        .find(|s| matches_only(document, s, group, &wanted, base));
+    if let Some(selector) = shortest {
+        return Some(selector);
+    }
+    let own = simple_selector(first);
+    let mut qualifiers: Vec<String> = Vec::new();
+    for ancestor in first.ancestors().filter_map(ElementRef::wrap).take(6) {
+        if matches!(ancestor.value().name(), "html") {
+            break;
+        }
+        let candidate = if qualifiers.is_empty() {
+            own.clone()
+        } else {
+            format!("{} {own}", qualifiers.join(" "))
+        };
+        if matches_only(document, &candidate, group, &wanted, base) {
+            return Some(candidate);
+        }
+        let id = ancestor
+            .value()
+            .id()
+            .filter(|id| is_stable_class(id))
+            .map(|id| format!("#{}", css_escape(id)));
+        let qualifier = id.unwrap_or_else(|| simple_selector(ancestor));
+        if qualifier != ancestor.value().name() || qualifiers.is_empty() {
+            qualifiers.insert(0, qualifier);
+        }
+    }
+    let candidate = format!("{} {own}", qualifiers.join(" "));
+    matches_only(document, &candidate, group, &wanted, base).then_some(candidate)
+}
+
+/// True when `selector` matches at least `count` elements and every match's main link is wanted.
+fn matches_only(
+    document: &Html,
+    selector: &str,
+    group: &Group<'_>,
+    wanted: &HashSet<String>,
+    base: &Url,
+) -> bool {
+    let Ok(parsed) = Selector::parse(selector) else {
+        return false;
+    };
+    let members: HashSet<ego_tree::NodeId> = group.members.iter().map(|m| m.id()).collect();
+    let has_links =
+        |m: ElementRef<'_>| m.value().name() == "a" || m.select(&ANCHORS).next().is_some();
+    let matched: Vec<ElementRef<'_>> = document.select(&parsed).collect();
+    // Besides the group itself, matches may be copies of the list or link-less
+    // rows (a table header), never blocks that link elsewhere (a menu of the
+    // same shape) or containers holding several articles.
+    matched.len() >= group.members.len()
+        && matched
+            .iter()
+            .filter(|m| !members.contains(&m.id()))
+            .all(|m| match main_link(*m, base) {
+                Some((link, _)) => wanted.contains(&link) && distinct_article_links(*m, base) == 1,
+                None => !has_links(*m),
+            })
+}
+
+/// `tag.class1.class2` with CSS escaping.
+pub(super) fn simple_selector(element: ElementRef<'_>) -> String {
+    let mut out = element.value().name().to_string();
+    for class in stable_classes(element) {
+        out.push('.');
+        out.push_str(&css_escape(&class));
+    }
+    out
+}
+
+/// Escapes a CSS identifier: anything but letters, digits, `-` and `_` gets a backslash.
+pub fn css_escape(ident: &str) -> String {
+    let mut out = String::with_capacity(ident.len());
+    for c in ident.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' || !c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push('\\');
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Derives the field selectors that work for most of the items.
+pub(super) fn derive_fields(items: &[ElementRef<'_>], base: &Url, now: DateTime<Utc>) -> Fields {
+    let title = title_selector(items, base);
+    Fields {
+        link: link_selector(items, base),
+        date: date_selector(items, now),
+        summary: summary_selector(items, base),
+        image: image_selector(items),
+        title,
+    }
+}
+
+/// Relative selector candidates for an element inside an item: `.class`, `tag.class`, `tag`.
+fn relative_selectors(element: ElementRef<'_>) -> Vec<String> {
+    let tag = element.value().name().to_string();
+    let classes = stable_classes(element);
+    let mut out: Vec<String> = classes
+        .iter()
+        .map(|c| format!(".{}", css_escape(c)))
+        .collect();
+    out.extend(classes.iter().map(|c| format!("{tag}.{}", css_escape(c))));
+    if classes.is_empty()
+        && let Some(parent) = element.parent().and_then(ElementRef::wrap)
+    {
+        out.extend(
+            stable_classes(parent)
+                .iter()
+                .map(|c| format!(".{} {tag}", css_escape(c))),
+        );
+    }
+    out.push(tag);
+    out
+}
+
+/// The first candidate selector that, in at least `share` of the items, selects
+/// a first element for which `check` holds.
+fn best_selector(
+    items: &[ElementRef<'_>],
+    candidates: impl IntoIterator<Item = String>,
+    share: f64,
+    check: impl Fn(ElementRef<'_>, ElementRef<'_>) -> bool,
+) -> Option<String> {
+    let needed = ((items.len() as f64 * share).ceil() as usize).max(1);
+    let mut tried = HashSet::new();
+    let candidates: Vec<String> = candidates
+        .into_iter()
+        .filter(|c| tried.insert(c.clone()))
+        .collect();
+    let fitting = |candidate: &String, unique: bool| {
+        let Ok(selector) = Selector::parse(candidate) else {
+            return 0;
+        };
+        let fits = |item: &&ElementRef<'_>| {
+            let mut found = item.select(&selector);
+            let first = found.next();
+            first.is_some_and(|f| check(**item, f)) && (!unique || found.next().is_none())
+        };
+        items.iter().filter(fits).count()
+    };
+    // A selector that picks exactly one element per item says what it means;
+    // one that picks several only works by being first. Among those, the one
+    // that fits the most items wins; ties go to the earlier (simpler) one.
+    let best = |unique: bool| {
+        candidates
+            .iter()
+            .map(|c| (fitting(c, unique), c))
+            .filter(|(n, _)| *n >= needed)
+            .fold(None, |best: Option<(usize, &String)>, (n, c)| match best {
+                Some((m, _)) if m >= n => best,
+                _ => Some((n, c)),
+            })
+            .map(|(_, c)| c.clone())
+    };
+    best(true).or_else(|| best(false))
+}
+
+fn title_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
+    let sample = items.first()?;
+    let expected = |item: ElementRef<'_>| headline(item, base).unwrap_or_default();
+    let headings = Selector::parse(
+        "h1, h2, h3, h4, h5, h6, [class*=title], [class*=headline], [class*=heading]",
+    )
+    .ok()?;
+    let mut candidates: Vec<String> = sample
+        .select(&headings)
+        .flat_map(relative_selectors)
+        .collect();
+    if let Some(a) = sample
+        .select(&ANCHORS)
+        .find(|a| element_text(*a).chars().count() >= 10)
+    {
+        candidates.extend(relative_selectors(a));
+    }
+    best_selector(items, candidates, 0.9, |item, found| {
+        let text = element_text(found);
+        !text.is_empty()
+            && (text == expected(item)
+                || expected(item).contains(&text) && text.chars().count() >= 10)
+    })
+}
+
+fn link_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
+    let sample = *items.first()?;
+    if sample.value().name() == "a" {
+        return Some("@href".to_string());
+    }
+    let first_is_main = |item: ElementRef<'_>| {
+        let first = item
+            .select(&ANCHORS)
+            .next()
+            .and_then(|a| article_link(a, base))
+            .map(|(l, _)| l);
+        first.is_some() && first == main_link(item, base).map(|(l, _)| l)
+    };
+    if items.iter().filter(|i| first_is_main(**i)).count() * 10 >= items.len() * 9 {
+        return Some("a @href".to_string());
+    }
+    let main_anchor = sample
+        .select(&ANCHORS)
+        .max_by_key(|a| article_link(*a, base).map_or(0, |(_, t)| t.chars().count()))?;
+    let parent = main_anchor.parent().and_then(ElementRef::wrap)?;
+    let candidates = relative_selectors(parent)
+        .into_iter()
+        .map(|p| format!("{p} a"));
+    best_selector(items, candidates, 0.9, |item, found| {
+        found
+            .value()
+            .attr("href")
+            .and_then(|h| resolve_http_url(base, h))
+            .map(|l| crate::identity::canonical_link(&l))
+            == main_link(item, base).map(|(l, _)| l)
+    })
+    .map(|s| format!("{s} @href"))
+}
+
+fn date_selector(items: &[ElementRef<'_>], now: DateTime<Utc>) -> Option<String> {
+    let ctx = DateContext::plain(now);
+    let parses = |e: ElementRef<'_>| {
+        let text = e
+            .value()
+            .attr("datetime")
+            .map_or_else(|| element_text(e), str::to_string);
+        text.chars().count() <= 80 && parse_date(&text, &ctx).is_some()
+    };
+    let sample = *items.first()?;
+    let mut dated: Vec<(bool, usize, ElementRef<'_>)> = sample
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| parses(*e))
+        .map(|e| {
+            (
+                e.value().name() != "time",
+                element_text(e).chars().count(),
+                e,
+            )
+        })
+        .collect();
+    dated.sort_by_key(|(not_time, len, _)| (*not_time, *len));
+    let candidates = dated
+        .into_iter()
+        .flat_map(|(_, _, e)| relative_selectors(e));
+    best_selector(items, candidates, 0.6, |_, found| parses(found))
+}
+
+fn summary_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
+    let sample = *items.first()?;
+    let title = headline(sample, base).unwrap_or_default();
+    let blocks =
+        Selector::parse("p, div, span, [class*=summary], [class*=excerpt], [class*=lead]").ok()?;
+    let long = |e: ElementRef<'_>, title: &str| {
+        let text = element_text(e);
+        text.chars().count() >= 40 && !text.contains(title) && !title.contains(&text)
+    };
+    let mut candidates: Vec<(usize, String)> = sample
+        .select(&blocks)
+        .filter(|e| long(*e, &title))
+        .flat_map(|e| {
+            let len = element_text(e).chars().count();
+            relative_selectors(e).into_iter().map(move |s| (len, s))
+        })
+        .collect();
+    candidates.sort_by_key(|(len, _)| *len);
+    best_selector(
+        items,
+        candidates.into_iter().map(|(_, s)| s),
+        0.5,
+        |item, found| long(found, &headline(item, base).unwrap_or_default()),
+    )
+}
+
+fn image_selector(items: &[ElementRef<'_>]) -> Option<String> {
+    let has_img = |e: ElementRef<'_>| {
+        Selector::parse("img")
+            .ok()
+            .is_some_and(|s| e.select(&s).next().is_some())
+    };
+    if items.iter().filter(|i| has_img(**i)).count() * 2 >= items.len() {
+        return Some("img".to_string());
+    }
+    let sample = *items.first()?;
+    let styled: Vec<String> = sample
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| e.value().attr("style").and_then(css_url).is_some())
+        .flat_map(relative_selectors)
+        .collect();
+    best_selector(items, styled, 0.5, |_, found| {
+        found.value().attr("style").and_then(css_url).is_some()
+    })
+    .map(|s| format!("{s} @style"))
+}

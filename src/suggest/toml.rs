@@ -1,0 +1,154 @@
+//! The TOML blocks `suggest` prints: a `[[source]]` for a candidate and a
+//! `[source.article]` for an article page.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use scraper::{ElementRef, Html, Selector};
+use url::Url;
+
+use crate::dates::{DateContext, parse_date};
+use crate::extract::element_text;
+
+use super::selectors::{css_escape, simple_selector};
+use super::{Candidate, PageInfo, is_stable_class};
+
+/// A `[[source]]` TOML block for the best candidate.
+pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String {
+    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let host = url.host_str().unwrap_or("site").trim_start_matches("www.");
+    let id: String = format!("{host}{}", url.path())
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let mut out = String::from("[[source]]\n");
+    let _ = writeln!(out, "id = {}", quote(&id));
+    let _ = writeln!(
+        out,
+        "name = {}",
+        quote(info.title.as_deref().unwrap_or(host))
+    );
+    let _ = writeln!(out, "url = {}", quote(url.as_str()));
+    if let Some(language) = &info.language {
+        let _ = writeln!(out, "language = {}", quote(language));
+    }
+    if candidate.fields.date.is_some()
+        && let Some(zone) = zone_for_host(host)
+    {
+        let _ = writeln!(
+            out,
+            "timezone = {}  # dates without an offset are read in this zone",
+            quote(zone)
+        );
+    }
+    let _ = writeln!(out, "item = {}", quote(&candidate.item));
+    let fields = &candidate.fields;
+    for (key, value) in [
+        ("title", &fields.title),
+        ("link", &fields.link),
+        ("date", &fields.date),
+        ("summary", &fields.summary),
+        ("image", &fields.image),
+    ] {
+        if let Some(value) = value {
+            let _ = writeln!(out, "{key} = {}", quote(value));
+        }
+    }
+    if fields.date.is_none() {
+        out.push_str("# No date on the listing: items get their first-seen time.\n");
+        out.push_str("# Run `medee suggest --article URL` for a [source.article] block that reads it from each page.\n");
+    }
+    out
+}
+
+fn zone_for_host(host: &str) -> Option<&'static str> {
+    let tld = host.rsplit('.').next()?;
+    Some(match tld {
+        "mn" => "Asia/Ulaanbaatar",
+        "kr" => "Asia/Seoul",
+        "jp" => "Asia/Tokyo",
+        "cn" => "Asia/Shanghai",
+        "ru" => "Europe/Moscow",
+        _ => return None,
+    })
+}
+
+/// `[source.article]` suggestion from one article page: a date from meta tags,
+/// `<time datetime>` or visible text, the largest text block as content.
+pub fn article_toml(html: &str, now: DateTime<Utc>) -> Option<String> {
+    let document = Html::parse_document(html);
+    let ctx = DateContext::plain(now);
+    let date = [
+        "meta[property='article:published_time'] @content",
+        "meta[name='pubdate'] @content",
+        "meta[name='last-modified'] @content",
+        "time @datetime",
+    ]
+    .into_iter()
+    .find(|candidate| {
+        crate::extract::FieldSelector::parse(candidate)
+            .ok()
+            .and_then(|f| f.value(document.root_element()))
+            .is_some_and(|v| parse_date(&v, &ctx).is_some())
+    })
+    .map(str::to_string)
+    .or_else(|| visible_date(&document, &ctx));
+    let content = largest_text_block(&document);
+    if date.is_none() && content.is_none() {
+        return None;
+    }
+    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut out = String::from("[source.article]\n");
+    if let Some(date) = date {
+        let _ = writeln!(out, "date = {}", quote(&date));
+    }
+    if let Some(content) = content {
+        let _ = writeln!(out, "content = {}", quote(&content));
+    }
+    Some(out)
+}
+
+fn visible_date(document: &Html, ctx: &DateContext<'_>) -> Option<String> {
+    document
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| {
+            !matches!(
+                e.value().name(),
+                "script" | "style" | "html" | "body" | "head" | "title"
+            )
+        })
+        .filter(|e| e.value().classes().next().is_some())
+        .filter_map(|e| {
+            let length = element_text(e).chars().count();
+            (length <= 40 && parse_date(&element_text(e), ctx).is_some()).then_some((length, e))
+        })
+        // The innermost element: a byline holding the date also parses, but says more.
+        .min_by_key(|(length, _)| *length)
+        .map(|(_, e)| simple_selector(e))
+}
+
+/// The element with the most paragraph text directly inside it.
+fn largest_text_block(document: &Html) -> Option<String> {
+    let paragraphs = Selector::parse("p").ok()?;
+    let mut totals: HashMap<ego_tree::NodeId, (usize, ElementRef<'_>)> = HashMap::new();
+    for p in document.select(&paragraphs) {
+        if let Some(parent) = p.parent().and_then(ElementRef::wrap) {
+            totals.entry(parent.id()).or_insert((0, parent)).0 += element_text(p).chars().count();
+        }
+    }
+    let (_, block) = totals.into_values().max_by_key(|(len, _)| *len)?;
+    let id = block
+        .value()
+        .id()
+        .filter(|id| is_stable_class(id))
+        .map(|id| format!("#{}", css_escape(id)));
+    Some(id.unwrap_or_else(|| simple_selector(block)))
+}
