@@ -57,7 +57,7 @@ pub(super) fn format_duration(duration: Duration) -> String {
     if millis == 0 {
         return "0s".to_string();
     }
-    match UNITS.iter().find(|(_, size)| millis % size == 0) {
+    match UNITS.iter().find(|(_, size)| millis.is_multiple_of(*size)) {
         Some((unit, size)) => format!("{}{unit}", millis / size),
         None => format!("{millis}ms"),
     }
@@ -68,7 +68,7 @@ pub(super) fn format_size(bytes: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     UNITS
         .iter()
-        .find(|(_, size)| bytes > 0 && bytes % size == 0)
+        .find(|(_, size)| bytes > 0 && bytes.is_multiple_of(*size))
         .map_or_else(
             || bytes.to_string(),
             |(unit, size)| format!("{}{unit}", bytes / size),

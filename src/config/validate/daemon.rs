@@ -15,21 +15,22 @@ use crate::config::{Daemon, DateRange, Limits, Schedule, defaults, parse_duratio
 
 /// The longest `per_host_delay`: beyond an hour it is a typo, and honouring
 /// one of years (`"100000000w"`) would stall every fetch from that host.
-pub(in crate::config) const MAX_PER_HOST_DELAY: Duration = Duration::from_secs(3_600);
+const MAX_PER_HOST_DELAY: Duration = Duration::from_secs(3_600);
 
 /// The longest `timeout`: a request slower than an hour is a stalled one.
-pub(in crate::config) const MAX_TIMEOUT: Duration = Duration::from_secs(3_600);
+const MAX_TIMEOUT: Duration = Duration::from_secs(3_600);
 
 /// The shortest `timeout`: zero would fail every request before it is sent.
-pub(in crate::config) const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 
 /// The longest `max_future`: a year covers any announced event; more accepts misread dates.
-pub(in crate::config) const MAX_MAX_FUTURE: Duration = Duration::from_secs(365 * 86_400);
+const MAX_MAX_FUTURE: Duration = Duration::from_secs(365 * 86_400);
 
 /// The largest of the `max_field`, `max_content` and `max_feed_size` limits:
 /// they exist to bound memory, and a limit past a gibibyte bounds nothing.
-pub(in crate::config) const MAX_LIMIT_SIZE: usize = 1 << 30;
+const MAX_LIMIT_SIZE: usize = 1 << 30;
 
+/// `[daemon]` with every absent key at its default from `defaults`.
 pub(super) fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Daemon {
     let per_host_delay = bounded_duration(
         raw.per_host_delay,
@@ -52,13 +53,6 @@ pub(super) fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Da
         defaults::RETENTION,
         diags,
     );
-    let max_future = bounded_duration(
-        raw.max_future,
-        "max_future",
-        Duration::ZERO..=MAX_MAX_FUTURE,
-        defaults::MAX_FUTURE,
-        diags,
-    );
     let max_body = size(raw.max_body, defaults::MAX_BODY, diags);
     let schedule = raw
         .schedule
@@ -71,31 +65,14 @@ pub(super) fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Da
         let url = check_http_url(&b, diags)?;
         Some(with_trailing_slash(url))
     });
-    let limits = Limits {
-        page_items: count_at_least_one(
-            raw.max_page_items,
-            "max_page_items",
-            defaults::MAX_PAGE_ITEMS,
-            diags,
-        ),
-        field_bytes: limit_size(raw.max_field, "max_field", defaults::MAX_FIELD, diags),
-        content_bytes: limit_size(raw.max_content, "max_content", defaults::MAX_CONTENT, diags),
-        feed_bytes: limit_size(
-            raw.max_feed_size,
-            "max_feed_size",
-            defaults::MAX_FEED_SIZE,
-            diags,
-        ),
-    };
-    let oldest = raw
-        .oldest_date
-        .map_or(defaults::OLDEST_DATE, |d| match parse_date(d.get_ref()) {
-            Ok(date) => date,
-            Err(e) => {
-                diags.at(d.span(), e);
-                defaults::OLDEST_DATE
-            }
-        });
+    let limits = validate_limits(
+        raw.max_page_items,
+        raw.max_field,
+        raw.max_content,
+        raw.max_feed_size,
+        diags,
+    );
+    let dates = validate_dates(raw.oldest_date, raw.max_future, diags);
     let (output_dir, database) = validate_paths(raw.output_dir, raw.database, diags);
     Daemon {
         output_dir,
@@ -112,8 +89,52 @@ pub(super) fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Da
         listen,
         base_url,
         limits,
-        dates: DateRange { oldest, max_future },
+        dates,
     }
+}
+
+/// `max_page_items`, `max_field`, `max_content` and `max_feed_size`.
+fn validate_limits(
+    page_items: Option<Spanned<i64>>,
+    field: Option<Spanned<String>>,
+    content: Option<Spanned<String>>,
+    feed_size: Option<Spanned<String>>,
+    diags: &mut Diagnostics<'_>,
+) -> Limits {
+    Limits {
+        page_items: count_at_least_one(
+            page_items,
+            "max_page_items",
+            defaults::MAX_PAGE_ITEMS,
+            diags,
+        ),
+        field_bytes: limit_size(field, "max_field", defaults::MAX_FIELD, diags),
+        content_bytes: limit_size(content, "max_content", defaults::MAX_CONTENT, diags),
+        feed_bytes: limit_size(feed_size, "max_feed_size", defaults::MAX_FEED_SIZE, diags),
+    }
+}
+
+/// `oldest_date` and `max_future`.
+fn validate_dates(
+    oldest_date: Option<Spanned<String>>,
+    max_future: Option<Spanned<String>>,
+    diags: &mut Diagnostics<'_>,
+) -> DateRange {
+    let oldest = oldest_date.map_or(defaults::OLDEST_DATE, |d| match parse_date(d.get_ref()) {
+        Ok(date) => date,
+        Err(e) => {
+            diags.at(d.span(), e);
+            defaults::OLDEST_DATE
+        }
+    });
+    let max_future = bounded_duration(
+        max_future,
+        "max_future",
+        Duration::ZERO..=MAX_MAX_FUTURE,
+        defaults::MAX_FUTURE,
+        diags,
+    );
+    DateRange { oldest, max_future }
 }
 
 /// The schedule every source without its own follows.
