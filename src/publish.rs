@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::config::{Config, FeedSpec, Source};
+use crate::config::{Config, FeedSpec, Source, defaults};
 use crate::render::{self, Channel, Entry, FeedLink};
 use crate::store::{Store, StoreError, StoredItem};
 
@@ -438,7 +438,7 @@ fn feed_language(feed: &FeedSpec, sources: &HashMap<&str, &Source>) -> String {
         .iter()
         .rev()
         .max_by_key(|(_, n)| *n)
-        .map_or_else(|| "en".to_string(), |(l, _)| (*l).to_string())
+        .map_or_else(|| defaults::LANGUAGE.to_string(), |(l, _)| (*l).to_string())
 }
 
 #[cfg(test)]

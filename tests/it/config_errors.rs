@@ -97,3 +97,101 @@ fn the_service_config_is_valid_and_has_the_shipped_sources() {
     );
     assert_eq!(service["daemon"]["output_dir"].as_str(), Some("/run/medee"));
 }
+
+/// The holes that passed `check` before (issue 13) and the new `[daemon]`
+/// keys' mistakes: each is exit 2 at its `file:line:column`, for `check` and
+/// for `once` (which a per-host delay of years used to hang), and nothing is fetched.
+#[test]
+fn config_holes_exit_2_at_their_line_and_column() {
+    let server = Server::start();
+    server.set("/ok", Reply::html("<ul><li><a href='/1'>One</a></li></ul>"));
+    let o = server.origin();
+    let source = |id: &str| format!("[[source]]\nid = \"{id}\"\nurl = \"{o}/ok\"\nitem = \"li\"\n");
+    let daemon = |key: &str| format!("[daemon]\n{key}\n{}", source("ok"));
+    // (whole config, location, expected text)
+    let cases = [
+        (
+            source("all"),
+            "medee.toml:2:6:",
+            "source id \"all\" is also the name of the merged feed",
+        ),
+        (
+            daemon("output_dir = \"\""),
+            "medee.toml:2:14:",
+            "output_dir is empty",
+        ),
+        (
+            daemon("output_dir = \"./state/medee.db/\""),
+            "medee.toml:2:14:",
+            "are the same path",
+        ),
+        (
+            daemon("per_host_delay = \"100000000w\""),
+            "medee.toml:2:18:",
+            "per_host_delay = \"100000000w\" is out of range; expected from 0s to 1h",
+        ),
+        (
+            daemon("timeout = \"2h\""),
+            "medee.toml:2:11:",
+            "expected from 1ms to 1h",
+        ),
+        (
+            daemon("max_future = \"400d\""),
+            "medee.toml:2:14:",
+            "expected from 0s to 365d",
+        ),
+        (
+            daemon("retention = \"99999999999999999w\""),
+            "medee.toml:2:13:",
+            "invalid duration",
+        ),
+        (
+            daemon("max_page_items = 0"),
+            "medee.toml:2:18:",
+            "max_page_items must be at least 1",
+        ),
+        (
+            daemon("max_content = \"big\""),
+            "medee.toml:2:15:",
+            "invalid size \"big\"",
+        ),
+        (
+            daemon("oldest_date = \"01/01/1970\""),
+            "medee.toml:2:15:",
+            "invalid date \"01/01/1970\"; expected YYYY-MM-DD",
+        ),
+        (
+            daemon("max_feed_sise = \"1MiB\""),
+            "medee.toml:2:1:",
+            "unknown key \"max_feed_sise\" in [daemon] (did you mean \"max_feed_size\"?)",
+        ),
+    ];
+    for (config, location, text) in &cases {
+        let ws = Workspace::new(config);
+        for command in [&["check"][..], &["once"][..]] {
+            let stderr = ws.stderr(command, 2);
+            assert!(
+                stderr
+                    .lines()
+                    .any(|l| l.starts_with(location) && l.contains(text)),
+                "{command:?} for {config:?}: expected {location} ... {text}, got:\n{stderr}"
+            );
+        }
+        assert!(!ws.path().join("feeds").exists(), "{config:?} wrote feeds");
+    }
+    assert_eq!(server.hits("/ok"), 0, "a bad config fetches nothing");
+}
+
+#[test]
+fn the_limit_and_date_keys_and_a_named_feed_over_a_source_all_check_clean() {
+    let config = "[daemon]\nmax_page_items = 50\nmax_field = \"4KiB\"\nmax_content = \"64KiB\"\n\
+                  max_feed_size = \"1MiB\"\noldest_date = \"2000-01-01\"\nmax_future = \"12h\"\n\
+                  per_host_delay = \"1h\"\ntimeout = \"1h\"\n\
+                  [[source]]\nid = \"all\"\nurl = \"https://example.mn/\"\nitem = \"li\"\n\
+                  [[feed]]\nname = \"everything\"\n";
+    Workspace::new(config)
+        .medee(&["check"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("ok (1 sources, 1 feeds)"));
+}
