@@ -302,6 +302,25 @@ impl Workspace {
             .to_string()
     }
 
+    /// The ITEMS count `medee status` shows for source `id`, read where the
+    /// header puts the column (right-aligned under ITEMS), so no other column
+    /// can stand in for it. The one place to switch to `status --json`.
+    pub fn status_items(&self, id: &str) -> u64 {
+        let status = self.stdout(&["status"], 0);
+        let header = status.lines().next().unwrap_or_default();
+        let end = header.find("ITEMS").expect("status has an ITEMS column") + "ITEMS".len();
+        let line = self.status_line(id);
+        let cell: String = line.chars().take(end).collect();
+        assert!(
+            !cell.ends_with(' ') && line.chars().nth(end) == Some(' '),
+            "ITEMS is not aligned under its header in {line:?}"
+        );
+        let value = cell.split_whitespace().last().unwrap_or_default();
+        value
+            .parse()
+            .unwrap_or_else(|e| panic!("ITEMS {value:?} of {id} in {line:?}: {e}"))
+    }
+
     pub fn output(&self, file: &str) -> Vec<u8> {
         std::fs::read(self.path().join("feeds").join(file))
             .unwrap_or_else(|e| panic!("output {file}: {e}"))
