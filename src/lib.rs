@@ -12,6 +12,7 @@
 //! the pipeline per source on its schedule and `serve` hands the outputs to
 //! feed readers over HTTP.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod config;
