@@ -16,6 +16,7 @@
 //! runs the pipeline per source on its schedule, `serve` hands the outputs to
 //! feed readers over HTTP, and `cli` maps each command onto these.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod config;

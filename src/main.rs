@@ -1,4 +1,5 @@
 //! The `medee` binary: parses arguments, sets up logging, hands over to the library.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 

@@ -5,6 +5,7 @@
 mod config_errors;
 mod daemon;
 mod fetching;
+mod golden;
 mod hostile;
 mod in_process;
 mod once;
