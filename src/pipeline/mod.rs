@@ -108,8 +108,13 @@ fn publish_if_needed(
         debug!("nothing changed; outputs kept as they are");
         return Published::Unchanged;
     }
-    match crate::publish::publish(config, store, now) {
-        Ok(files) => {
+    let snapshot = match crate::publish::Snapshot::read(config, store) {
+        Ok(snapshot) => snapshot,
+        Err(e) => return Published::Failed(e.to_string()),
+    };
+    match crate::publish::publish(config, &snapshot, now) {
+        Ok(report) => {
+            let files = report.written;
             info!(files = files.len(), dir = %config.daemon.output_dir.display(), "outputs written");
             if let Err(e) = store.mark_published(state) {
                 error!(error = %e, "cannot record the publish in the store");
