@@ -9,5 +9,6 @@ mod hostile;
 mod in_process;
 mod once;
 mod preview;
+mod publishing;
 mod suggest;
 mod support;
