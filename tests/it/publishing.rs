@@ -221,10 +221,17 @@ fn hostile_thumbnails_of_a_native_feed_appear_in_no_output() {
         .iter()
         .enumerate()
         .map(|(i, url)| {
+            // The first story's teaser carries hostile images of its own.
+            let content_images = if i == 0 {
+                "<img src=\"javascript:alert(2)\"><img src=\"data:image/png;base64,AAAA\">\
+                 <img src=\"/rel/in-teaser.png\">"
+            } else {
+                ""
+            };
             format!(
                 "<item><title>Story {i}</title><link>{origin}/s/{i}</link>\
                  <pubDate>Mon, 01 Jul 2024 0{i}:00:00 +0000</pubDate>\
-                 <description>Teaser {i}</description>\
+                 <description><![CDATA[<p>Teaser {i}{content_images}</p>]]></description>\
                  <media:content url=\"{origin}/media/{i}.jpg\" medium=\"image\"/>\
                  <media:thumbnail url=\"{url}\"/></item>"
             )
@@ -248,7 +255,13 @@ fn hostile_thumbnails_of_a_native_feed_appear_in_no_output() {
         let text = String::from_utf8(ws.output(file))
             .expect("UTF-8")
             .to_lowercase();
-        for bad in ["javascript:", "data:image", "relative.jpg", "evil.example"] {
+        for bad in [
+            "javascript:",
+            "data:image",
+            "relative.jpg",
+            "evil.example",
+            "src=\"/",
+        ] {
             assert!(!text.contains(bad), "{file} contains {bad}:\n{text}");
         }
     }
@@ -261,7 +274,14 @@ fn hostile_thumbnails_of_a_native_feed_appear_in_no_output() {
             .filter_map(|e| e.summary.as_ref())
             .flat_map(|s| img_sources(&s.content))
             .collect();
-        assert_eq!(sources, [format!("{origin}/thumbs/fine.jpg")], "{file}");
+        assert_eq!(
+            sources,
+            [
+                format!("{origin}/thumbs/fine.jpg"),
+                format!("{origin}/rel/in-teaser.png")
+            ],
+            "{file}"
+        );
     }
 }
 
@@ -269,9 +289,10 @@ fn hostile_thumbnails_of_a_native_feed_appear_in_no_output() {
 fn img_sources(html: &str) -> Vec<String> {
     html.split("<img")
         .skip(1)
-        .filter_map(|tag| {
-            let rest = tag.split_once("src=\"")?.1;
-            Some(rest.split('"').next()?.to_string())
+        .filter_map(|rest| {
+            let tag = rest.split('>').next()?;
+            let value = tag.split_once("src=\"")?.1;
+            Some(value.split('"').next()?.to_string())
         })
         .collect()
 }
