@@ -4,7 +4,7 @@
 //! A reader polling `all.atom` must never see half a file, and a crash must
 //! never leave one: every file is written to a unique temporary name in the
 //! same directory, flushed to disk, then renamed over the old one (see
-//! [`files`]). The store is needed only to take the snapshot; rendering and
+//! `files.rs`). The store is needed only to take the snapshot; rendering and
 //! flushing, the slow part, run without it.
 
 mod files;
