@@ -110,7 +110,10 @@ fn publish_if_needed(
     }
     let snapshot = match crate::publish::Snapshot::read(config, store) {
         Ok(snapshot) => snapshot,
-        Err(e) => return Published::Failed(e.to_string()),
+        Err(e) => {
+            error!(error = %e, "cannot read the store to publish; the next cycle tries again");
+            return Published::Failed(e.to_string());
+        }
     };
     match crate::publish::publish(config, &snapshot, now) {
         Ok(report) => {

@@ -101,6 +101,7 @@ fn planted_symlinks_never_let_medee_write_into_their_targets() {
     assert_feeds_valid(&ws, &OUTPUTS);
 }
 
+/// The publish fails (exit 1, as any failed publish) but is not stuck.
 #[test]
 fn a_fifo_at_an_output_name_does_not_block_and_is_reported() {
     let server = Server::start();
@@ -117,7 +118,7 @@ fn a_fifo_at_an_output_name_does_not_block_and_is_reported() {
         .medee(&["once"])
         .timeout(ONCE_BOUND)
         .assert()
-        .code(0)
+        .code(1)
         .get_output()
         .clone();
 
@@ -147,7 +148,7 @@ fn no_temporary_file_outlives_a_publish() {
     // A directory where h.rss belongs makes this publish fail.
     std::fs::create_dir_all(dir.join("h.rss/x")).expect("blocker");
 
-    let stderr = ws.stderr(&["once"], 0);
+    let stderr = ws.stderr(&["once"], 1);
 
     assert!(
         stderr.contains("h.rss"),
