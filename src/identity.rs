@@ -67,6 +67,116 @@ fn is_plainly_nfkc(c: char) -> bool {
     matches!(c, ' '..='~' | '\u{400}'..='\u{481}' | '\u{48A}'..='\u{4FF}')
 }
 
+/// What a redacted value reads as.
+const REDACTED: &str = "REDACTED";
+
+/// Words that, as a whole parameter name or one word of it, mark its value as a secret.
+const SECRET_WORDS: &[&str] = &[
+    "key",
+    "auth",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "sig",
+    "signature",
+    "session",
+    "sessionid",
+    "sid",
+    "credential",
+    "credentials",
+    "jwt",
+    "bearer",
+    "otp",
+    "hmac",
+];
+
+/// Word endings that mark a secret even when the name runs words together (`apikey`, `authtoken`).
+const SECRET_SUFFIXES: &[&str] = &[
+    "apikey",
+    "appkey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+    "authkey",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "signature",
+    "sessionid",
+];
+
+/// A URL as it may be shown anywhere outside the config (feeds, OPML, the
+/// digest page, `status`, logs): without `user:password@`, and with the value
+/// of every query (or fragment) parameter whose name looks secret replaced by
+/// `REDACTED`. Sources often carry an API key or token in their URL; readers
+/// of the public outputs must never learn it. Other parameters are kept
+/// byte for byte, so the URL still says which page it is.
+pub fn redact_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    // Only URLs that cannot be a base refuse these, and those carry no credentials.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    if let Some(query) = url.query() {
+        shown.set_query(Some(&redact_pairs(query)));
+    }
+    if let Some(fragment) = url.fragment() {
+        shown.set_fragment(Some(&redact_pairs(fragment)));
+    }
+    shown.to_string()
+}
+
+/// `a=1&api_key=x` → `a=1&api_key=REDACTED`; every other byte unchanged.
+fn redact_pairs(pairs: &str) -> String {
+    pairs
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_secret_name(name) => format!("{name}={REDACTED}"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Whether a (still percent-encoded) parameter name looks like it carries a
+/// secret: `api_key`, `apiKey`, `X-Amz-Signature`, `access_token`, `sessionid`…
+/// Matched by word, so `keyword` or `monkey` stay visible.
+fn is_secret_name(name: &str) -> bool {
+    let decoded: String = url::form_urlencoded::parse(format!("{name}=").as_bytes())
+        .next()
+        .map_or_else(|| name.to_string(), |(n, _)| n.into_owned());
+    name_words(&decoded).iter().any(|word| {
+        SECRET_WORDS.contains(&word.as_str())
+            || SECRET_SUFFIXES.iter().any(|suffix| word.ends_with(suffix))
+    })
+}
+
+/// A name split into lower-case words at separators and camelCase humps:
+/// `X-Amz-Signature` → `x amz signature`, `apiKey` → `api key`.
+fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            words.push(std::mem::take(&mut word));
+            previous_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && previous_lower {
+            words.push(std::mem::take(&mut word));
+        }
+        previous_lower = c.is_lowercase() || c.is_numeric();
+        word.extend(c.to_lowercase());
+    }
+    words.push(word);
+    words.retain(|w| !w.is_empty());
+    words
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +213,56 @@ mod tests {
         assert_eq!(title_key("Ｍongolia’s  GDP, up 5%"), "mongolia s gdp up 5");
         assert_eq!(title_key("И\u{306}ш Өргөн"), title_key("ЙШ өргөн"));
         assert_eq!(title_key("\"Coal\"  exports"), title_key("coal exports"));
+    }
+    #[test]
+    fn redact_url_drops_credentials_and_masks_secret_parameters() {
+        let cases = [
+            ("https://user:pw@example.mn/list", "https://example.mn/list"),
+            ("https://user@example.mn/list", "https://example.mn/list"),
+            (
+                "https://example.mn/news?api_key=SECRET&page=2",
+                "https://example.mn/news?api_key=REDACTED&page=2",
+            ),
+            (
+                "https://example.mn/?apiKey=S&token=S&access_token=S&auth=S&password=S&passwd=S",
+                "https://example.mn/?apiKey=REDACTED&token=REDACTED&access_token=REDACTED&auth=REDACTED&password=REDACTED&passwd=REDACTED",
+            ),
+            (
+                "https://example.mn/?APIKEY=S&Secret=S&sig=S&X-Amz-Signature=S&sessionid=S&client_secret=S",
+                "https://example.mn/?APIKEY=REDACTED&Secret=REDACTED&sig=REDACTED&X-Amz-Signature=REDACTED&sessionid=REDACTED&client_secret=REDACTED",
+            ),
+            (
+                "https://example.mn/?key=S&authToken=S&session=S",
+                "https://example.mn/?key=REDACTED&authToken=REDACTED&session=REDACTED",
+            ),
+            (
+                "https://example.mn/search?keyword=coal&q=a%20b&monkey=1&design=2",
+                "https://example.mn/search?keyword=coal&q=a%20b&monkey=1&design=2",
+            ),
+            (
+                "https://example.mn/?api%5Fkey=S&flag&=x",
+                "https://example.mn/?api%5Fkey=REDACTED&flag&=x",
+            ),
+            (
+                "https://example.mn/cb#access_token=S&state=ok",
+                "https://example.mn/cb#access_token=REDACTED&state=ok",
+            ),
+            ("http://127.0.0.1:8080/a?b=c", "http://127.0.0.1:8080/a?b=c"),
+        ];
+        for (input, expected) in cases {
+            let url = Url::parse(input).expect("test URL parses");
+            assert_eq!(redact_url(&url), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn redact_url_output_never_contains_the_secret() {
+        let url = Url::parse("https://bob:hunter2@example.mn/feed?Api-Key=SECRET%3D%3D&x=1")
+            .expect("test URL parses");
+        let shown = redact_url(&url);
+        for secret in ["bob", "hunter2", "SECRET"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(Url::parse(&shown).is_ok(), "{shown}");
     }
 }

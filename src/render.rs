@@ -5,13 +5,19 @@
 //! [`xml_safe`], links are absolute by construction (the store only holds
 //! resolved http(s) links), ids are the canonical links, dates are RFC 822 in
 //! RSS and RFC 3339 in Atom, and both formats carry a self link and language.
+//!
+//! Nothing stored can make rendering panic: a date no feed can carry is
+//! replaced (see [`shown_dates`]) and an image URL a reader should not load is
+//! left out (see [`http_image`]).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use atom_syndication as atom;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use chrono_tz::Tz;
+use tracing::warn;
+use url::Url;
 
 use crate::sanitize::{escape, html_to_text, xml_safe};
 use crate::store::StoredItem;
@@ -86,17 +92,79 @@ pub fn dedupe_across_sources<'a>(entries: Vec<Entry<'a>>, max: usize) -> Vec<Ent
 }
 
 fn newest_update(channel: &Channel<'_>) -> DateTime<Utc> {
+    let now = representable_now(channel.now);
     channel
         .entries
         .iter()
-        .map(|e| entry_updated(e.item))
+        .map(|e| shown_dates(e.item, now).updated)
         .max()
-        .unwrap_or(channel.now)
+        .unwrap_or(now)
 }
 
-/// An entry's `updated` never precedes its publication.
-fn entry_updated(item: &StoredItem) -> DateTime<Utc> {
-    item.updated.max(item.sort_at)
+/// Whether both formats can carry `at`: RFC 822 in RSS needs a four-digit
+/// year, and RFC 3339 in Atom has no room for a year before 1 or past 9999.
+fn representable(at: DateTime<Utc>) -> bool {
+    (1..=9999).contains(&at.year())
+}
+
+/// `now`, or the Unix epoch for a clock no feed can carry.
+fn representable_now(now: DateTime<Utc>) -> DateTime<Utc> {
+    if representable(now) {
+        now
+    } else {
+        DateTime::UNIX_EPOCH
+    }
+}
+
+/// The dates an entry is rendered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShownDates {
+    /// Publication time, else first-seen: the feed order.
+    pub sort_at: DateTime<Utc>,
+    /// Last change; never before `sort_at`.
+    pub updated: DateTime<Utc>,
+    /// Publication time from the page, if any.
+    pub published: Option<DateTime<Utc>>,
+}
+
+/// An item's dates as a feed can carry them. A stored date outside years
+/// 1–9999 (a page claiming year 0, from before the store checked dates) would
+/// make the RFC 822 writer panic and take every feed down; it is replaced by
+/// the item's first-seen time, else `now`, with a warning.
+pub fn shown_dates(item: &StoredItem, now: DateTime<Utc>) -> ShownDates {
+    let now = representable_now(now);
+    let fallback = if representable(item.first_seen) {
+        item.first_seen
+    } else {
+        now
+    };
+    let shown = |at: DateTime<Utc>, field: &str| {
+        if representable(at) {
+            return at;
+        }
+        warn!(link = %item.link, field, stored = %at, shown = %fallback, "stored date cannot be rendered; showing the first-seen time");
+        fallback
+    };
+    let sort_at = shown(item.sort_at, "sort_at");
+    ShownDates {
+        sort_at,
+        updated: shown(item.updated, "updated").max(sort_at),
+        published: item.published.map(|at| shown(at, "published")),
+    }
+}
+
+/// The image URL if a reader may load it: absolute http(s) with a host and
+/// no credentials, as the URL parser serialises it. A native feed's
+/// `media:thumbnail` is stored as the site wrote it, so `javascript:`,
+/// `data:` and relative values end here, the one place an item's image
+/// reaches an output.
+pub fn http_image(src: &str) -> Option<String> {
+    let url = Url::parse(src).ok()?;
+    let loadable = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none();
+    loadable.then(|| url.to_string())
 }
 
 /// The HTML shown as an entry's summary: the image, then the teaser.
@@ -104,7 +172,8 @@ fn summary_html(item: &StoredItem) -> Option<String> {
     let image = item
         .image
         .as_deref()
-        .map(|src| format!("<p><img src=\"{}\" alt=\"\"></p>", escape(src)));
+        .and_then(http_image)
+        .map(|src| format!("<p><img src=\"{}\" alt=\"\"></p>", escape(&src)));
     match (image, item.summary.as_deref()) {
         (None, None) => None,
         (image, summary) => Some(xml_safe(&format!(
@@ -132,12 +201,19 @@ pub fn rss(channel: &Channel<'_>, self_url: &str) -> Result<Vec<u8>, RenderError
             ..atom::Link::default()
         }],
     });
-    out.set_items(channel.entries.iter().map(rss_item).collect::<Vec<_>>());
+    out.set_items(
+        channel
+            .entries
+            .iter()
+            .map(|e| rss_item(e, channel.now))
+            .collect::<Vec<_>>(),
+    );
     Ok(out.write_to(Vec::new())?)
 }
 
-fn rss_item(entry: &Entry<'_>) -> rss::Item {
+fn rss_item(entry: &Entry<'_>, now: DateTime<Utc>) -> rss::Item {
     let item = entry.item;
+    let dates = shown_dates(item, now);
     let mut out = rss::Item::default();
     out.set_title(xml_safe(&item.title));
     out.set_link(item.link.clone());
@@ -145,7 +221,7 @@ fn rss_item(entry: &Entry<'_>) -> rss::Item {
         value: item.link.clone(),
         permalink: true,
     });
-    out.set_pub_date(item.sort_at.to_rfc2822());
+    out.set_pub_date(dates.sort_at.to_rfc2822());
     out.set_description(summary_html(item));
     out.set_content(item.content.as_deref().map(xml_safe));
     out.set_categories(vec![rss::Category {
@@ -186,22 +262,23 @@ pub fn atom(channel: &Channel<'_>, self_url: &str) -> Result<Vec<u8>, RenderErro
         channel
             .entries
             .iter()
-            .map(|e| atom_entry(e, channel.language))
+            .map(|e| atom_entry(e, channel.language, channel.now))
             .collect::<Vec<_>>(),
     );
     Ok(feed.write_to(Vec::new())?)
 }
 
-fn atom_entry(entry: &Entry<'_>, feed_language: &str) -> atom::Entry {
+fn atom_entry(entry: &Entry<'_>, feed_language: &str, now: DateTime<Utc>) -> atom::Entry {
     let item = entry.item;
+    let dates = shown_dates(item, now);
     let lang = (entry.language != feed_language).then(|| entry.language.to_string());
     let mut title = atom::Text::plain(xml_safe(&item.title));
     title.lang.clone_from(&lang);
     let mut out = atom::Entry::default();
     out.set_id(item.link.clone());
     out.set_title(title);
-    out.set_updated(fixed(entry_updated(item)));
-    out.set_published(item.published.map(fixed));
+    out.set_updated(fixed(dates.updated));
+    out.set_published(dates.published.map(fixed));
     out.set_links(vec![link("alternate", &item.link, None)]);
     out.set_summary(summary_html(item).map(|html| {
         let mut text = atom::Text::html(html);
@@ -300,7 +377,7 @@ pub fn index_html(
             escape(language_name(language))
         );
         for entry in entries.iter().filter(|e| e.language == *language) {
-            write_index_entry(&mut html, entry);
+            write_index_entry(&mut html, entry, now);
         }
         html.push_str("</ol>\n</section>\n");
     }
@@ -318,8 +395,9 @@ pub fn index_html(
     html
 }
 
-fn write_index_entry(html: &mut String, entry: &Entry<'_>) {
+fn write_index_entry(html: &mut String, entry: &Entry<'_>, now: DateTime<Utc>) {
     let item = entry.item;
+    let sort_at = shown_dates(item, now).sort_at;
     let host = url::Url::parse(&item.link)
         .ok()
         .and_then(|u| {
@@ -327,8 +405,7 @@ fn write_index_entry(html: &mut String, entry: &Entry<'_>) {
                 .map(|h| h.trim_start_matches("www.").to_uppercase())
         })
         .unwrap_or_default();
-    let date = item
-        .sort_at
+    let date = sort_at
         .with_timezone(&entry.timezone)
         .format("%Y/%m/%d %H:%M");
     let teaser = item
@@ -346,7 +423,7 @@ fn write_index_entry(html: &mut String, entry: &Entry<'_>) {
         title = escape(&item.title),
         host = escape(&host),
         label = published_label(entry.language),
-        iso = item.sort_at.to_rfc3339(),
+        iso = sort_at.to_rfc3339(),
     );
 }
 
@@ -392,7 +469,7 @@ pub fn opml(merged: &[FeedLink], sources: &[FeedLink], now: DateTime<Utc>) -> St
     let _ = write!(
         out,
         "<head>\n<title>medee feeds</title>\n<dateCreated>{}</dateCreated>\n</head>\n<body>\n",
-        now.to_rfc2822()
+        representable_now(now).to_rfc2822()
     );
     for (folder, feeds) in [("Merged feeds", merged), ("Sources", sources)] {
         let _ = writeln!(out, "<outline text=\"{folder}\" title=\"{folder}\">");
@@ -495,6 +572,118 @@ mod tests {
                 .content
                 .clone();
             assert_eq!(title, "Bad  title ]]> <script>");
+        }
+    }
+    fn channel<'a>(entries: &'a [Entry<'a>], now: DateTime<Utc>) -> Channel<'a> {
+        Channel {
+            title: "T",
+            description: "D",
+            home: "https://example.org/",
+            language: "en",
+            entries,
+            now,
+        }
+    }
+
+    /// Both feeds of `items`, parsed back.
+    fn rendered(items: &[StoredItem], now: DateTime<Utc>) -> Vec<feed_rs::model::Feed> {
+        let list = entries(items);
+        let channel = channel(&list, now);
+        [
+            rss(&channel, "https://example.org/x.rss").expect("rss"),
+            atom(&channel, "https://example.org/x.atom").expect("atom"),
+        ]
+        .iter()
+        .map(|bytes| feed_rs::parser::parse(bytes.as_slice()).expect("parses"))
+        .collect()
+    }
+
+    fn at(year: i32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(year, 6, 1, 12, 0, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    #[test]
+    fn a_date_before_year_one_is_shown_as_the_first_seen_time() {
+        let mut bad = item(1, "https://a.mn/1", "Year zero", 20);
+        let first_seen = bad.first_seen;
+        for stored in [at(0), at(-1), DateTime::<Utc>::MIN_UTC] {
+            bad.published = Some(stored);
+            bad.sort_at = stored;
+            bad.updated = stored;
+            let items = [bad.clone()];
+            for feed in rendered(&items, Utc::now()) {
+                let entry = &feed.entries[0];
+                assert_eq!(entry.published, Some(first_seen), "{stored}");
+                assert_eq!(entry.updated.or(entry.published), Some(first_seen));
+            }
+            let list = entries(&items);
+            let html = index_html("T", &list, &[], Utc::now());
+            assert!(html.contains(&first_seen.to_rfc3339()), "{stored}: {html}");
+        }
+    }
+
+    #[test]
+    fn a_year_9999_date_is_kept_and_a_later_one_falls_back() {
+        let mut far = item(1, "https://a.mn/1", "Far future", 20);
+        let first_seen = far.first_seen;
+        far.published = Some(at(9999));
+        far.sort_at = at(9999);
+        far.updated = at(9999);
+        let items = [far.clone()];
+        for feed in rendered(&items, Utc::now()) {
+            assert_eq!(feed.entries[0].published, Some(at(9999)));
+        }
+        far.published = Some(at(10_000));
+        far.sort_at = DateTime::<Utc>::MAX_UTC;
+        far.updated = DateTime::<Utc>::MAX_UTC;
+        let items = [far];
+        for feed in rendered(&items, Utc::now()) {
+            assert_eq!(feed.entries[0].published, Some(first_seen));
+        }
+    }
+
+    #[test]
+    fn every_date_out_of_range_falls_back_to_now() {
+        let mut lost = item(1, "https://a.mn/1", "No good date", 20);
+        lost.first_seen = at(-5);
+        lost.sort_at = at(-5);
+        lost.updated = at(20_000);
+        lost.published = None;
+        let now = at(2025);
+        let items = [lost];
+        for feed in rendered(&items, now) {
+            let entry = &feed.entries[0];
+            assert_eq!(entry.updated.or(entry.published), Some(now));
+        }
+        let empty: [StoredItem; 0] = [];
+        for feed in rendered(&empty, at(-3)) {
+            assert_eq!(feed.updated, Some(DateTime::UNIX_EPOCH));
+        }
+        assert!(opml(&[], &[], at(12_000)).contains("1970"));
+    }
+
+    #[test]
+    fn only_absolute_http_images_reach_a_summary() {
+        for (stored, shown) in [
+            ("https://a.mn/p.jpg", Some("https://a.mn/p.jpg")),
+            ("HTTP://A.mn/p q.jpg", Some("http://a.mn/p%20q.jpg")),
+            ("javascript:alert(1)", None),
+            (" JavaScript:alert(1)", None),
+            ("data:image/png;base64,AAAA", None),
+            ("/files/p.jpg", None),
+            ("//evil.example/p.jpg", None),
+            ("p.jpg", None),
+            ("ftp://a.mn/p.jpg", None),
+            ("https://user:pw@a.mn/p.jpg", None),
+            ("", None),
+        ] {
+            assert_eq!(http_image(stored).as_deref(), shown, "{stored:?}");
+            let mut with_image = item(1, "https://a.mn/1", "Picture", 20);
+            with_image.image = Some(stored.to_string());
+            let html = summary_html(&with_image).expect("has a summary");
+            assert_eq!(html.contains("<img"), shown.is_some(), "{stored:?}: {html}");
         }
     }
 }

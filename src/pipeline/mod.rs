@@ -22,7 +22,8 @@ use tracing::{debug, error, info};
 
 use crate::config::Config;
 use crate::fetch::FetchError;
-use crate::store::{SharedStore, Store, StoreError};
+use crate::publish::{Snapshot, outputs_missing, publish};
+use crate::store::{PublishState, SharedStore, Store, StoreError};
 
 pub use listing::{Listed, PageRead, ProcessedItem, process_items, read_listing, read_page};
 pub use outcome::{ArticleCounts, CycleReport, Outcome, SourceError, SourceRun};
@@ -78,49 +79,59 @@ pub enum Published {
 /// set (the config changed), the store changed since the last successful
 /// publish, or an output is missing. A cycle of 304s costs no rendering; a
 /// publish that failed (disk full) is retried by the next call.
+///
+/// Only pruning and reading the snapshot hold the store: rendering and
+/// flushing the files run on a blocking thread of their own, so runs keep
+/// storing meanwhile.
 pub async fn publish_outputs(
     config: &Arc<Config>,
     store: &SharedStore,
     force: bool,
 ) -> Result<Published, StoreError> {
-    let config = Arc::clone(config);
-    store
-        .run(move |s| Ok(publish_if_needed(&config, s, force, Utc::now())))
+    let now = Utc::now();
+    let reader = Arc::clone(config);
+    let Some((state, snapshot)) = store
+        .run(move |s| snapshot_if_needed(&reader, s, force, now))
+        .await?
+    else {
+        debug!("nothing changed; outputs kept as they are");
+        return Ok(Published::Unchanged);
+    };
+    let writer = Arc::clone(config);
+    let written = tokio::task::spawn_blocking(move || publish(&writer, &snapshot, now))
         .await
+        .map_err(|e| StoreError::Interrupted(e.to_string()))?;
+    match written {
+        Ok(report) => {
+            info!(files = report.written.len(), dir = %config.daemon.output_dir.display(), "outputs written");
+            store.run(move |s| s.mark_published(state)).await?;
+            Ok(Published::Written(report.written))
+        }
+        Err(e) => {
+            error!(error = %e, "cannot write outputs; the next cycle tries again");
+            Ok(Published::Failed(e.to_string()))
+        }
+    }
 }
 
-fn publish_if_needed(
+/// Under the store: prunes, then reads what the outputs need if they need
+/// writing, with the change count it reflects.
+fn snapshot_if_needed(
     config: &Config,
     store: &mut Store,
     force: bool,
     now: DateTime<Utc>,
-) -> Published {
+) -> Result<Option<(PublishState, Snapshot)>, StoreError> {
     match prune(config, store, now) {
         Ok(pruned) if pruned > 0 => info!(pruned, "pruned items past retention"),
         Ok(_) => {}
         Err(e) => error!(error = %e, "cannot prune the store"),
     }
-    let state = match store.publish_state() {
-        Ok(state) => state,
-        Err(e) => return Published::Failed(e.to_string()),
-    };
-    if !force && !state.stale() && !crate::publish::outputs_missing(config) {
-        debug!("nothing changed; outputs kept as they are");
-        return Published::Unchanged;
+    let state = store.publish_state()?;
+    if !force && !state.stale() && !outputs_missing(config) {
+        return Ok(None);
     }
-    match crate::publish::publish(config, store, now) {
-        Ok(files) => {
-            info!(files = files.len(), dir = %config.daemon.output_dir.display(), "outputs written");
-            if let Err(e) = store.mark_published(state) {
-                error!(error = %e, "cannot record the publish in the store");
-            }
-            Published::Written(files)
-        }
-        Err(e) => {
-            error!(error = %e, "cannot write outputs; the next cycle tries again");
-            Published::Failed(e.to_string())
-        }
-    }
+    Ok(Some((state, Snapshot::read(config, store)?)))
 }
 
 /// Deletes items past retention; returns how many.

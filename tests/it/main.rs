@@ -10,5 +10,6 @@ mod hostile;
 mod in_process;
 mod once;
 mod preview;
+mod publishing;
 mod suggest;
 mod support;

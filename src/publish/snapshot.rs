@@ -1,0 +1,79 @@
+//! What publishing needs from the store, read in one go: the store is held
+//! only while reading, and rendering and flushing (the slow part) run after,
+//! without it.
+
+use std::collections::HashMap;
+
+use crate::config::Config;
+use crate::store::{Store, StoreError, StoredItem};
+
+/// How many headlines the digest page shows.
+pub(super) const INDEX_ITEMS: usize = 200;
+
+/// Every item the outputs of one publish show, owned, so the store can be
+/// released before rendering starts.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Each merged feed's newest items, by feed name: enough to fill
+    /// `max_items` after dedupe across sources.
+    pub merged: HashMap<String, Vec<StoredItem>>,
+    /// Each source's newest items, by source id.
+    pub sources: HashMap<String, Vec<StoredItem>>,
+    /// The newest items of all sources, for the digest page.
+    pub index: Vec<StoredItem>,
+}
+
+impl Snapshot {
+    /// Reads the newest items of every merged feed, every source and the
+    /// digest page: each only its newest rows, never the whole history.
+    pub fn read(config: &Config, store: &Store) -> Result<Self, StoreError> {
+        let per_source_max = config
+            .feeds
+            .iter()
+            .map(|f| f.max_items)
+            .max()
+            .unwrap_or(100);
+        let mut merged = HashMap::with_capacity(config.feeds.len());
+        for feed in &config.feeds {
+            let items = merged_items(store, &feed.sources, feed.max_items)?;
+            merged.insert(feed.name.clone(), items);
+        }
+        let mut sources = HashMap::with_capacity(config.sources.len());
+        for source in &config.sources {
+            let ids = std::slice::from_ref(&source.id);
+            sources.insert(
+                source.id.clone(),
+                store.newest_items(ids, per_source_max, 0)?,
+            );
+        }
+        let all_ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
+        let index = merged_items(store, &all_ids, INDEX_ITEMS)?;
+        Ok(Self {
+            merged,
+            sources,
+            index,
+        })
+    }
+}
+
+/// Reads newest items page by page until `max` survive cross-source dedupe,
+/// so a feed is rendered from its newest rows only, never the whole history.
+fn merged_items(store: &Store, ids: &[String], max: usize) -> Result<Vec<StoredItem>, StoreError> {
+    let page = max * 2 + 16;
+    let mut items = store.newest_items(ids, page, 0)?;
+    let mut exhausted = items.len() < page;
+    while !exhausted && distinct_stories(&items) < max {
+        let more = store.newest_items(ids, page, items.len())?;
+        exhausted = more.len() < page;
+        items.extend(more);
+    }
+    Ok(items)
+}
+
+/// An upper bound on the entries `items` will yield after dedupe (by title key).
+fn distinct_stories(items: &[StoredItem]) -> usize {
+    let mut keys: Vec<&str> = items.iter().map(|i| i.title_key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.len()
+}
