@@ -129,6 +129,33 @@ pub fn redact_url(url: &Url) -> String {
     shown.to_string()
 }
 
+/// `text` (an error message, a log line) with every secret of `url` masked:
+/// the URL itself as [`redact_url`] shows it, then any password, user name
+/// or secret parameter value that still appears on its own (an HTTP
+/// library may print a URL its own way).
+pub fn redact_secrets(text: &str, url: &Url) -> String {
+    let mut shown = text.replace(url.as_str(), &redact_url(url));
+    let mut secrets: Vec<String> = [url.password(), Some(url.username())]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    for pairs in [url.query(), url.fragment()].into_iter().flatten() {
+        secrets.extend(
+            pairs
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .filter(|(name, value)| is_secret_name(name) && !value.is_empty())
+                .map(|(_, value)| value.to_string()),
+        );
+    }
+    for secret in secrets {
+        shown = shown.replace(&secret, REDACTED);
+    }
+    shown
+}
+
 /// `a=1&api_key=x` → `a=1&api_key=REDACTED`; every other byte unchanged.
 fn redact_pairs(pairs: &str) -> String {
     pairs
@@ -214,6 +241,22 @@ mod tests {
         assert_eq!(title_key("И\u{306}ш Өргөн"), title_key("ЙШ өргөн"));
         assert_eq!(title_key("\"Coal\"  exports"), title_key("coal exports"));
     }
+    #[test]
+    fn redact_secrets_masks_the_url_and_its_secrets_wherever_they_appear() {
+        let url = Url::parse("https://bot:hunter2@news.mn/api?page=2&token=s3cr3t").expect("url");
+        let message = format!(
+            "{url}: HTTP 401; error sending request for url (https://news.mn/api?page=2&token=s3cr3t) as hunter2"
+        );
+        let shown = redact_secrets(&message, &url);
+        for secret in ["hunter2", "s3cr3t", "bot:"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.starts_with("https://news.mn/api?page=2&token=REDACTED: HTTP 401"),
+            "{shown}"
+        );
+    }
+
     #[test]
     fn redact_url_drops_credentials_and_masks_secret_parameters() {
         let cases = [

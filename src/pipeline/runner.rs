@@ -15,6 +15,7 @@ use tracing::{debug, info, warn};
 
 use crate::config::{Config, Daemon, Source};
 use crate::fetch::{FetchError, Fetched, Fetcher, HostUse, Page, Validators};
+use crate::identity::redact_secrets;
 use crate::store::{NewItem, SharedStore, SourceCycle, UpsertStats};
 
 use super::articles::read_articles;
@@ -85,6 +86,7 @@ impl Runner {
     /// fails this source only. Every failure is recorded in the store.
     pub async fn run(&self, source: SourceRef) -> SourceRun {
         let id = source.id.clone();
+        let url = source.url.clone();
         // The semaphore is never closed, so acquiring cannot fail.
         let _slot = Arc::clone(&self.slots).acquire_owned().await.ok();
         let runner = self.clone();
@@ -94,7 +96,11 @@ impl Runner {
             Err(e) => Outcome::Failed(SourceError::Panicked(e.to_string())),
         };
         if let Outcome::Failed(e) = &outcome {
-            self.record_failure(&id, e).await;
+            // Credentials in the source's URL never reach the store (`status`,
+            // `/healthz`) or the log.
+            let message = redact_secrets(&e.to_string(), &url);
+            warn!(source = %id, error = %message, "source failed");
+            self.record_failure(&id, message).await;
         }
         log_outcome(&id, &outcome);
         SourceRun { id, outcome }
@@ -206,8 +212,8 @@ impl Runner {
         Ok((kept, stored))
     }
 
-    async fn record_failure(&self, id: &str, error: &SourceError) {
-        let (id, message) = (id.to_string(), error.to_string());
+    async fn record_failure(&self, id: &str, message: String) {
+        let id = id.to_string();
         if let Err(e) = self
             .store
             .run(move |s| s.record_failure(&id, &message, Utc::now()))
@@ -227,10 +233,11 @@ async fn read_on_blocking_pool(source: &SourceRef, page: Arc<Page>) -> Result<Li
         .map_err(|e| SourceError::Panicked(e.to_string()))?
 }
 
-/// One log line per run: failures always, successes when they changed something.
+/// One log line per successful run that changed something (failures are
+/// logged where their message is redacted).
 fn log_outcome(id: &str, outcome: &Outcome) {
     match outcome {
-        Outcome::Failed(e) => warn!(source = %id, error = %e, "source failed"),
+        Outcome::Failed(_) => {}
         Outcome::NotModified { articles } if articles.read + articles.failed == 0 => {
             debug!(source = %id, "not modified");
         }

@@ -297,3 +297,30 @@ fn img_sources(html: &str) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn a_failing_source_with_credentials_shows_none_of_them_in_status_or_the_log() {
+    let server = Server::start();
+    server.set("/list?token=SECRET", Reply::status(503));
+    let port = server
+        .origin()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let ws = Workspace::new(&format!(
+        "[[source]]\nid = \"h\"\nurl = \"http://bob:hunter2@127.0.0.1:{port}/list?token=SECRET\"\nitem = \"li\"\n"
+    ));
+    let log = ws.stderr(&["once"], 1);
+    let table = ws.stdout(&["status"], 0);
+    let json = ws.stdout(&["status", "--json"], 0);
+    assert!(
+        ws.source_status("h").last_error().contains("HTTP 503"),
+        "the failure is still explained: {json}"
+    );
+    for (what, text) in [("log", &log), ("status", &table), ("status --json", &json)] {
+        for secret in ["bob", "hunter2", "SECRET"] {
+            assert!(!text.contains(secret), "{what} shows {secret}:\n{text}");
+        }
+    }
+}
