@@ -157,23 +157,33 @@ pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
         sources = config.sources.len(),
         "medee started; running the first cycle"
     );
-    first_cycle(&state).await;
-    publisher.publish_now().await;
+    // The first cycle runs inside the loop, so SIGTERM during it is answered at once.
+    let startup = async {
+        first_cycle(&state).await;
+        publisher.publish_now().await;
+    };
+    tokio::pin!(startup);
+    let mut started = false;
     let mut tasks = JoinSet::new();
-    let mut schedules = scheduler::spawn(&state, &publisher, &mut tasks);
-    systemd::ready();
-    systemd::status(&status_line(&state));
-    info!("first cycle done; following the schedule");
-
+    let mut schedules: Option<watch::Sender<bool>> = None;
     let mut watchdog = systemd::watchdog_timer();
     loop {
         tokio::select! {
+            () = &mut startup, if !started => {
+                started = true;
+                schedules = Some(scheduler::spawn(&state, &publisher, &mut tasks));
+                systemd::ready();
+                systemd::status(&status_line(&state));
+                info!("first cycle done; following the schedule");
+            }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             signal = options.signals.recv() => match signal {
                 Some(Signal::Reload) => {
-                    if reload(&state, &options.config_path, &publisher, &mut tasks).await {
-                        let _ = schedules.send(true);
-                        schedules = scheduler::spawn(&state, &publisher, &mut tasks);
+                    if reload(&state, &options.config_path, &publisher, &mut tasks).await && started {
+                        if let Some(old) = schedules.take() {
+                            let _ = old.send(true);
+                        }
+                        schedules = Some(scheduler::spawn(&state, &publisher, &mut tasks));
                         publisher.request_all();
                     }
                 }
@@ -190,7 +200,9 @@ pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
     info!("stopping");
     systemd::stopping();
     state.set_scheduling(false);
-    let _ = schedules.send(true);
+    if let Some(schedules) = schedules {
+        let _ = schedules.send(true);
+    }
     let _ = stop_server.send(true);
     if tokio::time::timeout(DRAIN_TIMEOUT, async {
         while tasks.join_next().await.is_some() {}

@@ -428,3 +428,67 @@ fn once_beside_the_running_daemon_waits_for_the_store_instead_of_failing() {
     }
     assert_eq!(entries(&ws, "all.atom"), Some(60));
 }
+
+#[test]
+fn sigterm_during_a_large_publish_exits_promptly_and_keeps_every_old_file() {
+    let server = Server::start();
+    let ids: Vec<String> = (0..20).map(|n| format!("s{n}")).collect();
+    let list = |id: &str, round: usize| {
+        let items: Vec<(String, String)> = (0..100)
+            .map(|n| {
+                (
+                    format!("/{id}/{round}/{n}"),
+                    format!("Story {n} of round {round} from {id}"),
+                )
+            })
+            .collect();
+        let items: Vec<(&str, &str)> = items
+            .iter()
+            .map(|(l, t)| (l.as_str(), t.as_str()))
+            .collect();
+        Reply::list(&items)
+    };
+    for id in &ids {
+        server.set(&format!("/{id}"), list(id, 1));
+    }
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut text = config(&server.origin(), free_port(), &id_refs)
+        .replace("[daemon]\n", "[daemon]\nper_host_delay = \"0s\"\n");
+    text.push_str("[[feed]]\nname = \"all\"\nmax_items = 2000\n");
+    let ws = Workspace::new(&text);
+    ws.medee(&["once"]).assert().code(0);
+    let before = entries(&ws, "all.atom").expect("a first all.atom");
+    for id in &ids {
+        server.set(&format!("/{id}"), list(id, 2));
+    }
+    let mut daemon = Daemon::start(&ws, &[]);
+    let feeds = ws.path().join("feeds");
+    let deadline = Instant::now() + PATIENCE;
+    while !std::fs::read_dir(&feeds).is_ok_and(|dir| {
+        dir.filter_map(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().starts_with(".medee-"))
+    }) {
+        assert!(Instant::now() < deadline, "no publish under way");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let signalled = Instant::now();
+    daemon.signal("TERM");
+    let status = daemon.wait_exit();
+    let took = signalled.elapsed();
+    assert_eq!(status.code(), Some(0));
+    assert!(took < Duration::from_secs(5), "exited after {took:?}");
+    for id in id_refs.iter().chain(&["all"]) {
+        for ext in ["rss", "atom"] {
+            let file = format!("{id}.{ext}");
+            assert!(
+                entries(&ws, &file).is_some(),
+                "{file} is whole after SIGTERM"
+            );
+        }
+    }
+    let after = entries(&ws, "all.atom").expect("all.atom");
+    assert!(
+        after == before || after == 2000,
+        "old or new, never half: {before} -> {after}"
+    );
+}
