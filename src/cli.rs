@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Source, SourceKind};
 use crate::extract::{FieldSelector, extract};
-use crate::fetch::{Fetcher, HostUse, Page};
+use crate::fetch::{FetchPolicy, Fetcher, HostUse, Page};
 use crate::pipeline::{ProcessedItem, check_extraction, process_items, read_page, run_cycle};
 use crate::sanitize::html_to_text;
 use crate::store::Store;
@@ -184,7 +184,7 @@ async fn load_page(config: &Config, source: &Source, file: Option<&Path>) -> Res
         None => {
             let fetcher = Fetcher::new(&config.daemon).map_err(|e| e.to_string())?;
             fetcher
-                .get(&source.url, HostUse::Last)
+                .get(&source.url, &FetchPolicy::listing(source), HostUse::Last)
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -509,7 +509,10 @@ async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
                 return EXIT_FAILED;
             }
         },
-        None => match fetcher.get(&url, HostUse::More).await {
+        None => match fetcher
+            .get(&url, &FetchPolicy::site(&url), HostUse::More)
+            .await
+        {
             Ok(page) => page,
             Err(e) => {
                 eprintln!("{e}");
@@ -598,7 +601,8 @@ async fn article_suggestion(
     let Some(link) = first.and_then(|i| Url::parse(&i.link).ok()) else {
         return "# --article: no item link to follow\n".to_string();
     };
-    match fetcher.get(&link, HostUse::Last).await {
+    let policy = FetchPolicy::articles_for(&page.url, &[]);
+    match fetcher.get(&link, &policy, HostUse::Last).await {
         Ok(article) => {
             let (article_text, _) = article.text();
             suggest::article_toml(&article_text, now).map_or_else(

@@ -10,12 +10,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
-use url::Url;
 
 use crate::config::{Config, Source, SourceKind};
 use crate::dates::{ParsedDate, parse_date};
 use crate::extract::{ArticleSelectors, Extraction, RawItem, extract, extract_article};
-use crate::fetch::{FetchError, Fetched, Fetcher, HostUse, Page, Validators};
+use crate::fetch::{FetchError, FetchPolicy, Fetched, Fetcher, HostUse, Page, Validators};
 use crate::identity::{canonical_link, title_key};
 use crate::publish::publish;
 use crate::sanitize::html_to_text;
@@ -319,14 +318,15 @@ async fn read_articles(
     let pending = store
         .run(move |s| s.pending_articles(&id, ARTICLES_PER_CYCLE))
         .await?;
+    let policy = FetchPolicy::articles(source);
     let targets: Vec<_> = pending
         .into_iter()
         .map(|article| {
-            let url = allowed_article_url(source, selectors, &article.link);
+            let url = policy.allowed(&article.link);
             (article, url)
         })
         .collect();
-    let last_fetch = targets.iter().rposition(|(_, url)| url.is_some());
+    let last_fetch = targets.iter().rposition(|(_, url)| url.is_ok());
     for (n, (article, url)) in targets.into_iter().enumerate() {
         let host_use = if Some(n) == last_fetch {
             HostUse::Last
@@ -334,13 +334,17 @@ async fn read_articles(
             HostUse::More
         };
         let outcome = match url {
-            None => {
-                warn!(source = %source.id, link = %article.link, "article link leaves the source's hosts; not fetched (see allow_hosts)");
+            Err(reason) => {
+                warn!(source = %source.id, link = %article.link, %reason, "article link not fetched (see allow_hosts)");
                 ArticleOutcome::Refused
             }
-            Some(url) => match fetcher.get(&url, host_use).await {
+            Ok(url) => match fetcher.get(&url, &policy, host_use).await {
                 Ok(page) => {
                     ArticleOutcome::Read(read_article(source, selectors, &page, Utc::now()))
+                }
+                Err(e) if e.is_refused() => {
+                    warn!(source = %source.id, error = %e, "article page refused; not fetched again");
+                    ArticleOutcome::Refused
                 }
                 Err(e) => {
                     warn!(source = %source.id, error = %e, "article fetch failed; will retry");
@@ -358,26 +362,6 @@ async fn read_articles(
             .await?;
     }
     Ok(())
-}
-
-/// The article URL if medee may fetch it: http(s) on the source's own host
-/// (with or without `www.`) or on one of `allow_hosts`. A listing page must not
-/// be able to send medee to arbitrary or internal addresses.
-pub fn allowed_article_url(
-    source: &Source,
-    selectors: &ArticleSelectors,
-    link: &str,
-) -> Option<Url> {
-    let url = Url::parse(link).ok()?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return None;
-    }
-    let bare = |host: &str| host.trim_start_matches("www.").to_ascii_lowercase();
-    let host = bare(url.host_str()?);
-    let own = source.url.host_str().map(bare);
-    let allowed = own.as_deref() == Some(host.as_str())
-        || selectors.allow_hosts.iter().any(|h| bare(h) == host);
-    allowed.then_some(url)
 }
 
 fn read_article(
@@ -445,7 +429,12 @@ pub async fn fetch_listing(
         HostUse::Last
     };
     match fetcher
-        .get_conditional(&source.url, validators, host_use)
+        .get_conditional(
+            &source.url,
+            &FetchPolicy::listing(source),
+            validators,
+            host_use,
+        )
         .await?
     {
         Fetched::NotModified => Ok(Listing::NotModified),

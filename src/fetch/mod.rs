@@ -1,4 +1,5 @@
-//! Fetching: one shared HTTP client, polite and bounded.
+//! Fetching: one shared HTTP client, polite, bounded and kept to where a
+//! source may send it.
 //!
 //! Politeness: at most one request in flight per host and `per_host_delay`
 //! between two requests to it, across every source and article fetch;
@@ -7,33 +8,39 @@
 //! errors, timeouts, 5xx, 429 with its `Retry-After`). Bounds: bodies are read in
 //! chunks and cut off past `max_body` decoded bytes (so a gzip bomb is bounded
 //! too), every request has a total timeout, and at most 5 redirects are followed.
+//!
+//! Reach: every request names a [`FetchPolicy`], and the first URL and every
+//! redirect hop are checked against it before they are requested; redirects
+//! are followed here, hop by hop, never by the HTTP client itself. A policy
+//! that refuses internal addresses also gets a client whose resolver drops
+//! them ([`resolve`]), so a host name cannot lead there either.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+mod decode;
+mod pacer;
+pub mod policy;
+mod resolve;
+mod retry;
 
-use encoding_rs::{Encoding, UTF_8};
-use regex::bytes::Regex;
-use url::Url;
+use std::sync::Arc;
+use std::time::Duration;
 
 use tracing::debug;
+use url::Url;
 
 use crate::config::Daemon;
+
+pub use decode::decode;
+pub use policy::{FetchPolicy, PrivateAddresses, Refused};
+
+use pacer::{HostPacer, authority};
+use resolve::{InternalOnly, PublicOnly};
+use retry::{ATTEMPTS, MAX_RETRY_AFTER, backoff, retry_after};
 
 /// Redirects followed before a fetch fails.
 pub const MAX_REDIRECTS: usize = 5;
 
-/// Attempts per request: the first and two retries.
-const ATTEMPTS: u32 = 3;
-
-/// First retry delay; doubled for each further retry, with ±25 % jitter.
-const BACKOFF_BASE: Duration = Duration::from_millis(500);
-
-/// The longest `Retry-After` medee waits inside one cycle; a longer one fails
-/// the fetch and the next cycle tries again.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
-
-/// Why a fetch failed; each variant says what a user can check.
+/// Why a fetch failed; each variant says what a user can check. URLs are
+/// shown without credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The client could not be built (TLS setup).
@@ -69,6 +76,32 @@ pub enum FetchError {
         /// The URL asked for.
         url: String,
     },
+    /// The policy refused the URL itself (or, for a host name, its addresses).
+    #[error("{url}: not fetched: {reason}")]
+    Refused {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: Refused,
+    },
+    /// A redirect led somewhere the policy refuses; it was not followed.
+    #[error("{from}: redirect to {to} not followed: {reason}")]
+    RedirectRefused {
+        /// The URL that answered with the redirect.
+        from: String,
+        /// Where it pointed.
+        to: String,
+        /// Why it was refused.
+        reason: Refused,
+    },
+    /// A redirect whose `Location` is not a URL.
+    #[error("{url}: redirect to an unreadable location {location:?}")]
+    BadRedirect {
+        /// The URL that answered with the redirect.
+        url: String,
+        /// The `Location` header (cut to 200 characters).
+        location: String,
+    },
     /// Connection, TLS or protocol failure.
     #[error("{url}: {message}")]
     Transport {
@@ -79,10 +112,18 @@ pub enum FetchError {
     },
 }
 
+impl FetchError {
+    /// Whether the policy refused the fetch (no retry can change that).
+    pub fn is_refused(&self) -> bool {
+        matches!(self, Self::Refused { .. } | Self::RedirectRefused { .. })
+    }
+}
+
 /// A fetched page: the bytes as received (after content decoding).
 #[derive(Debug, Clone)]
 pub struct Page {
-    /// The URL after redirects: relative links resolve against it.
+    /// The URL after redirects, without credentials: relative links resolve
+    /// against it (so they never carry the source's credentials into feeds).
     pub url: Url,
     /// The body.
     pub body: Vec<u8>,
@@ -92,7 +133,7 @@ pub struct Page {
 
 impl Page {
     /// The body as text, decoded by the charset the page really uses.
-    pub fn text(&self) -> (String, &'static Encoding) {
+    pub fn text(&self) -> (String, &'static encoding_rs::Encoding) {
         decode(
             &self.body,
             self.content_type.as_deref(),
@@ -119,10 +160,15 @@ pub enum Fetched {
     Page(Page, Validators),
 }
 
-/// The shared HTTP client, its limits and its per-host pacing.
+/// The shared HTTP clients, their limits and the per-host pacing.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
+    /// For policies that allow internal addresses.
     client: reqwest::Client,
+    /// For policies that refuse them: its resolver keeps only public
+    /// addresses. A client of its own, so that no pooled connection made for
+    /// one kind of policy is reused for the other.
+    public_client: reqwest::Client,
     max_body: u64,
     timeout: Duration,
     pacer: Arc<HostPacer>,
@@ -141,9 +187,16 @@ pub enum HostUse {
     Last,
 }
 
+/// What one URL answered, once retries are done.
+enum Answer {
+    Fetched(Fetched),
+    /// A redirect, with its `Location` as sent.
+    Redirect(String),
+}
+
 /// One HTTP exchange's result, before retry decisions.
 enum Exchange {
-    Done(Fetched),
+    Done(Answer),
     Retry {
         error: FetchError,
         after: Option<Duration>,
@@ -151,66 +204,97 @@ enum Exchange {
 }
 
 impl Fetcher {
-    /// Builds the client from the daemon settings.
+    /// Builds the clients from the daemon settings.
     pub fn new(daemon: &Daemon) -> Result<Self, FetchError> {
-        let client = reqwest::Client::builder()
-            .user_agent(daemon.user_agent.clone())
-            .timeout(daemon.timeout)
-            .connect_timeout(daemon.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
-            // Keep-alive helps within a cycle; between cycles (minutes apart) an
-            // idle connection only holds memory here and a socket on the site.
-            .pool_idle_timeout(Duration::from_secs(15))
-            .build()
-            .map_err(FetchError::Client)?;
         Ok(Self {
-            client,
+            client: build_client(daemon, None)?,
+            public_client: build_client(daemon, Some(PublicOnly))?,
             max_body: daemon.max_body,
             timeout: daemon.timeout,
             pacer: Arc::new(HostPacer::new(daemon.per_host_delay)),
         })
     }
 
-    /// GETs `url` (with retries and pacing) and returns the page.
-    pub async fn get(&self, url: &Url, host_use: HostUse) -> Result<Page, FetchError> {
+    /// GETs `url` as `policy` allows (with retries and pacing) and returns the page.
+    pub async fn get(
+        &self,
+        url: &Url,
+        policy: &FetchPolicy,
+        host_use: HostUse,
+    ) -> Result<Page, FetchError> {
         match self
-            .get_conditional(url, &Validators::default(), host_use)
+            .get_conditional(url, policy, &Validators::default(), host_use)
             .await?
         {
             Fetched::Page(page, _) => Ok(page),
             Fetched::NotModified => Err(FetchError::Status {
-                url: url.to_string(),
+                url: shown(url),
                 status: 304,
             }),
         }
     }
 
     /// GETs `url` sending `validators`; a 304 comes back as [`Fetched::NotModified`].
+    /// The URL and every redirect hop must pass `policy`; the validators go
+    /// with the first request only, since they belong to `url`.
     pub async fn get_conditional(
         &self,
         url: &Url,
+        policy: &FetchPolicy,
         validators: &Validators,
         host_use: HostUse,
     ) -> Result<Fetched, FetchError> {
+        policy.check(url).map_err(|reason| FetchError::Refused {
+            url: shown(url),
+            reason,
+        })?;
+        let client = match policy.private_addresses {
+            PrivateAddresses::Allowed => &self.client,
+            PrivateAddresses::Refused => &self.public_client,
+        };
+        let mut hop = url.clone();
+        let mut validators = Some(validators);
+        for _ in 0..=MAX_REDIRECTS {
+            match self
+                .with_retries(client, &hop, validators, host_use)
+                .await?
+            {
+                Answer::Fetched(fetched) => return Ok(fetched),
+                Answer::Redirect(location) => {
+                    hop = next_hop(&hop, &location, policy)?;
+                    validators = None;
+                }
+            }
+        }
+        Err(FetchError::Redirects { url: shown(url) })
+    }
+
+    /// One URL, retried where waiting can help.
+    async fn with_retries(
+        &self,
+        client: &reqwest::Client,
+        url: &Url,
+        validators: Option<&Validators>,
+        host_use: HostUse,
+    ) -> Result<Answer, FetchError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let error = match self.exchange(url, validators, host_use).await {
-                Ok(Exchange::Done(fetched)) => return Ok(fetched),
-                Ok(Exchange::Retry { error, after }) if attempt < ATTEMPTS => match after {
+            let error = match self.exchange(client, url, validators, host_use).await? {
+                Exchange::Done(answer) => return Ok(answer),
+                Exchange::Retry { error, .. } if attempt >= ATTEMPTS => return Err(error),
+                Exchange::Retry { error, after } => match after {
                     Some(wait) if wait > MAX_RETRY_AFTER => return Err(error),
                     Some(wait) => {
-                        debug!(%url, attempt, wait_ms = wait.as_millis(), "retrying after Retry-After");
+                        debug!(url = %shown(url), attempt, wait_ms = wait.as_millis(), "retrying after Retry-After");
                         tokio::time::sleep(wait).await;
                         continue;
                     }
                     None => error,
                 },
-                Ok(Exchange::Retry { error, .. }) => return Err(error),
-                Err(error) => return Err(error),
             };
             let wait = backoff(attempt);
-            debug!(%url, attempt, wait_ms = wait.as_millis(), %error, "retrying");
+            debug!(url = %shown(url), attempt, wait_ms = wait.as_millis(), %error, "retrying");
             tokio::time::sleep(wait).await;
         }
     }
@@ -218,29 +302,17 @@ impl Fetcher {
     /// One request and its body, holding the host's slot throughout.
     async fn exchange(
         &self,
+        client: &reqwest::Client,
         url: &Url,
-        validators: &Validators,
+        validators: Option<&Validators>,
         host_use: HostUse,
     ) -> Result<Exchange, FetchError> {
         let _slot = self.pacer.acquire(&authority(url)).await;
-        let mut request = self.client.get(url.clone()).header(
-            reqwest::header::ACCEPT,
-            "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.8",
-        );
-        if host_use == HostUse::Last {
-            request = request.header(reqwest::header::CONNECTION, "close");
-        }
-        if let Some(etag) = &validators.etag {
-            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
-        }
-        if let Some(modified) = &validators.last_modified {
-            request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
-        }
-        let mut response = match request.send().await {
+        let mut response = match request(client, url, validators, host_use).send().await {
             Ok(response) => response,
             Err(e) => {
                 let error = self.classify(url, &e);
-                return if e.is_redirect() || e.is_builder() {
+                return if e.is_builder() || error.is_refused() {
                     Err(error)
                 } else {
                     Ok(Exchange::Retry { error, after: None })
@@ -249,11 +321,14 @@ impl Fetcher {
         };
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(Exchange::Done(Fetched::NotModified));
+            return Ok(Exchange::Done(Answer::Fetched(Fetched::NotModified)));
+        }
+        if let Some(location) = redirect_location(&response) {
+            return Ok(Exchange::Done(Answer::Redirect(location)));
         }
         if !status.is_success() {
             let error = FetchError::Status {
-                url: url.to_string(),
+                url: shown(url),
                 status: status.as_u16(),
             };
             return if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
@@ -275,7 +350,6 @@ impl Fetcher {
             etag: header(reqwest::header::ETAG),
             last_modified: header(reqwest::header::LAST_MODIFIED),
         };
-        let final_url = response.url().clone();
         // Reserving the announced length (within the limit) saves regrowing
         // and copying the buffer chunk after chunk. A compressed response
         // announces its compressed length, so this is a floor, never a cap.
@@ -286,7 +360,7 @@ impl Fetcher {
                 Ok(Some(chunk)) => {
                     if (body.len() + chunk.len()) as u64 > self.max_body {
                         return Err(FetchError::TooLarge {
-                            url: url.to_string(),
+                            url: shown(url),
                             limit: self.max_body,
                         });
                     }
@@ -302,22 +376,25 @@ impl Fetcher {
             }
         }
         let page = Page {
-            url: final_url,
+            url: without_credentials(url),
             body,
             content_type,
         };
-        Ok(Exchange::Done(Fetched::Page(page, new_validators)))
+        Ok(Exchange::Done(Answer::Fetched(Fetched::Page(
+            page,
+            new_validators,
+        ))))
     }
 
     fn classify(&self, url: &Url, e: &reqwest::Error) -> FetchError {
-        let url = url.to_string();
-        if e.is_timeout() {
+        let url = shown(url);
+        if let Some(reason) = refused_by_resolver(e) {
+            FetchError::Refused { url, reason }
+        } else if e.is_timeout() {
             FetchError::Timeout {
                 url,
                 timeout: self.timeout,
             }
-        } else if e.is_redirect() {
-            FetchError::Redirects { url }
         } else {
             FetchError::Transport {
                 url,
@@ -327,87 +404,111 @@ impl Fetcher {
     }
 }
 
-/// `host:port`: pacing is per server, and a different port is a different server.
-fn authority(url: &Url) -> String {
-    format!(
-        "{}:{}",
-        url.host_str().unwrap_or_default().to_ascii_lowercase(),
-        url.port_or_known_default().unwrap_or_default()
-    )
-}
-
-/// `Retry-After` as seconds or an HTTP date.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+/// A client with the daemon's settings that never follows redirects itself
+/// (the fetcher checks each hop first), resolving names with `resolver` if given.
+fn build_client(
+    daemon: &Daemon,
+    resolver: Option<PublicOnly>,
+) -> Result<reqwest::Client, FetchError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(daemon.user_agent.clone())
+        .timeout(daemon.timeout)
+        .connect_timeout(daemon.timeout.min(Duration::from_secs(10)))
+        .redirect(reqwest::redirect::Policy::none())
+        // Keep-alive helps within a cycle; between cycles (minutes apart) an
+        // idle connection only holds memory here and a socket on the site.
+        .pool_idle_timeout(Duration::from_secs(15));
+    if let Some(resolver) = resolver {
+        builder = builder.dns_resolver(Arc::new(resolver));
     }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
+    builder.build().map_err(FetchError::Client)
 }
 
-/// Exponential backoff with ±25 % jitter, so retries from many daemons spread out.
-fn backoff(attempt: u32) -> Duration {
-    let base = BACKOFF_BASE * 2u32.saturating_pow(attempt.saturating_sub(1));
-    let jitter = 0.75 + 0.5 * unit_random();
-    base.mul_f64(jitter)
-}
-
-/// A number in [0, 1) that differs between calls; good enough for jitter.
-fn unit_random() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
+/// The GET for one hop: conditional headers only when `validators` are given.
+fn request(
+    client: &reqwest::Client,
+    url: &Url,
+    validators: Option<&Validators>,
+    host_use: HostUse,
+) -> reqwest::RequestBuilder {
+    let mut request = client.get(url.clone()).header(
+        reqwest::header::ACCEPT,
+        "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.8",
     );
-    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// Per-host politeness: one request in flight per host, and at least `delay`
-/// between the end of one and the start of the next.
-#[derive(Debug)]
-struct HostPacer {
-    delay: Duration,
-    hosts: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
-}
-
-/// Holds a host's slot; records when the request finished as it is dropped.
-struct HostSlot(tokio::sync::OwnedMutexGuard<Option<Instant>>);
-
-impl Drop for HostSlot {
-    fn drop(&mut self) {
-        *self.0 = Some(Instant::now());
+    if host_use == HostUse::Last {
+        request = request.header(reqwest::header::CONNECTION, "close");
     }
+    if let Some(etag) = validators.and_then(|v| v.etag.as_ref()) {
+        request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+    }
+    if let Some(modified) = validators.and_then(|v| v.last_modified.as_ref()) {
+        request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
+    }
+    request
 }
 
-impl HostPacer {
-    fn new(delay: Duration) -> Self {
-        Self {
-            delay,
-            hosts: Mutex::default(),
+/// The `Location` of a redirect (301, 302, 303, 307, 308). A redirect
+/// without one is answered as its status, like any other non-success.
+fn redirect_location(response: &reqwest::Response) -> Option<String> {
+    use reqwest::StatusCode;
+    let status = response.status();
+    let redirect = [
+        StatusCode::MOVED_PERMANENTLY,
+        StatusCode::FOUND,
+        StatusCode::SEE_OTHER,
+        StatusCode::TEMPORARY_REDIRECT,
+        StatusCode::PERMANENT_REDIRECT,
+    ]
+    .contains(&status);
+    let location = response.headers().get(reqwest::header::LOCATION)?;
+    redirect.then(|| String::from_utf8_lossy(location.as_bytes()).into_owned())
+}
+
+/// Where a redirect from `from` leads, if `policy` allows it. A relative
+/// `Location` resolves against `from` (keeping its credentials only when it
+/// names no host of its own).
+fn next_hop(from: &Url, location: &str, policy: &FetchPolicy) -> Result<Url, FetchError> {
+    let to = from
+        .join(location.trim())
+        .map_err(|_| FetchError::BadRedirect {
+            url: shown(from),
+            location: location.chars().take(200).collect(),
+        })?;
+    policy
+        .check(&to)
+        .map_err(|reason| FetchError::RedirectRefused {
+            from: shown(from),
+            to: shown(&to),
+            reason,
+        })?;
+    debug!(from = %shown(from), to = %shown(&to), "following a redirect");
+    Ok(to)
+}
+
+/// `url` without user name and password.
+fn without_credentials(url: &Url) -> Url {
+    let mut clean = url.clone();
+    // Only URLs that cannot have credentials refuse these; they have none.
+    let _ = clean.set_username("");
+    let _ = clean.set_password(None);
+    clean
+}
+
+/// A URL as errors and logs show it: credentials never leave the config.
+fn shown(url: &Url) -> String {
+    without_credentials(url).to_string()
+}
+
+/// The policy's reason when the refusing resolver is why a request failed.
+fn refused_by_resolver(e: &reqwest::Error) -> Option<Refused> {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(internal) = cause.downcast_ref::<InternalOnly>() {
+            return Some(internal.reason());
         }
+        source = cause.source();
     }
-
-    async fn acquire(&self, host: &str) -> HostSlot {
-        let lock = {
-            let mut hosts = self
-                .hosts
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            Arc::clone(hosts.entry(host.to_string()).or_default())
-        };
-        let guard = lock.lock_owned().await;
-        if let Some(finished) = *guard {
-            tokio::time::sleep_until((finished + self.delay).into()).await;
-        }
-        HostSlot(guard)
-    }
+    None
 }
 
 /// `error: cause: cause`, because reqwest's top-level message alone rarely says why.
@@ -425,152 +526,5 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     message
 }
 
-static META_CHARSET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)<meta[^>]*?charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)"#)
-        .expect("valid meta charset regex")
-});
-
-/// Decodes a body: BOM, then the HTTP header's charset, then `<meta charset>` /
-/// `http-equiv` in the first 4 KiB, then valid UTF-8, then statistical detection.
-/// Malformed sequences become U+FFFD rather than failing the page.
-pub fn decode(
-    body: &[u8],
-    content_type: Option<&str>,
-    host: Option<&str>,
-) -> (String, &'static Encoding) {
-    let encoding = Encoding::for_bom(body)
-        .map(|(e, _)| e)
-        .or_else(|| content_type.and_then(header_charset))
-        .or_else(|| meta_charset(body))
-        .unwrap_or_else(|| detect(body, host));
-    let (text, used, _) = encoding.decode(body);
-    (text.into_owned(), used)
-}
-
-fn header_charset(content_type: &str) -> Option<&'static Encoding> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| Encoding::for_label(value.trim().trim_matches(['"', '\'']).as_bytes()))
-            .flatten()
-    })
-}
-
-fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
-    let head = &body[..body.len().min(4096)];
-    let label = META_CHARSET.captures(head)?.get(1)?.as_bytes();
-    let encoding = Encoding::for_label(label)?;
-    // A page that reached us as bytes cannot really be UTF-16 (HTML spec, "prescan").
-    Some(
-        if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-            UTF_8
-        } else {
-            encoding
-        },
-    )
-}
-
-fn detect(body: &[u8], host: Option<&str>) -> &'static Encoding {
-    if std::str::from_utf8(body).is_ok() {
-        return UTF_8;
-    }
-    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(body, true);
-    let tld = host.and_then(|h| h.rsplit('.').next()).map(str::as_bytes);
-    detector.guess(tld, chardetng::Utf8Detection::Allow)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MONGOLIAN: &str = "Монгол Улсын Их Хурал чуулганаа эхэллээ";
-
-    fn cp1251(text: &str) -> Vec<u8> {
-        encoding_rs::WINDOWS_1251.encode(text).0.into_owned()
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(reqwest::header::RETRY_AFTER, "7".parse().expect("header"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        let in_a_minute = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60));
-        headers.insert(
-            reqwest::header::RETRY_AFTER,
-            in_a_minute.parse().expect("header"),
-        );
-        let wait = retry_after(&headers).expect("a date parses");
-        assert!(
-            wait > Duration::from_secs(50) && wait <= Duration::from_secs(60),
-            "{wait:?}"
-        );
-        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(60));
-        headers.insert(reqwest::header::RETRY_AFTER, past.parse().expect("header"));
-        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
-        headers.insert(
-            reqwest::header::RETRY_AFTER,
-            "soon".parse().expect("header"),
-        );
-        assert_eq!(retry_after(&headers), None);
-    }
-
-    #[test]
-    fn backoff_doubles_with_jitter() {
-        for attempt in 1..=3 {
-            let base = BACKOFF_BASE * 2u32.pow(attempt - 1);
-            let wait = backoff(attempt);
-            assert!(
-                wait >= base.mul_f64(0.75) && wait <= base.mul_f64(1.25),
-                "{attempt}: {wait:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn pacing_is_per_host_and_port() {
-        let url = |s: &str| Url::parse(s).expect("url");
-        assert_eq!(authority(&url("https://Montsame.mn/x")), "montsame.mn:443");
-        assert_eq!(authority(&url("http://127.0.0.1:8080/")), "127.0.0.1:8080");
-    }
-
-    #[test]
-    fn header_charset_wins() {
-        let (text, enc) = decode(
-            &cp1251(MONGOLIAN.split(' ').next().unwrap_or_default()),
-            Some("text/html; charset=windows-1251"),
-            None,
-        );
-        assert_eq!(enc, encoding_rs::WINDOWS_1251);
-        assert_eq!(text, "Монгол");
-    }
-
-    #[test]
-    fn meta_charset_is_used_without_a_header() {
-        let mut page = b"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\"></head><body>".to_vec();
-        page.extend(cp1251("Улаанбаатар"));
-        let (text, enc) = decode(&page, Some("text/html"), None);
-        assert_eq!(enc, encoding_rs::WINDOWS_1251);
-        assert!(text.contains("Улаанбаатар"), "{text}");
-    }
-
-    #[test]
-    fn undeclared_cyrillic_is_detected() {
-        let sentence = "Монгол Улсын Засгийн газрын ээлжит хуралдаанаар төсвийн тодотголыг хэлэлцэж, нүүрсний экспортын асуудлыг авч үзлээ. ".repeat(4);
-        let page = cp1251(&format!("<html><body><p>{sentence}</p></body></html>"));
-        let (text, _) = decode(&page, None, Some("olloo.mn"));
-        assert!(text.contains("Засгийн газрын"), "{text}");
-    }
-
-    #[test]
-    fn utf8_without_declaration_and_invalid_bytes_survive() {
-        let (text, enc) = decode(MONGOLIAN.as_bytes(), None, None);
-        assert_eq!((text.as_str(), enc), (MONGOLIAN, UTF_8));
-        let (text, _) = decode(b"ok \xff\xfe bad", Some("text/html; charset=utf-8"), None);
-        assert!(
-            text.starts_with("ok ") && text.contains('\u{FFFD}'),
-            "{text}"
-        );
-    }
-}
+mod tests;
