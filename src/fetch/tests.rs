@@ -12,12 +12,15 @@ use super::*;
 use crate::config::Config;
 use crate::fetch::policy::AddressKind;
 
+/// One request as the server saw it: path and headers (lower-case names).
+type Request = (String, Vec<(String, String)>);
+
 /// A loopback HTTP/1.1 server answering each path with a fixed raw response
 /// head (a 200 with a small body when the head is `"200"`).
 struct Loopback {
     port: u16,
-    /// Each request's path and headers (lower-case names), in order.
-    seen: Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>,
+    /// Each request, in order.
+    seen: Arc<Mutex<Vec<Request>>>,
     /// Connections accepted, including ones that sent nothing.
     connections: Arc<Mutex<usize>>,
 }
@@ -30,7 +33,7 @@ impl Loopback {
             .iter()
             .map(|(path, head)| ((*path).to_string(), (*head).to_string()))
             .collect();
-        let seen: Arc<Mutex<Vec<(String, Vec<(String, String)>)>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<Request>>> = Arc::default();
         let connections: Arc<Mutex<usize>> = Arc::default();
         let (thread_seen, thread_connections) = (Arc::clone(&seen), Arc::clone(&connections));
         std::thread::spawn(move || {
