@@ -7,7 +7,7 @@ use url::Url;
 
 use crate::config::Config;
 use crate::extract::{FieldSelector, extract};
-use crate::fetch::{Fetcher, HostUse, Page};
+use crate::fetch::{FetchPolicy, Fetcher, HostUse, Page};
 use crate::pipeline::read_listing;
 use crate::suggest;
 
@@ -53,7 +53,10 @@ pub(super) async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
                 return EXIT_FAILED;
             }
         },
-        None => match fetcher.get(&url, HostUse::More).await {
+        None => match fetcher
+            .get(&url, &FetchPolicy::site(&url), HostUse::More)
+            .await
+        {
             Ok(page) => page,
             Err(e) => {
                 eprintln!("{e}");
@@ -142,7 +145,8 @@ async fn article_suggestion(
     let Some(link) = first.and_then(|i| Url::parse(&i.link).ok()) else {
         return "# --article: no item link to follow\n".to_string();
     };
-    match fetcher.get(&link, HostUse::Last).await {
+    let policy = FetchPolicy::articles_for(&page.url, &[]);
+    match fetcher.get(&link, &policy, HostUse::Last).await {
         Ok(article) => {
             let (article_text, _) = article.text();
             suggest::article_toml(&article_text, now).map_or_else(

@@ -7,7 +7,8 @@ use url::Url;
 use crate::config::Source;
 use crate::dates::parse_date;
 use crate::extract::{ArticleSelectors, extract_article};
-use crate::fetch::{Fetcher, HostUse, Page};
+use crate::fetch::{FetchPolicy, Fetcher, HostUse, Page};
+use crate::identity::redact_url;
 use crate::store::{ArticleData, ArticleOutcome, SharedStore, StoreError};
 
 use super::ArticleCounts;
@@ -30,14 +31,15 @@ pub(super) async fn read_articles(
     let pending = store
         .run(move |s| s.pending_articles(&id, ARTICLES_PER_CYCLE))
         .await?;
+    let policy = FetchPolicy::articles(source);
     let targets: Vec<_> = pending
         .into_iter()
         .map(|article| {
-            let url = allowed_article_url(source, selectors, &article.link);
+            let url = policy.allowed(&article.link);
             (article, url)
         })
         .collect();
-    let last_fetch = targets.iter().rposition(|(_, url)| url.is_some());
+    let last_fetch = targets.iter().rposition(|(_, url)| url.is_ok());
     for (n, (article, url)) in targets.into_iter().enumerate() {
         let host_use = if Some(n) == last_fetch {
             HostUse::Last
@@ -45,12 +47,18 @@ pub(super) async fn read_articles(
             HostUse::More
         };
         let outcome = match url {
-            None => {
-                warn!(source = %source.id, link = %article.link, "article link leaves the source's hosts; not fetched (see allow_hosts)");
+            Err(reason) => {
+                let link = Url::parse(&article.link)
+                    .map_or_else(|_| article.link.clone(), |url| redact_url(&url));
+                warn!(source = %source.id, %link, %reason, "article link not fetched (see allow_hosts)");
                 ArticleOutcome::Refused
             }
-            Some(url) => match fetcher.get(&url, host_use).await {
+            Ok(url) => match fetcher.get(&url, &policy, host_use).await {
                 Ok(page) => read_on_blocking_pool(source, selectors, page).await,
+                Err(e) if e.is_refused() => {
+                    warn!(source = %source.id, error = %e, "article page refused; not fetched again");
+                    ArticleOutcome::Refused
+                }
                 Err(e) => {
                     warn!(source = %source.id, error = %e, "article fetch failed; will retry");
                     ArticleOutcome::Failed
@@ -67,26 +75,6 @@ pub(super) async fn read_articles(
             .await?;
     }
     Ok(counts)
-}
-
-/// The article URL if medee may fetch it: http(s) on the source's own host
-/// (with or without `www.`) or on one of `allow_hosts`. A listing page must not
-/// be able to send medee to arbitrary or internal addresses.
-pub fn allowed_article_url(
-    source: &Source,
-    selectors: &ArticleSelectors,
-    link: &str,
-) -> Option<Url> {
-    let url = Url::parse(link).ok()?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return None;
-    }
-    let bare = |host: &str| host.trim_start_matches("www.").to_ascii_lowercase();
-    let host = bare(url.host_str()?);
-    let own = source.url.host_str().map(bare);
-    let allowed = own.as_deref() == Some(host.as_str())
-        || selectors.allow_hosts.iter().any(|h| bare(h) == host);
-    allowed.then_some(url)
 }
 
 /// Parses an article page off the async workers: a hostile page must not

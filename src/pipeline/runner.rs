@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
 use crate::config::{Config, Daemon, Source};
-use crate::fetch::{FetchError, Fetched, Fetcher, HostUse, Page, Validators};
+use crate::fetch::{FetchError, FetchPolicy, Fetched, Fetcher, HostUse, Page, Validators};
 use crate::identity::redact_secrets;
 use crate::store::{NewItem, SharedStore, SourceCycle, UpsertStats};
 
@@ -108,7 +108,9 @@ impl Runner {
 
     /// Fetches a source's page unconditionally, storing nothing (for `preview`).
     pub async fn fetch_page(&self, source: &Source) -> Result<Page, FetchError> {
-        self.fetcher.get(&source.url, HostUse::Last).await
+        self.fetcher
+            .get(&source.url, &FetchPolicy::listing(source), HostUse::Last)
+            .await
     }
 
     /// Reads a page as a run of `source` would, storing nothing (for `preview`).
@@ -167,7 +169,12 @@ impl Runner {
         };
         match self
             .fetcher
-            .get_conditional(&source.url, validators, host_use)
+            .get_conditional(
+                &source.url,
+                &FetchPolicy::listing(source),
+                validators,
+                host_use,
+            )
             .await?
         {
             Fetched::NotModified => Ok(Listing::NotModified),

@@ -381,3 +381,169 @@ fn native_feeds_in_every_format_are_merged_like_scraped_items() {
         Some("2024-12-18T23:00:00+00:00".to_string())
     );
 }
+
+/// Every output file's text, for checking that something reached none of them.
+fn all_outputs(ws: &Workspace) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(ws.path().join("feeds")).expect("outputs written") {
+        let path = entry.expect("dir entry").path();
+        text.push_str(&String::from_utf8_lossy(
+            &std::fs::read(&path).expect("output readable"),
+        ));
+    }
+    text
+}
+
+#[test]
+fn article_links_to_another_port_are_never_fetched_unless_allowed_with_that_port() {
+    let (site, other) = (Server::start(), Server::start());
+    let other_port = other
+        .origin()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let internal = format!("{}/admin", other.origin());
+    let allowed = format!("http://localhost:{other_port}/shared");
+    site.set(
+        "/list",
+        Reply::list(&[
+            ("/read/1", "Own page"),
+            (&internal, "Internal admin port"),
+            (&allowed, "Allowed elsewhere"),
+        ]),
+    );
+    site.set("/read/1", Reply::html("<div class=\"body\">Own text</div>"));
+    other.set(
+        "/admin",
+        Reply::html("<div class=\"body\">ADMIN-SECRET</div>"),
+    );
+    other.set(
+        "/shared",
+        Reply::html("<div class=\"body\">Shared text</div>"),
+    );
+    let ws = Workspace::new(&format!(
+        "[daemon]\nper_host_delay = \"0s\"\n{}[source.article]\ncontent = \".body\"\nallow_hosts = [\"localhost:{other_port}\"]\n",
+        source("s", &format!("{}/list", site.origin()))
+    ));
+    let log = ws.stderr(&["once"], 0);
+    assert_eq!(other.hits("/admin"), 0, "another port is another server");
+    assert!(
+        log.contains(&format!(
+            "port {other_port} is not the configured port of 127.0.0.1"
+        )),
+        "{log}"
+    );
+    assert_eq!(site.hits("/read/1"), 1);
+    assert_eq!(other.hits("/shared"), 1, "allow_hosts names host and port");
+    let outputs = all_outputs(&ws);
+    assert!(!outputs.contains("ADMIN-SECRET"));
+    assert!(outputs.contains("Own text") && outputs.contains("Shared text"));
+    assert_eq!(
+        ws.feed("s.atom").entries.len(),
+        3,
+        "the refused item keeps its listing data"
+    );
+}
+
+#[test]
+fn redirects_are_checked_hop_by_hop_for_listings_and_articles() {
+    let (site, other) = (Server::start(), Server::start());
+    let (o, elsewhere) = (site.origin(), other.origin());
+    let with_credentials = elsewhere.replace("http://", "http://user:pw@");
+    let redirect = |status: u16, to: &str| Reply::status(status).with_header("Location", to);
+    site.set(
+        "/list",
+        Reply::list(&[
+            ("/read/302", "Found elsewhere"),
+            ("/read/301", "Moved elsewhere"),
+            ("/read/creds", "Moved with credentials"),
+            ("/read/moved", "Moved at home"),
+        ]),
+    );
+    site.set("/read/302", redirect(302, &format!("{elsewhere}/secret")));
+    site.set("/read/301", redirect(301, &format!("{elsewhere}/secret")));
+    site.set(
+        "/read/creds",
+        redirect(302, &format!("{with_credentials}/secret")),
+    );
+    site.set("/read/moved", redirect(301, "/read/final"));
+    site.set(
+        "/read/final",
+        Reply::html("<div class=\"body\">Final text</div>"),
+    );
+    site.set("/away", redirect(302, &format!("{elsewhere}/list")));
+    site.set("/old-list", redirect(301, &format!("{o}/new-list")));
+    site.set("/new-list", redirect(307, "/newest-list"));
+    site.set("/newest-list", Reply::list(&[("/n/1", "Still listed")]));
+    other.set(
+        "/secret",
+        Reply::html("<div class=\"body\">METADATA-SECRET</div>"),
+    );
+    other.set("/list", Reply::list(&[("/leak", "LEAKED-HEADLINE")]));
+    let ws = Workspace::new(&format!(
+        "[daemon]\nper_host_delay = \"0s\"\n{}[source.article]\ncontent = \".body\"\n{}{}",
+        source("s", &format!("{o}/list")),
+        source("away", &format!("{o}/away")),
+        source("moved", &format!("{o}/old-list")),
+    ));
+    let log = ws.stderr(&["once"], 1);
+    ws.medee(&["once"]).assert().code(1);
+
+    assert_eq!(other.hits("/secret") + other.hits("/list"), 0, "{log}");
+    let outputs = all_outputs(&ws);
+    assert!(
+        !outputs.contains("SECRET") && !outputs.contains("LEAKED"),
+        "{outputs}"
+    );
+    for path in ["/read/302", "/read/301", "/read/creds"] {
+        assert_eq!(
+            site.hits(path),
+            1,
+            "{path}: refused once, never asked again"
+        );
+        assert!(
+            log.contains(&format!(
+                "{o}{path}: redirect to {elsewhere}/secret not followed"
+            )),
+            "{path}: {log}"
+        );
+    }
+    assert!(log.contains("the URL carries credentials"), "{log}");
+    assert!(
+        !log.contains("user:pw"),
+        "credentials are never shown: {log}"
+    );
+    let titles: Vec<String> = ws
+        .feed("s.atom")
+        .entries
+        .iter()
+        .filter_map(|e| e.title.as_ref().map(|t| t.content.clone()))
+        .collect();
+    assert_eq!(
+        titles.len(),
+        4,
+        "refused articles keep their listing data: {titles:?}"
+    );
+    assert!(
+        outputs.contains("Final text"),
+        "a redirect at home is followed"
+    );
+
+    let away = ws.source_status("away");
+    assert!(
+        away.last_error().contains(&format!(
+            "{o}/away: redirect to {elsewhere}/list not followed: port"
+        )),
+        "{away:?}"
+    );
+    let moved = ws.source_status("moved");
+    assert_eq!(moved.failures(), 0, "{moved:?}");
+    let listed = ws.feed("moved.atom");
+    assert_eq!(listed.entries.len(), 1);
+    assert_eq!(
+        listed.entries[0].links[0].href,
+        format!("{o}/n/1"),
+        "links resolve against the listing's final URL"
+    );
+}
