@@ -6,6 +6,7 @@ mod config_errors;
 mod daemon;
 mod fetching;
 mod hostile;
+mod listener;
 mod once;
 mod preview;
 mod suggest;
