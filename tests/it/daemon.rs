@@ -11,16 +11,33 @@ use crate::support::{Reply, Server, Workspace};
 
 /// A generous bound for things that happen within a second or two; reaching it
 /// means the behaviour is missing, not slow.
-const PATIENCE: Duration = Duration::from_secs(20);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
 }
 
 impl Daemon {
-    fn start(ws: &Workspace, envs: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(ws: &Workspace, envs: &[(&str, &str)]) -> Self {
+        Self::launch(
+            ws,
+            Command::new(assert_cmd::cargo::cargo_bin("medee")),
+            envs,
+        )
+    }
+
+    /// `medee run` with its open-file limit lowered to `limit` by the shell.
+    pub(crate) fn start_with_open_files(ws: &Workspace, limit: u32) -> Self {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+            .arg(assert_cmd::cargo::cargo_bin("medee"));
+        Self::launch(ws, command, &[])
+    }
+
+    fn launch(ws: &Workspace, mut command: Command, envs: &[(&str, &str)]) -> Self {
         let log = std::fs::File::create(ws.path().join("daemon.log")).expect("log file");
-        let mut command = Command::new(assert_cmd::cargo::cargo_bin("medee"));
         command
             .current_dir(ws.path())
             .env_remove("MEDEE_CONFIG")
@@ -37,7 +54,11 @@ impl Daemon {
         }
     }
 
-    fn signal(&self, name: &str) {
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub(crate) fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
@@ -49,7 +70,7 @@ impl Daemon {
         self.child.try_wait().expect("try_wait").is_none()
     }
 
-    fn wait_exit(&mut self) -> ExitStatus {
+    pub(crate) fn wait_exit(&mut self) -> ExitStatus {
         let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -68,7 +89,7 @@ impl Drop for Daemon {
     }
 }
 
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + PATIENCE;
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");
@@ -100,7 +121,7 @@ fn wait_for_notification(socket: &UnixDatagram, received: &mut String, needle: &
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -119,13 +140,14 @@ fn config(origin: &str, port: u16, sources: &[&str]) -> String {
 
 /// A raw HTTP/1.1 exchange: status, lower-cased headers, body. Raw, so that
 /// paths like `/../x` reach the server exactly as written.
-fn http(
+pub(crate) fn http(
     port: u16,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
     let mut request =
         format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     for (k, v) in headers {

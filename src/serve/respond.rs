@@ -1,13 +1,17 @@
-//! Serving `output_dir` over HTTP for feed readers, with conditional GET and gzip.
+//! Answering one request: `/healthz`, or one of medee's output files.
 //!
 //! Only the files medee itself writes can be named: a path must be a flat
 //! `name.rss|atom|html|opml` with a name of `[a-z0-9-]`, so `..`, encoded
 //! slashes, hidden temp files and anything outside `output_dir` are 404 by
-//! construction rather than by a check that could be bypassed.
+//! construction rather than by a check that could be bypassed. And only a
+//! regular file at that name is served: it is opened without following a
+//! symlink and without waiting for a FIFO's writer, then checked on the
+//! opened descriptor, so a symlink, FIFO, directory or device planted in
+//! `output_dir` is 404 and nothing can be swapped in between check and read.
 
-use std::io::Write as _;
+use std::io::{self, Read as _, Write as _};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -15,84 +19,92 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tracing::{debug, warn};
 
-/// Answers `/healthz`: whether the daemon is healthy, and a JSON body.
-pub type HealthCheck = Arc<dyn Fn() -> (bool, String) + Send + Sync>;
+use super::HealthCheck;
 
-/// Serves `dir` on `listener` until `stop` turns true.
-pub async fn serve(
-    listener: TcpListener,
+/// Answers requests from `output_dir` and the health check.
+pub(super) struct Responder {
     dir: PathBuf,
     health: HealthCheck,
-    mut stop: watch::Receiver<bool>,
-) {
-    let dir = Arc::new(dir);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-            _ = stop.changed() => return,
-        };
-        let (dir, health) = (Arc::clone(&dir), Arc::clone(&health));
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let (dir, health) = (Arc::clone(&dir), Arc::clone(&health));
-                async move { Ok::<_, std::convert::Infallible>(respond(&request, &dir, &health).await) }
-            });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
-    }
 }
 
-async fn respond(
-    request: &Request<Incoming>,
-    dir: &Path,
-    health: &HealthCheck,
-) -> Response<Full<Bytes>> {
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+/// Why an output file was not served.
+enum Unservable {
+    /// Nothing servable at the name: missing, a symlink, a FIFO, a directory.
+    Absent,
+    /// A regular file that could not be read: permissions, no descriptors left.
+    Unreadable(io::Error),
+}
+
+impl Responder {
+    pub(super) fn new(dir: PathBuf, health: HealthCheck) -> Self {
+        Self { dir, health }
     }
-    let path = request.uri().path();
-    if path == "/healthz" {
-        let (ok, body) = health();
+
+    pub(super) async fn respond(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+        if request.method() != Method::GET && request.method() != Method::HEAD {
+            let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return response;
+        }
+        let path = request.uri().path();
+        if path == "/healthz" {
+            return self.health_response();
+        }
+        let Some((name, content_type)) = output_file(path) else {
+            return plain(StatusCode::NOT_FOUND, "not found\n");
+        };
+        self.serve_file(&name, content_type, request.headers())
+            .await
+    }
+
+    fn health_response(&self) -> Response<Full<Bytes>> {
+        let (ok, body) = (self.health)();
         let status = if ok {
             StatusCode::OK
         } else {
             StatusCode::SERVICE_UNAVAILABLE
         };
-        return with_type(
+        with_type(
             Response::new(Full::new(Bytes::from(body))),
             status,
             "application/json",
-        );
+        )
     }
-    let Some((name, content_type)) = output_file(path) else {
-        return plain(StatusCode::NOT_FOUND, "not found\n");
-    };
-    let file = dir.join(name);
-    let (bytes, modified) = match read_file(&file).await {
-        Ok(found) => found,
-        Err(_) => return plain(StatusCode::NOT_FOUND, "not found\n"),
-    };
-    file_response(request.headers(), bytes, modified, content_type)
+
+    /// Reads, hashes and compresses on the blocking pool: gzip of a large
+    /// feed would otherwise hold a runtime thread every connection shares.
+    async fn serve_file(
+        &self,
+        name: &str,
+        content_type: &'static str,
+        request: &HeaderMap,
+    ) -> Response<Full<Bytes>> {
+        let path = self.dir.join(name);
+        let request = request.clone();
+        let answered = tokio::task::spawn_blocking(move || {
+            read_regular_file(&path)
+                .map(|(bytes, modified)| file_response(&request, bytes, modified, content_type))
+        })
+        .await;
+        match answered {
+            Ok(Ok(response)) => response,
+            Ok(Err(Unservable::Absent)) => plain(StatusCode::NOT_FOUND, "not found\n"),
+            // Logged at debug only: while descriptors run out, every request
+            // would log, and the accept loop already reports that once.
+            Ok(Err(Unservable::Unreadable(error))) => {
+                debug!(file = name, %error, "cannot read an output file");
+                plain(StatusCode::SERVICE_UNAVAILABLE, "cannot read it now\n")
+            }
+            Err(error) => {
+                warn!(file = name, %error, "reading an output file failed");
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
+            }
+        }
+    }
 }
 
 /// Maps a request path to one of medee's output files and its content type.
@@ -117,10 +129,34 @@ pub fn output_file(path: &str) -> Option<(String, &'static str)> {
     valid_stem.then(|| (name.to_string(), content_type))
 }
 
-async fn read_file(path: &Path) -> std::io::Result<(Vec<u8>, SystemTime)> {
-    let bytes = tokio::fs::read(path).await?;
-    let modified = tokio::fs::metadata(path).await?.modified()?;
+/// The bytes and modification time of `path` if it is a regular file.
+/// `O_NOFOLLOW` fails the open on a symlink (whether it points outside
+/// `output_dir` or not), `O_NONBLOCK` keeps a FIFO from holding the thread
+/// until a writer appears, and the type is read from the opened descriptor.
+fn read_regular_file(path: &Path) -> Result<(Vec<u8>, SystemTime), Unservable> {
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(open_failure)?;
+    let metadata = file.metadata().map_err(Unservable::Unreadable)?;
+    if !metadata.is_file() {
+        return Err(Unservable::Absent);
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(Unservable::Unreadable)?;
+    let modified = metadata.modified().map_err(Unservable::Unreadable)?;
     Ok((bytes, modified))
+}
+
+/// A missing file and a symlink (`ELOOP` under `O_NOFOLLOW`) are both absent.
+fn open_failure(error: io::Error) -> Unservable {
+    if error.kind() == io::ErrorKind::NotFound || error.raw_os_error() == Some(libc::ELOOP) {
+        Unservable::Absent
+    } else {
+        Unservable::Unreadable(error)
+    }
 }
 
 fn file_response(
@@ -281,6 +317,38 @@ mod tests {
         );
         assert!(!accepts_gzip(&headers));
         assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    fn read(path: &Path) -> Result<Vec<u8>, &'static str> {
+        match read_regular_file(path) {
+            Ok((bytes, _)) => Ok(bytes),
+            Err(Unservable::Absent) => Err("absent"),
+            Err(Unservable::Unreadable(_)) => Err("unreadable"),
+        }
+    }
+
+    #[test]
+    fn only_a_regular_file_is_read_never_a_symlink_fifo_or_directory() {
+        let outside = tempfile::tempdir().expect("temp dir");
+        let secret = outside.path().join("secret.txt");
+        std::fs::write(&secret, "secret").expect("write");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let feeds = dir.path();
+        std::fs::write(feeds.join("all.atom"), "<feed/>").expect("write");
+        std::os::unix::fs::symlink(&secret, feeds.join("leak.rss")).expect("symlink");
+        std::os::unix::fs::symlink("all.atom", feeds.join("inside.atom")).expect("symlink");
+        std::fs::create_dir(feeds.join("dir.rss")).expect("mkdir");
+        let fifo = feeds.join("fifo.rss");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+
+        assert_eq!(read(&feeds.join("all.atom")), Ok(b"<feed/>".to_vec()));
+        for name in ["leak.rss", "inside.atom", "dir.rss", "fifo.rss", "gone.rss"] {
+            assert_eq!(read(&feeds.join(name)), Err("absent"), "{name}");
+        }
     }
 
     #[test]
