@@ -87,14 +87,10 @@ pub struct Options {
 pub async fn run(config_path: PathBuf, config: Config) -> Result<(), DaemonError> {
     let signals = forward_signals()?;
     let listener = match config.daemon.listen {
-        Some(addr) => Some(
-            TcpListener::bind(addr)
-                .await
-                .map_err(|source| DaemonError::Io {
-                    context: format!("cannot listen on {addr}"),
-                    source,
-                })?,
-        ),
+        Some(addr) => Some(bind(addr).map_err(|source| DaemonError::Io {
+            context: format!("cannot listen on {addr}"),
+            source,
+        })?),
         None => None,
     };
     run_with(Options {
@@ -104,6 +100,21 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), DaemonError
         signals,
     })
     .await
+}
+
+/// Connections the kernel may queue while the listener has all its slots in
+/// use: a burst of feed readers waits there instead of being dropped.
+const ACCEPT_BACKLOG: u32 = 1024;
+
+fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// Turns SIGHUP, SIGTERM and SIGINT into [`Signal`]s.
