@@ -1,15 +1,6 @@
 //! Hostile page content must never break an output or smuggle script into one.
 
-use crate::support::{Reply, Server, Workspace};
-
-const OUTPUTS: [&str; 6] = [
-    "all.rss",
-    "all.atom",
-    "h.rss",
-    "h.atom",
-    "index.html",
-    "feeds.opml",
-];
+use crate::support::{OUTPUTS, Reply, Server, Workspace};
 
 #[test]
 fn hostile_text_leaves_every_output_well_formed_and_free_of_script() {

@@ -5,19 +5,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::{Reply, Server, Workspace};
+use crate::support::{OUTPUTS, Reply, Server, Workspace};
 
 /// What a run of `medee once` may take at most, even with planted files.
 const ONCE_BOUND: Duration = Duration::from_secs(60);
-
-const OUTPUTS: [&str; 6] = [
-    "all.rss",
-    "all.atom",
-    "h.rss",
-    "h.atom",
-    "index.html",
-    "feeds.opml",
-];
 
 /// A workspace with one listing source `h` served with two items.
 fn listing_workspace(server: &Server) -> Workspace {

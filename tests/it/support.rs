@@ -338,6 +338,16 @@ impl SourceStatus {
     }
 }
 
+/// Every output of a config with one source `h` and the default merged feed.
+pub const OUTPUTS: [&str; 6] = [
+    "all.rss",
+    "all.atom",
+    "h.rss",
+    "h.atom",
+    "index.html",
+    "feeds.opml",
+];
+
 /// The shipped config with every site pointed at the fixture server and the
 /// outputs and store kept inside the workspace.
 pub fn shipped_config(server: &Server) -> String {
