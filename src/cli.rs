@@ -232,29 +232,34 @@ async fn preview(config: &Config, id: &str, file: Option<&Path>, json: bool) -> 
             return EXIT_FAILED;
         }
     };
-    print_preview(source, &page, json).await
+    print_preview(source, &config.daemon, &page, json).await
 }
 
 /// Extracts `page` with `source`'s selectors and prints the preview; the exit code says whether items were found.
-async fn print_preview(source: &Source, page: &Page, json: bool) -> u8 {
+async fn print_preview(
+    source: &Source,
+    daemon: &crate::config::Daemon,
+    page: &Page,
+    json: bool,
+) -> u8 {
     let id = source.id.as_str();
     let (text, encoding) = page.text();
     let encoding = encoding.name();
     let mut counts = FieldCounts::default();
     let raw = match &source.kind {
         SourceKind::Html(selectors) => {
-            let extraction = extract(&text, &page.url, selectors);
+            let extraction = extract(&text, &page.url, selectors, &daemon.limits);
             counts.matched = extraction.matched;
             counts.incomplete = extraction.incomplete;
             counts.duplicates = extraction.duplicates;
-            counts.warnings = crate::extract::diagnose(&text, &page.url, selectors);
+            counts.warnings = crate::extract::diagnose(&text, &page.url, selectors, &daemon.limits);
             if let Err(e) = check_extraction(&extraction, &selectors.item_source, page) {
                 eprintln!("{id}: {e}");
                 return EXIT_FAILED;
             }
             extraction.items
         }
-        SourceKind::Feed => match read_page(source, page) {
+        SourceKind::Feed => match read_page(source, page, &daemon.limits) {
             Ok(items) => {
                 counts.matched = items.len();
                 items
@@ -266,7 +271,7 @@ async fn print_preview(source: &Source, page: &Page, json: bool) -> u8 {
         },
     };
     let found = raw.len();
-    let items = process_items(source, raw, Utc::now());
+    let items = process_items(source, raw, Utc::now(), daemon.dates);
     counts.items = items.len();
     counts.filtered_out = found - items.len();
     for item in &items {
@@ -557,7 +562,7 @@ async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
     };
     println!();
     match config.sources.first() {
-        Some(source) => print_preview(source, &page, false).await,
+        Some(source) => print_preview(source, &config.daemon, &page, false).await,
         None => EXIT_FAILED,
     }
 }
@@ -591,7 +596,7 @@ async fn article_suggestion(
     else {
         return String::new();
     };
-    let first = extract(text, &page.url, &selectors)
+    let first = extract(text, &page.url, &selectors, &Default::default())
         .items
         .into_iter()
         .next();

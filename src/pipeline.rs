@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 use url::Url;
 
-use crate::config::{Config, Source, SourceKind};
+use crate::config::{Config, DateRange, Limits, Source, SourceKind};
 use crate::dates::{ParsedDate, parse_date};
 use crate::extract::{ArticleSelectors, Extraction, RawItem, extract, extract_article};
 use crate::fetch::{FetchError, Fetched, Fetcher, HostUse, Page, Validators};
@@ -205,10 +205,15 @@ pub async fn run_source_isolated(
 ) -> Result<SourceOutcome, StoreError> {
     let id = config.sources[index].id.clone();
     let task_store = store.clone();
-    let task =
-        tokio::spawn(
-            async move { run_source(&config.sources[index], &fetcher, &task_store).await },
-        );
+    let task = tokio::spawn(async move {
+        run_source(
+            &config.sources[index],
+            &config.daemon,
+            &fetcher,
+            &task_store,
+        )
+        .await
+    });
     match task.await {
         Ok(outcome) => outcome,
         Err(e) => {
@@ -241,13 +246,14 @@ async fn failed(
 /// carrying the message; only a store failure is an `Err`.
 pub async fn run_source(
     source: &Source,
+    daemon: &crate::config::Daemon,
     fetcher: &Fetcher,
     store: &SharedStore,
 ) -> Result<SourceOutcome, StoreError> {
     let id = source.id.clone();
     let url = source.url.to_string();
     let stored = store.run(move |s| s.validators(&url)).await?;
-    let outcome = fetch_listing(source, fetcher, &stored, Utc::now()).await;
+    let outcome = fetch_listing(source, daemon, fetcher, &stored, Utc::now()).await;
     let mut report = SourceReport::default();
     match outcome {
         Ok(Listing::NotModified) => {
@@ -286,7 +292,7 @@ pub async fn run_source(
         }
     }
     if let Some(article) = &source.article {
-        read_articles(source, article, fetcher, store, &mut report).await?;
+        read_articles(source, article, daemon, fetcher, store, &mut report).await?;
     }
     if report.stats.new + report.stats.updated + report.articles_read > 0 {
         info!(
@@ -311,6 +317,7 @@ const ARTICLES_PER_CYCLE: usize = 30;
 async fn read_articles(
     source: &Source,
     selectors: &ArticleSelectors,
+    daemon: &crate::config::Daemon,
     fetcher: &Fetcher,
     store: &SharedStore,
     report: &mut SourceReport,
@@ -340,7 +347,7 @@ async fn read_articles(
             }
             Some(url) => match fetcher.get(&url, host_use).await {
                 Ok(page) => {
-                    ArticleOutcome::Read(read_article(source, selectors, &page, Utc::now()))
+                    ArticleOutcome::Read(read_article(source, selectors, daemon, &page, Utc::now()))
                 }
                 Err(e) => {
                     warn!(source = %source.id, error = %e, "article fetch failed; will retry");
@@ -383,12 +390,13 @@ pub fn allowed_article_url(
 fn read_article(
     source: &Source,
     selectors: &ArticleSelectors,
+    daemon: &crate::config::Daemon,
     page: &Page,
     now: DateTime<Utc>,
 ) -> ArticleData {
     let (text, _) = page.text();
-    let raw = extract_article(&text, &page.url, selectors);
-    let ctx = source.date_context(now);
+    let raw = extract_article(&text, &page.url, selectors, &daemon.limits);
+    let ctx = source.date_context(now, daemon.dates);
     ArticleData {
         content: raw.content,
         published: raw
@@ -434,6 +442,7 @@ pub fn finish_cycle(
 /// Fetches a source's listing and processes it into filtered, dated items.
 pub async fn fetch_listing(
     source: &Source,
+    daemon: &crate::config::Daemon,
     fetcher: &Fetcher,
     validators: &Validators,
     now: DateTime<Utc>,
@@ -450,19 +459,29 @@ pub async fn fetch_listing(
     {
         Fetched::NotModified => Ok(Listing::NotModified),
         Fetched::Page(page, validators) => {
-            let raw = read_page(source, &page)?;
-            Ok(Listing::Items(process_items(source, raw, now), validators))
+            let raw = read_page(source, &page, &daemon.limits)?;
+            Ok(Listing::Items(
+                process_items(source, raw, now, daemon.dates),
+                validators,
+            ))
         }
     }
 }
 
 /// Turns a fetched page into raw items, by selectors or as a native feed.
-pub fn read_page(source: &Source, page: &Page) -> Result<Vec<RawItem>, SourceError> {
+pub fn read_page(
+    source: &Source,
+    page: &Page,
+    limits: &Limits,
+) -> Result<Vec<RawItem>, SourceError> {
     match &source.kind {
         SourceKind::Feed => read_feed(page),
         SourceKind::Html(selectors) => {
             let (text, _) = page.text();
-            let extraction = extract(&text, &page.url, selectors);
+            let extraction = extract(&text, &page.url, selectors, limits);
+            if !extraction.cut.is_empty() {
+                warn!(source = %source.id, cut = %extraction.cut, "page cut to the limits");
+            }
             check_extraction(&extraction, &selectors.item_source, page)?;
             Ok(extraction.items)
         }
@@ -536,8 +555,13 @@ const PARALLEL_ITEMS: usize = 256;
 /// Applies `include`/`exclude`, recognises dates and normalises titles. A
 /// long listing is split over the cores: this work needs no DOM, so it is
 /// the part of a large page that can run in parallel.
-pub fn process_items(source: &Source, raw: Vec<RawItem>, now: DateTime<Utc>) -> Vec<ProcessedItem> {
-    let ctx = source.date_context(now);
+pub fn process_items(
+    source: &Source,
+    raw: Vec<RawItem>,
+    now: DateTime<Utc>,
+    dates: DateRange,
+) -> Vec<ProcessedItem> {
+    let ctx = source.date_context(now, dates);
     let process = |raw: RawItem| {
         if !passes_filters(source, &raw) {
             return None;
@@ -617,7 +641,7 @@ mod tests {
             })
             .collect();
         let now = Utc::now();
-        let items = process_items(&config.sources[0], raw, now);
+        let items = process_items(&config.sources[0], raw, now, DateRange::default());
         let kept: Vec<usize> = (0..1_000).filter(|n| n % 10 != 3).collect();
         assert_eq!(items.len(), kept.len());
         for (item, n) in items.iter().zip(kept) {

@@ -68,7 +68,7 @@ pub struct PageInfo {
 
 /// Ranks the candidate item groups of a listing page, best first.
 pub fn candidates(html: &str, base: &Url, now: DateTime<Utc>) -> (Vec<Candidate>, PageInfo) {
-    let document = Html::parse_document(html);
+    let document = crate::extract::parse_html(html);
     let info = page_info(&document);
     let groups = group_link_ancestors(&document, base);
     let mut ranked: Vec<Candidate> = Vec::new();
@@ -830,7 +830,7 @@ fn zone_for_host(host: &str) -> Option<&'static str> {
 /// `[source.article]` suggestion from one article page: a date from meta tags,
 /// `<time datetime>` or visible text, the largest text block as content.
 pub fn article_toml(html: &str, now: DateTime<Utc>) -> Option<String> {
-    let document = Html::parse_document(html);
+    let document = crate::extract::parse_html(html);
     let ctx = DateContext::plain(now);
     let date = [
         "meta[property='article:published_time'] @content",
