@@ -97,8 +97,9 @@ fn run(
     let tokenizer = Tokenizer::new(DepthGuard::new(builder, limit), opts);
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(text));
-    // A script end tag pauses the tokenizer (for a browser to run it); go on.
-    while let TokenizerResult::Script(_) = tokenizer.feed(&input) {}
+    // A script end tag or a `<meta charset>` pauses the tokenizer (for a
+    // browser to run it or to switch encodings; the text is decoded already): go on.
+    while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
     tokenizer.end();
     let guard = tokenizer.sink;
     let dropped = guard.dropped.get();
@@ -433,6 +434,39 @@ mod tests {
             ours.root_element().html(),
             Html::parse_fragment(&markup).root_element().html()
         );
+    }
+
+    #[test]
+    fn real_pages_are_parsed_as_html5ever_parses_them() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut pages = 0;
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "html") {
+                let bytes = std::fs::read(&path).expect("fixture");
+                let text = String::from_utf8_lossy(&bytes);
+                let ours = parse(&text, Kind::Document, MAX_DEPTH);
+                assert_eq!(ours.dropped_tags, 0, "{}", path.display());
+                assert!(
+                    ours.html.root_element().html()
+                        == Html::parse_document(&text).root_element().html(),
+                    "{}",
+                    path.display()
+                );
+                pages += 1;
+            }
+        }
+        assert!(pages >= 5, "{pages} pages");
+    }
+
+    #[test]
+    fn a_charset_declaration_does_not_stop_the_parse() {
+        let html = parse_html(
+            "<html><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Type\" \
+             content=\"text/html; charset=windows-1251\"><script>x()</script></head>\
+             <body><p>after</p></body></html>",
+        );
+        assert_eq!(text(&html), "x()after");
     }
 
     #[test]
