@@ -172,9 +172,14 @@ fn extraction(c: &mut Criterion) {
     group.sample_size(20);
     for (name, items) in [("small", 30), ("large", 2_000)] {
         let html = listing_page(items, 7);
+        // Every item is read, as before the page limit existed.
+        let limits = medee::config::Limits {
+            page_items: items,
+            ..medee::config::Limits::default()
+        };
         assert_eq!(floor(&html, &item), items);
         assert_eq!(
-            medee::extract::extract(&html, &base, &selectors)
+            medee::extract::extract(&html, &base, &selectors, &limits)
                 .items
                 .len(),
             items
@@ -184,7 +189,7 @@ fn extraction(c: &mut Criterion) {
             b.iter(|| floor(black_box(html), &item))
         });
         group.bench_with_input(BenchmarkId::new("medee", name), &html, |b, html| {
-            b.iter(|| medee::extract::extract(black_box(html), &base, &selectors))
+            b.iter(|| medee::extract::extract(black_box(html), &base, &selectors, &limits))
         });
     }
     group.finish();
@@ -225,6 +230,7 @@ fn dates(c: &mut Criterion) {
         formats: &[],
         tz: chrono_tz::Asia::Ulaanbaatar,
         now,
+        range: medee::config::DateRange::default(),
     };
     let recognised = DATE_TABLE
         .iter()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::config::{Config, Source, SourceKind};
+use crate::config::{Config, Limits, Source, SourceKind};
 use crate::fetch::Page;
 use crate::pipeline::{Listed, ProcessedItem, Runner, SourceError, SourceRef};
 use crate::sanitize::html_to_text;
@@ -85,12 +85,13 @@ pub(super) async fn preview(config: Config, id: &str, file: Option<&Path>, json:
     };
     let page = Arc::new(page);
     let listed = runner.preview(&source, Arc::clone(&page)).await;
-    print_preview(&source, &page, listed, json)
+    print_preview(&source, &config.daemon.limits, &page, listed, json)
 }
 
 /// Prints what reading `page` as `source` gave; the exit code says whether items were found.
 pub(super) fn print_preview(
     source: &Source,
+    limits: &Limits,
     page: &Page,
     listed: Result<Listed, SourceError>,
     json: bool,
@@ -114,7 +115,7 @@ pub(super) fn print_preview(
         ..FieldCounts::default()
     };
     if let SourceKind::Html(selectors) = &source.kind {
-        counts.warnings = crate::extract::diagnose(&text, &page.url, selectors);
+        counts.warnings = crate::extract::diagnose(&text, &page.url, selectors, limits);
     }
     let items = listed.items;
     for item in &items {

@@ -5,7 +5,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::config::Config;
+use crate::config::{Config, Limits};
 use crate::extract::{FieldSelector, extract};
 use crate::fetch::{FetchPolicy, Fetcher, HostUse, Page};
 use crate::pipeline::read_listing;
@@ -104,7 +104,13 @@ pub(super) async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
     };
     println!();
     match config.sources.first() {
-        Some(source) => print_preview(source, &page, read_listing(source, &page, now), false),
+        Some(source) => print_preview(
+            source,
+            &config.daemon.limits,
+            &page,
+            read_listing(source, &config.daemon, &page, now),
+            false,
+        ),
         None => EXIT_FAILED,
     }
 }
@@ -138,7 +144,7 @@ async fn article_suggestion(
     else {
         return String::new();
     };
-    let first = extract(text, &page.url, &selectors)
+    let first = extract(text, &page.url, &selectors, &Limits::default())
         .items
         .into_iter()
         .next();

@@ -183,15 +183,18 @@ pub struct Source {
 }
 
 impl Source {
-    /// How this source's dates are read: its `date_format`s and `timezone`.
+    /// How this source's dates are read: its `date_format`s and `timezone`,
+    /// relative to `now` (the fetch time) and within `range`.
     pub fn date_context(
         &self,
         now: chrono::DateTime<chrono::Utc>,
+        range: DateRange,
     ) -> crate::dates::DateContext<'_> {
         crate::dates::DateContext {
             formats: &self.date_format,
             tz: self.timezone,
             now,
+            range,
         }
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use tracing::warn;
 use url::Url;
 
-use crate::config::Source;
+use crate::config::{Daemon, Source};
 use crate::dates::parse_date;
 use crate::extract::{ArticleSelectors, extract_article};
 use crate::fetch::{FetchPolicy, Fetcher, HostUse, Page};
@@ -85,8 +85,15 @@ async fn read_on_blocking_pool(
     page: Page,
 ) -> ArticleOutcome {
     let (source, selectors) = (source.clone(), selectors.clone());
-    let read =
-        tokio::task::spawn_blocking(move || read_article(&source, &selectors, &page, Utc::now()));
+    let read = tokio::task::spawn_blocking(move || {
+        read_article(
+            &source,
+            &selectors,
+            &source.config().daemon,
+            &page,
+            Utc::now(),
+        )
+    });
     match read.await {
         Ok(data) => ArticleOutcome::Read(data),
         Err(e) => {
@@ -99,12 +106,13 @@ async fn read_on_blocking_pool(
 fn read_article(
     source: &Source,
     selectors: &ArticleSelectors,
+    daemon: &Daemon,
     page: &Page,
     now: DateTime<Utc>,
 ) -> ArticleData {
     let (text, _) = page.text();
-    let raw = extract_article(&text, &page.url, selectors);
-    let ctx = source.date_context(now);
+    let raw = extract_article(&text, &page.url, selectors, &daemon.limits);
+    let ctx = source.date_context(now, daemon.dates);
     ArticleData {
         content: raw.content,
         published: raw

@@ -4,8 +4,9 @@
 //! `preview`, so what a user previews is what the daemon stores.
 
 use chrono::{DateTime, Utc};
+use tracing::warn;
 
-use crate::config::{Source, SourceKind};
+use crate::config::{Daemon, DateRange, Limits, Source, SourceKind};
 use crate::dates::{ParsedDate, parse_date};
 use crate::extract::{Extraction, RawItem, extract};
 use crate::fetch::{Page, Validators};
@@ -73,13 +74,14 @@ pub struct Listed {
 /// stores and what `preview` shows.
 pub fn read_listing(
     source: &Source,
+    daemon: &Daemon,
     page: &Page,
     now: DateTime<Utc>,
 ) -> Result<Listed, SourceError> {
-    let read = read_page(source, page)?;
+    let read = read_page(source, page, &daemon.limits)?;
     let found = read.items.len();
     Ok(Listed {
-        items: process_items(source, read.items, now),
+        items: process_items(source, read.items, now, daemon.dates),
         found,
         matched: read.matched,
         incomplete: read.incomplete,
@@ -102,7 +104,7 @@ pub struct PageRead {
 
 /// Turns a fetched page into raw items: by selectors for an html source, as
 /// a native feed for a feed source. There is no other reading path.
-pub fn read_page(source: &Source, page: &Page) -> Result<PageRead, SourceError> {
+pub fn read_page(source: &Source, page: &Page, limits: &Limits) -> Result<PageRead, SourceError> {
     match &source.kind {
         SourceKind::Feed => {
             let items = read_feed(page)?;
@@ -114,7 +116,10 @@ pub fn read_page(source: &Source, page: &Page) -> Result<PageRead, SourceError> 
         }
         SourceKind::Html(selectors) => {
             let (text, _) = page.text();
-            let extraction = extract(&text, &page.url, selectors);
+            let extraction = extract(&text, &page.url, selectors, limits);
+            if !extraction.cut.is_empty() {
+                warn!(source = %source.id, cut = %extraction.cut, "page cut to the limits");
+            }
             check_extraction(&extraction, &selectors.item_source, page)?;
             Ok(PageRead {
                 matched: extraction.matched,
@@ -193,8 +198,13 @@ const PARALLEL_ITEMS: usize = 256;
 /// Applies `include`/`exclude`, recognises dates and normalises titles. A
 /// long listing is split over the cores: this work needs no DOM, so it is
 /// the part of a large page that can run in parallel.
-pub fn process_items(source: &Source, raw: Vec<RawItem>, now: DateTime<Utc>) -> Vec<ProcessedItem> {
-    let ctx = source.date_context(now);
+pub fn process_items(
+    source: &Source,
+    raw: Vec<RawItem>,
+    now: DateTime<Utc>,
+    dates: DateRange,
+) -> Vec<ProcessedItem> {
+    let ctx = source.date_context(now, dates);
     let process = |raw: RawItem| {
         if !passes_filters(source, &raw) {
             return None;
@@ -275,7 +285,7 @@ mod tests {
             })
             .collect();
         let now = Utc::now();
-        let items = process_items(&config.sources[0], raw, now);
+        let items = process_items(&config.sources[0], raw, now, DateRange::default());
         let kept: Vec<usize> = (0..1_000).filter(|n| n % 10 != 3).collect();
         assert_eq!(items.len(), kept.len());
         for (item, n) in items.iter().zip(kept) {

@@ -49,6 +49,13 @@ impl SourceRef {
     }
 }
 
+impl SourceRef {
+    /// The config the source belongs to.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
 impl Deref for SourceRef {
     type Target = Source;
 
@@ -235,9 +242,11 @@ impl Runner {
 /// stall the runtime (or `/healthz`). A panic fails the source.
 async fn read_on_blocking_pool(source: &SourceRef, page: Arc<Page>) -> Result<Listed, SourceError> {
     let source = source.clone();
-    tokio::task::spawn_blocking(move || read_listing(&source, &page, Utc::now()))
-        .await
-        .map_err(|e| SourceError::Panicked(e.to_string()))?
+    tokio::task::spawn_blocking(move || {
+        read_listing(&source, &source.config().daemon, &page, Utc::now())
+    })
+    .await
+    .map_err(|e| SourceError::Panicked(e.to_string()))?
 }
 
 /// One log line per successful run that changed something (failures are

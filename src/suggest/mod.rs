@@ -73,7 +73,7 @@ pub struct PageInfo {
 
 /// Ranks the candidate item groups of a listing page, best first.
 pub fn candidates(html: &str, base: &Url, now: DateTime<Utc>) -> (Vec<Candidate>, PageInfo) {
-    let document = Html::parse_document(html);
+    let document = crate::extract::parse_html(html);
     let info = page_info(&document);
     let groups = group_link_ancestors(&document, base);
     let mut ranked: Vec<Candidate> = Vec::new();

@@ -82,7 +82,7 @@ fn zone_for_host(host: &str) -> Option<&'static str> {
 /// `[source.article]` suggestion from one article page: a date from meta tags,
 /// `<time datetime>` or visible text, the largest text block as content.
 pub fn article_toml(html: &str, now: DateTime<Utc>) -> Option<String> {
-    let document = Html::parse_document(html);
+    let document = crate::extract::parse_html(html);
     let ctx = DateContext::plain(now);
     let date = [
         "meta[property='article:published_time'] @content",

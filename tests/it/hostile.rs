@@ -134,3 +134,81 @@ fn fetch_limits_fail_only_their_own_source() {
     );
     assert!(status.contains("more than 5 redirects"), "{status}");
 }
+
+/// Items stored for source `id`, from `medee status --json`.
+fn stored_items(ws: &Workspace, id: &str) -> u64 {
+    ws.source_status(id).items()
+}
+
+/// A hostile source next to an ordinary one; `once` must finish with `code`
+/// and write the ordinary source's feed. Returns the workspace and stderr.
+fn once_beside_an_ordinary_source(
+    server: &Server,
+    hostile: &str,
+    code: i32,
+) -> (Workspace, String) {
+    server.set("/ok", Reply::list(&[("/ok/1", "Ordinary item")]));
+    let ws = Workspace::new(&format!(
+        "[daemon]\nmax_body = \"32MiB\"\n\
+         [[source]]\nid = \"hostile\"\nurl = \"{o}{hostile}\"\nitem = \"li\"\n\
+         [[source]]\nid = \"ok\"\nurl = \"{o}/ok\"\nitem = \"li\"\n",
+        o = server.origin()
+    ));
+    let stderr = ws.stderr(&["once"], code);
+    let ok = ws.feed("ok.atom");
+    let titles: Vec<_> = ok
+        .entries
+        .iter()
+        .filter_map(|e| e.title.as_ref())
+        .map(|t| t.content.clone())
+        .collect();
+    assert_eq!(titles, ["Ordinary item"]);
+    (ws, stderr)
+}
+
+#[test]
+fn a_title_nested_20_000_levels_deep_crashes_nothing() {
+    let server = Server::start();
+    let title = format!(
+        "{}Deep title{}",
+        "<span>".repeat(20_000),
+        "</span>".repeat(20_000)
+    );
+    server.set(
+        "/deep",
+        Reply::html(format!("<ul><li><a href=\"/d/1\">{title}</a></li></ul>")),
+    );
+    let (ws, stderr) = once_beside_an_ordinary_source(&server, "/deep", 0);
+    assert!(!stderr.contains("overflow"), "{stderr}");
+    let deep = ws.feed("hostile.atom");
+    assert_eq!(deep.entries.len(), 1);
+    assert_eq!(
+        deep.entries[0].title.as_ref().map(|t| t.content.as_str()),
+        Some("Deep title")
+    );
+    assert!(
+        stderr.contains("tags nested deeper than 256 levels dropped"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_listing_of_200_000_items_stores_500() {
+    let server = Server::start();
+    let items: String = (0..200_000)
+        .map(|n| format!("<li><a href=\"/m/{n}\">Мэдээ {n}</a></li>"))
+        .collect();
+    server.set("/many", Reply::html(format!("<ul>{items}</ul>")));
+    let (ws, stderr) = once_beside_an_ordinary_source(&server, "/many", 0);
+    assert_eq!(stored_items(&ws, "hostile"), 500);
+    assert_eq!(stored_items(&ws, "ok"), 1);
+    let cut_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("page cut to the limits"))
+        .collect();
+    assert_eq!(cut_lines.len(), 1, "{stderr}");
+    assert!(
+        cut_lines[0].contains("199500 items past the page's item limit"),
+        "{stderr}"
+    );
+}

@@ -1,16 +1,23 @@
 //! Extraction: a decoded listing page and its source's selectors in, raw items out.
 //!
 //! Pure: no I/O, no clock, no store. Everything here takes the page text and a
-//! base URL so tests can feed fixture pages directly.
+//! base URL so tests can feed fixture pages directly. A page is untrusted: it
+//! is parsed with its nesting bounded ([`parse_html`]) and what it yields is
+//! held to the [`Limits`], with what was cut counted in [`Cut`].
 
-use std::collections::HashSet;
-use std::sync::mpsc;
+mod items;
+mod parse;
+
+use std::fmt;
 
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use crate::identity::canonical_link;
-use crate::sanitize::{collapse_whitespace, escape, sanitize_html};
+use crate::config::Limits;
+use crate::sanitize::collapse_whitespace;
+use items::{FieldBound, ItemFields, Teaser, collect_items};
+pub(crate) use parse::shallow_markup;
+pub use parse::{MAX_DEPTH, parse_fragment, parse_html};
 
 /// One field selector from the config: `"css"` or `"css @attr"`.
 ///
@@ -151,19 +158,46 @@ pub struct RawArticle {
     pub date_text: Option<String>,
     /// Byline text.
     pub author: Option<String>,
+    /// What the limits cut from the page.
+    pub cut: Cut,
 }
 
-/// Extracts the `[source.article]` fields from an article page.
-pub fn extract_article(html: &str, base: &Url, selectors: &ArticleSelectors) -> RawArticle {
-    let document = Html::parse_document(html);
-    let root = document.root_element();
+/// Extracts the `[source.article]` fields from an article page: the content
+/// within `limits.content_bytes`, the date and byline within `limits.field_bytes`.
+pub fn extract_article(
+    html: &str,
+    base: &Url,
+    selectors: &ArticleSelectors,
+    limits: &Limits,
+) -> RawArticle {
+    let parsed = parse::parse(html, parse::Kind::Document, MAX_DEPTH);
+    let root = parsed.html.root_element();
+    let mut content_bound = FieldBound::new(limits.content_bytes);
+    let mut field_bound = FieldBound::new(limits.field_bytes);
+    let content = selectors
+        .content
+        .as_ref()
+        .and_then(|f| Teaser::read(f, root)?.finish(base))
+        .map(|c| content_bound.html(c));
+    let date_text = selectors
+        .date
+        .as_ref()
+        .and_then(|f| date_text(f, root))
+        .map(|d| field_bound.text(d));
+    let author = selectors
+        .author
+        .as_ref()
+        .and_then(|f| f.value(root))
+        .map(|a| field_bound.text(a));
     RawArticle {
-        content: selectors
-            .content
-            .as_ref()
-            .and_then(|f| summary_html(f, root, base)),
-        date_text: selectors.date.as_ref().and_then(|f| date_text(f, root)),
-        author: selectors.author.as_ref().and_then(|f| f.value(root)),
+        content,
+        date_text,
+        author,
+        cut: Cut {
+            items: 0,
+            fields: content_bound.cut + field_bound.cut,
+            deep_tags: parsed.dropped_tags,
+        },
     }
 }
 
@@ -199,164 +233,75 @@ pub struct Extraction {
     pub duplicates: usize,
     /// The page's `<title>`, to help say what a page that matched nothing was.
     pub page_title: Option<String>,
+    /// What the limits cut from the page.
+    pub cut: Cut,
 }
 
-/// Extracts the items of a listing page.
-pub fn extract(html: &str, base: &Url, selectors: &ItemSelectors) -> Extraction {
-    let document = Html::parse_document(html);
+/// What a page's limits cut, so that the caller can say so once per source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cut {
+    /// Matches not read because `page_items` items were kept before them.
+    pub items: usize,
+    /// Fields cut to `field_bytes` (article content to `content_bytes`), and
+    /// URLs longer than that left out.
+    pub fields: usize,
+    /// Tags dropped for lying more than [`MAX_DEPTH`] levels deep (their text is kept).
+    pub deep_tags: usize,
+}
+
+impl Cut {
+    /// Whether nothing was cut.
+    pub fn is_empty(&self) -> bool {
+        *self == Cut::default()
+    }
+}
+
+impl fmt::Display for Cut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} items past the page's item limit, {} fields cut to the size limit, {} tags nested deeper than {MAX_DEPTH} levels dropped",
+            self.items, self.fields, self.deep_tags
+        )
+    }
+}
+
+/// Extracts the items of a listing page: at most `limits.page_items`, each
+/// field within `limits.field_bytes`.
+pub fn extract(html: &str, base: &Url, selectors: &ItemSelectors, limits: &Limits) -> Extraction {
+    let parsed = parse::parse(html, parse::Kind::Document, MAX_DEPTH);
+    let document = &parsed.html;
     let mut out = Extraction {
-        page_title: page_title(&document),
+        page_title: page_title(document),
+        cut: Cut {
+            deep_tags: parsed.dropped_tags,
+            ..Cut::default()
+        },
         ..Extraction::default()
     };
     let elements: Vec<ElementRef<'_>> = document.select(&selectors.item).collect();
     out.matched = elements.len();
-    let mut seen = HashSet::new();
-    for item in finish_items(&elements, base, selectors) {
-        let Some(item) = item else {
-            out.incomplete += 1;
-            continue;
-        };
-        if seen.insert(item.canonical_link.clone()) {
-            out.items.push(item);
-        } else {
-            out.duplicates += 1;
-        }
-    }
+    collect_items(&elements, base, selectors, limits, &mut out);
     out
 }
 
-/// Listings with at least this many items are finished on a second thread.
-const PIPELINED_ITEMS: usize = 256;
-
-/// Reads and finishes every matched item, in page order. On a long listing
-/// the DOM is read on this thread (it cannot leave it) while a second one
-/// finishes what was read (collapsing, escaping, sanitising, resolving URLs).
-fn finish_items(
-    elements: &[ElementRef<'_>],
+fn extract_item(
+    element: ElementRef<'_>,
     base: &Url,
     selectors: &ItemSelectors,
-) -> Vec<Option<RawItem>> {
-    if elements.len() < PIPELINED_ITEMS {
-        return elements
-            .iter()
-            .map(|e| ItemFields::read(*e, selectors).finish(base))
-            .collect();
-    }
-    std::thread::scope(|scope| {
-        let (batches, received) = mpsc::sync_channel::<Vec<ItemFields>>(4);
-        let finisher = scope.spawn(move || {
-            received
-                .into_iter()
-                .flatten()
-                .map(|fields| fields.finish(base))
-                .collect::<Vec<_>>()
-        });
-        for batch in elements.chunks(64) {
-            let fields = batch
-                .iter()
-                .map(|e| ItemFields::read(*e, selectors))
-                .collect();
-            if batches.send(fields).is_err() {
-                break;
-            }
-        }
-        drop(batches);
-        finisher
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
-}
-
-/// An item's fields as the DOM holds them, copied out so that finishing them
-/// needs no DOM (which cannot leave the thread that parsed it).
-struct ItemFields {
-    title: Option<String>,
-    href: Option<String>,
-    date_text: Option<String>,
-    summary: Option<Teaser>,
-    image: Option<String>,
-}
-
-/// A teaser before escaping or sanitising.
-enum Teaser {
-    /// An attribute's value: escaped as it is.
-    Attribute(String),
-    /// An element holding only text: collapsed and escaped.
-    Text(String),
-    /// An element with markup inside: sanitised.
-    Html(String),
-}
-
-impl Teaser {
-    fn read(field: &FieldSelector, element: ElementRef<'_>) -> Option<Self> {
-        if field.attr().is_some() {
-            return field.value(element).map(Teaser::Attribute);
-        }
-        let target = field.first(element)?;
-        Some(match plain_text(target) {
-            Some(text) => Teaser::Text(text),
-            None => Teaser::Html(target.inner_html()),
-        })
-    }
-
-    fn finish(self, base: &Url) -> Option<String> {
-        let html = match self {
-            Teaser::Attribute(value) => escape(&value),
-            Teaser::Text(text) => escape(&collapse_whitespace(&text)),
-            Teaser::Html(html) => sanitize_html(&html, base),
-        };
-        let html = html.trim();
-        (!html.is_empty()).then(|| html.to_string())
-    }
-}
-
-impl ItemFields {
-    fn read(element: ElementRef<'_>, selectors: &ItemSelectors) -> Self {
-        ItemFields {
-            title: match &selectors.title {
-                Some(field) => field.value(element),
-                None => first_link(element).map(element_text),
-            },
-            href: item_link(element, selectors.link.as_ref()),
-            date_text: selectors.date.as_ref().and_then(|f| date_text(f, element)),
-            summary: selectors
-                .summary
-                .as_ref()
-                .and_then(|f| Teaser::read(f, element)),
-            image: selectors
-                .image
-                .as_ref()
-                .and_then(|f| image_value(f, element)),
-        }
-    }
-
-    /// The item, or `None` without a title or a usable link.
-    fn finish(self, base: &Url) -> Option<RawItem> {
-        let title = self.title.filter(|t| !t.is_empty())?;
-        let link = resolve_http_url(base, &self.href?)?;
-        Some(RawItem {
-            title,
-            canonical_link: canonical_link(&link),
-            link,
-            date_text: self.date_text,
-            summary: self.summary.and_then(|t| t.finish(base)),
-            image: self
-                .image
-                .and_then(|raw| resolve_http_url(base, raw.trim())),
-        })
-    }
-}
-
-fn extract_item(element: ElementRef<'_>, base: &Url, selectors: &ItemSelectors) -> Option<RawItem> {
-    ItemFields::read(element, selectors).finish(base)
+    limits: &Limits,
+) -> Option<RawItem> {
+    ItemFields::read(element, selectors)
+        .finish(base, limits)
+        .item
 }
 
 /// Explains what a listing's selectors do that a user should look at: fields
 /// whose selector matches several elements in an item (the first is used) and
 /// the first matches that yield no title or no link. Only `preview` needs this,
 /// so it is not part of [`extract`]'s hot path.
-pub fn diagnose(html: &str, base: &Url, selectors: &ItemSelectors) -> Vec<String> {
-    let document = Html::parse_document(html);
+pub fn diagnose(html: &str, base: &Url, selectors: &ItemSelectors, limits: &Limits) -> Vec<String> {
+    let document = parse_html(html);
     let fields = [
         ("title", &selectors.title),
         ("link", &selectors.link),
@@ -373,7 +318,7 @@ pub fn diagnose(html: &str, base: &Url, selectors: &ItemSelectors) -> Vec<String
                 several[slot] += 1;
             }
         }
-        if incomplete_shown < 3 && extract_item(element, base, selectors).is_none() {
+        if incomplete_shown < 3 && extract_item(element, base, selectors, limits).is_none() {
             incomplete_shown += 1;
             let text = element_text(element);
             let shown: String = text.chars().take(60).collect();
@@ -444,10 +389,6 @@ fn date_text(field: &FieldSelector, element: ElementRef<'_>) -> Option<String> {
         return Some(datetime);
     }
     field.value(element)
-}
-
-fn summary_html(field: &FieldSelector, element: ElementRef<'_>, base: &Url) -> Option<String> {
-    Teaser::read(field, element)?.finish(base)
 }
 
 /// The element's text when it holds nothing but text, as most teasers do:
@@ -537,184 +478,27 @@ pub fn element_text(element: ElementRef<'_>) -> String {
     collapse_whitespace(&text)
 }
 
+/// A walk, not a recursion: however deep the tree, the stack stays flat.
 fn collect_text(node: ego_tree::NodeRef<'_, scraper::Node>, out: &mut String) {
-    for child in node.children() {
-        match child.value() {
-            scraper::Node::Text(text) => out.push_str(text),
-            scraper::Node::Element(e)
-                if matches!(e.name(), "script" | "style" | "noscript" | "template") => {}
-            scraper::Node::Element(_) => collect_text(child, out),
-            _ => {}
+    let mut skipped: Option<ego_tree::NodeId> = None;
+    for edge in node.traverse() {
+        match (edge, skipped) {
+            (ego_tree::iter::Edge::Close(n), Some(id)) if n.id() == id => skipped = None,
+            (_, Some(_)) => {}
+            (ego_tree::iter::Edge::Open(n), None) => match n.value() {
+                scraper::Node::Text(text) => out.push_str(text),
+                scraper::Node::Element(e)
+                    if n != node
+                        && matches!(e.name(), "script" | "style" | "noscript" | "template") =>
+                {
+                    skipped = Some(n.id());
+                }
+                _ => {}
+            },
+            (ego_tree::iter::Edge::Close(_), None) => {}
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn selectors(item: &str, fields: [Option<&str>; 5]) -> ItemSelectors {
-        let f = |s: Option<&str>| s.map(|s| FieldSelector::parse(s).expect("valid selector"));
-        ItemSelectors {
-            item: parse_css(item).expect("valid item"),
-            item_source: item.to_string(),
-            title: f(fields[0]),
-            link: f(fields[1]),
-            date: f(fields[2]),
-            summary: f(fields[3]),
-            image: f(fields[4]),
-        }
-    }
-
-    fn base() -> Url {
-        Url::parse("https://example.mn/news/").expect("valid url")
-    }
-
-    #[test]
-    fn splits_attribute_from_css() {
-        let s = FieldSelector::parse("meta[property='og:title'] @content").expect("parses");
-        assert_eq!(s.attr(), Some("content"));
-        let s = FieldSelector::parse(r".article-list.uk-hidden\@m a").expect("parses");
-        assert_eq!(s.attr(), None);
-        let s = FieldSelector::parse("@href").expect("parses");
-        assert_eq!(s.attr(), Some("href"));
-        assert!(FieldSelector::parse("div[").is_err());
-        assert!(FieldSelector::parse("a @").is_err());
-        assert!(FieldSelector::parse("a @1x").is_err());
-    }
-
-    #[test]
-    fn defaults_take_first_link_and_its_text() {
-        let html = r#"<ul><li><a href="/a/1"> First
-            story </a></li><li><a href="https://other.mn/b">Second</a></li><li>no link</li></ul>"#;
-        let out = extract(html, &base(), &selectors("li", [None; 5]));
-        assert_eq!(out.matched, 3);
-        assert_eq!(out.incomplete, 1);
-        assert_eq!(out.items[0].title, "First story");
-        assert_eq!(out.items[0].link, "https://example.mn/a/1");
-        assert_eq!(out.items[1].link, "https://other.mn/b");
-    }
-
-    #[test]
-    fn repeated_links_on_a_page_are_one_item() {
-        let html = r#"<div class="i"><a href="/r/abc">One</a></div>
-            <div class="i"><a href="/r/abc#top">One again</a></div>"#;
-        let out = extract(html, &base(), &selectors(".i", [None; 5]));
-        assert_eq!(out.items.len(), 1);
-        assert_eq!(out.duplicates, 1);
-    }
-
-    #[test]
-    fn images_come_from_style_url_and_lazy_attributes() {
-        let html = r#"<div class="i"><a href="/1">T</a>
-              <div class="bg" style="background-image: url('/files/medium/x.jpeg')"></div></div>
-            <div class="i"><a href="/2">U</a>
-              <img src="data:image/svg+xml,%3Csvg%3E" data-lazy-src="/up/y.jpg"></div>"#;
-        let style = extract(
-            html,
-            &base(),
-            &selectors(".i", [None, None, None, None, Some(".bg @style")]),
-        );
-        assert_eq!(
-            style.items[0].image.as_deref(),
-            Some("https://example.mn/files/medium/x.jpeg")
-        );
-        let lazy = extract(
-            html,
-            &base(),
-            &selectors(".i", [None, None, None, None, Some("img")]),
-        );
-        assert_eq!(
-            lazy.items[1].image.as_deref(),
-            Some("https://example.mn/up/y.jpg")
-        );
-    }
-
-    #[test]
-    fn time_datetime_is_preferred_over_its_text() {
-        let html =
-            r#"<p><a href="/1">T</a><time datetime="2024-12-20T10:00:00Z">Friday</time></p>"#;
-        let out = extract(
-            html,
-            &base(),
-            &selectors("p", [None, None, Some("time"), None, None]),
-        );
-        assert_eq!(
-            out.items[0].date_text.as_deref(),
-            Some("2024-12-20T10:00:00Z")
-        );
-    }
-
-    #[test]
-    fn summary_is_sanitised_and_non_http_links_are_dropped() {
-        let html = r#"<p><a href="javascript:alert(1)">Bad</a></p>
-            <p><a href="/ok">Good</a><span class="s"><b>Bold</b><script>alert(1)</script>
-            <img src="/i.png" onerror="x()"></span></p>"#;
-        let out = extract(
-            html,
-            &base(),
-            &selectors("p", [None, None, None, Some(".s"), None]),
-        );
-        assert_eq!(out.items.len(), 1);
-        let summary = out.items[0].summary.as_deref().expect("summary");
-        assert!(summary.contains("<b>Bold</b>"));
-        assert!(!summary.contains("script"));
-        assert!(!summary.contains("onerror"));
-        assert!(summary.contains("https://example.mn/i.png"));
-    }
-
-    #[test]
-    fn plain_teaser_is_escaped_and_collapsed_without_sanitising() {
-        let html = "<div><a href=\"/r/1\">Title</a><p class=\"s\">\n  Coal &amp; copper &lt;up&gt; ]]&gt;\u{1}\n  again  </p></div>";
-        let out = extract(
-            html,
-            &base(),
-            &selectors("div", [None, None, None, Some(".s"), None]),
-        );
-        assert_eq!(
-            out.items[0].summary.as_deref(),
-            Some("Coal &amp; copper &lt;up&gt; ]]&gt; again")
-        );
-    }
-
-    #[test]
-    fn a_long_listing_finished_on_a_second_thread_keeps_order_and_counts() {
-        let html: String = (0..300)
-            .map(|i| {
-                let title = if i == 5 { String::new() } else { format!("Мэдээ {i}") };
-                format!(
-                    "<div><a href=\"/r/{}\">{title}</a><p class=\"s\">A &amp; <b>B</b> {i}</p></div>",
-                    i % 290
-                )
-            })
-            .collect();
-        let out = extract(
-            &html,
-            &base(),
-            &selectors("div", [None, None, None, Some(".s"), None]),
-        );
-        // Item 5 has no title, so item 295 is the first usable /r/5.
-        assert_eq!((out.matched, out.incomplete, out.duplicates), (300, 1, 9));
-        let expected: Vec<usize> = (0..290).filter(|&i| i != 5).chain([295]).collect();
-        assert_eq!(out.items.len(), expected.len());
-        for (item, i) in out.items.iter().zip(expected) {
-            assert_eq!(item.title, format!("Мэдээ {i}"));
-            assert_eq!(item.link, format!("https://example.mn/r/{}", i % 290));
-            assert_eq!(
-                item.summary.as_deref(),
-                Some(format!("A &amp; <b>B</b> {i}").as_str())
-            );
-        }
-    }
-
-    #[test]
-    fn css_url_reads_quoted_and_bare_forms() {
-        assert_eq!(css_url("background-image: url('/a.jpg')"), Some("/a.jpg"));
-        assert_eq!(
-            css_url("background:url(\"b.png\") no-repeat"),
-            Some("b.png")
-        );
-        assert_eq!(css_url("background:url( c.gif )"), Some("c.gif"));
-        assert_eq!(css_url("color: red"), None);
-    }
-}
+mod tests;
