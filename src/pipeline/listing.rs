@@ -61,7 +61,7 @@ pub struct Listed {
     pub items: Vec<ProcessedItem>,
     /// Items with a title and a link, before filters.
     pub found: usize,
-    /// Elements the `item` selector matched (entries, for a feed).
+    /// Elements the `item` selector matched (entries, for a feed; array elements, for json).
     pub matched: usize,
     /// Matches without a title or a link.
     pub incomplete: usize,
@@ -92,7 +92,7 @@ pub fn read_listing(
 pub struct PageRead {
     /// Items with a title and a link, in page order.
     pub items: Vec<RawItem>,
-    /// Elements the `item` selector matched (entries, for a feed).
+    /// Elements the `item` selector matched (entries, for a feed; array elements, for json).
     pub matched: usize,
     /// Matches without a title or a link.
     pub incomplete: usize,
@@ -101,7 +101,8 @@ pub struct PageRead {
 }
 
 /// Turns a fetched page into raw items: by selectors for an html source, as
-/// a native feed for a feed source. There is no other reading path.
+/// a native feed for a feed source, by pointers for a json source. There is
+/// no other reading path.
 pub fn read_page(source: &Source, page: &Page) -> Result<PageRead, SourceError> {
     match &source.kind {
         SourceKind::Feed => {
@@ -121,6 +122,16 @@ pub fn read_page(source: &Source, page: &Page) -> Result<PageRead, SourceError> 
                 incomplete: extraction.incomplete,
                 duplicates: extraction.duplicates,
                 items: extraction.items,
+            })
+        }
+        SourceKind::Json(selectors) => {
+            let (text, _) = page.text();
+            let read = crate::json_items::read_items(&text, &page.url, selectors)?;
+            Ok(PageRead {
+                matched: read.matched,
+                incomplete: read.incomplete,
+                duplicates: read.duplicates,
+                items: read.items,
             })
         }
     }
