@@ -275,7 +275,11 @@ fn read_item(element: &Value, base: &Url, selectors: &JsonSelectors) -> Option<R
         title,
         canonical_link: canonical_link(&link),
         link,
-        date_text: text(selectors.date.as_ref()),
+        date_text: selectors
+            .date
+            .as_ref()
+            .and_then(|p| p.find(element))
+            .and_then(date_text),
         summary: text(selectors.summary.as_ref())
             .map(|s| sanitize_html(&s, base).trim().to_string())
             .filter(|s| !s.is_empty()),
@@ -286,6 +290,18 @@ fn read_item(element: &Value, base: &Url, selectors: &JsonSelectors) -> Option<R
             .and_then(Value::as_str)
             .and_then(|src| resolve_http_url(base, src)),
     })
+}
+
+/// A date as text for the recogniser. A number of milliseconds since the
+/// epoch (what JavaScript's `Date.now()` gives, 13 digits today) becomes
+/// seconds, which the recogniser reads as a Unix timestamp.
+fn date_text(value: &Value) -> Option<String> {
+    if let Some(millis) = value.as_u64().filter(|&n| n >= 100_000_000_000) {
+        return Some((millis / 1000).to_string());
+    }
+    scalar_text(value)
+        .map(|t| collapse_whitespace(&t))
+        .filter(|t| !t.is_empty())
 }
 
 /// What a user writing pointers should look at: the first elements that

@@ -220,3 +220,23 @@ fn json_ld_uses_the_first_script_whose_json_holds_the_list() {
         "{err}"
     );
 }
+
+#[test]
+fn dates_are_text_and_epoch_numbers_in_seconds_or_milliseconds() {
+    let body = r#"[{"title": "a", "url": "/1", "at": 1764547200123},
+                   {"title": "b", "url": "/2", "at": 1764547200},
+                   {"title": "c", "url": "/3", "at": " 2025-12-01\n 08:00 "},
+                   {"title": "d", "url": "/4", "at": false}]"#;
+    let s = selectors("", "/url", [Some("/at"), None, None]);
+    let out = read_items(body, &base(), &s).expect("items");
+    let dates: Vec<Option<&str>> = out.items.iter().map(|i| i.date_text.as_deref()).collect();
+    assert_eq!(
+        dates,
+        [
+            Some("1764547200"),
+            Some("1764547200"),
+            Some("2025-12-01 08:00"),
+            None
+        ]
+    );
+}
