@@ -155,7 +155,7 @@ image = ".news-image-bg @style"
     let config = Config::parse(toml, Path::new("bench.toml")).expect("bench config is valid");
     match &config.sources[0].kind {
         medee::config::SourceKind::Html(selectors) => (**selectors).clone(),
-        medee::config::SourceKind::Feed => panic!("the bench source is an html source"),
+        other => panic!("the bench source is an html source, not {other:?}"),
     }
 }
 

@@ -9,8 +9,8 @@
 //!                                                                           HTML, OPML    └──▶ serve
 //! ```
 //!
-//! `config`, `schedule`, `extract`, `dates`, `identity`, `sanitize` and
-//! `render` are pure: plain data in, plain data out, tested without I/O.
+//! `config`, `schedule`, `extract` (and `json_items`, its counterpart for
+//! JSON sources), `dates`, `identity`, `sanitize` and `render` are pure: plain data in, plain data out, tested without I/O.
 //! `fetch`, `store` and `publish` do the I/O; `pipeline` chains the stages
 //! for one source (`Runner::run`) and publishes from the store. `daemon`
 //! runs the pipeline per source on its schedule, `serve` hands the outputs to
@@ -25,6 +25,7 @@ pub mod dates;
 pub mod extract;
 pub mod fetch;
 pub mod identity;
+pub mod json_items;
 pub mod pipeline;
 pub mod publish;
 pub mod render;

@@ -114,9 +114,13 @@ pub(super) fn print_preview(
         filtered_out: listed.found - listed.items.len(),
         ..FieldCounts::default()
     };
-    if let SourceKind::Html(selectors) = &source.kind {
-        counts.warnings = crate::extract::diagnose(&text, &page.url, selectors, limits);
-    }
+    counts.warnings = match &source.kind {
+        SourceKind::Html(selectors) => {
+            crate::extract::diagnose(&text, &page.url, selectors, limits)
+        }
+        SourceKind::Json(selectors) => crate::json_items::diagnose(&text, &page.url, selectors),
+        SourceKind::Feed => Vec::new(),
+    };
     let items = listed.items;
     for item in &items {
         counts.with_date += usize::from(item.date.is_some());

@@ -229,6 +229,7 @@ mod tests {
                 "language",
                 "schedule",
                 "item",
+                "script",
                 "title",
                 "link",
                 "date",

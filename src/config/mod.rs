@@ -29,6 +29,7 @@ use toml::de::DeTable;
 use url::Url;
 
 use crate::extract::{ArticleSelectors, ItemSelectors};
+use crate::json_items::JsonSelectors;
 
 pub use defaults::USER_AGENT as DEFAULT_USER_AGENT;
 pub use diagnostics::{ConfigError, Diagnostic};
@@ -144,6 +145,8 @@ pub enum SourceKind {
     Html(Box<ItemSelectors>),
     /// An existing RSS/Atom/JSON feed.
     Feed,
+    /// A JSON endpoint (or JSON in a page's `<script>`) read with its compiled pointers.
+    Json(Box<JsonSelectors>),
 }
 
 /// A cron schedule as written and as compiled, so nothing downstream parses it again.

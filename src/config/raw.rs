@@ -88,28 +88,34 @@ pub(super) struct RawSource {
     pub(super) name: Option<String>,
     /// Listing page or feed URL, http(s); required.
     pub(super) url: Spanned<String>,
-    /// `"html"` (scraped with the selectors below, the default) or `"feed"` (RSS/Atom/JSON).
+    /// `"html"` (scraped with the selectors below, the default), `"feed"`
+    /// (RSS/Atom/JSON Feed) or `"json"` (a JSON endpoint read with JSON Pointers).
     pub(super) kind: Option<Spanned<String>>,
     /// Language code such as `mn` or `en`.
     pub(super) language: Option<Spanned<String>>,
     /// Cron expression with seconds, overriding the daemon's.
     pub(super) schedule: Option<Spanned<String>>,
     /// CSS selector matching each headline block; required for html sources.
+    /// For json sources, the JSON Pointer of the array of items.
     pub(super) item: Option<Spanned<String>>,
-    /// Field selector for the title, inside an item.
+    /// json sources only: CSS selector of the `<script>` whose text is the JSON,
+    /// when the URL is an HTML page (`script#__NEXT_DATA__`).
+    pub(super) script: Option<Spanned<String>>,
+    /// Field selector for the title, inside an item (a JSON Pointer for json sources).
     pub(super) title: Option<Spanned<String>>,
-    /// Field selector for the link, inside an item.
+    /// Field selector for the link, inside an item (a JSON Pointer or a
+    /// `{field}` template for json sources, where it is required).
     pub(super) link: Option<Spanned<String>>,
-    /// Field selector for the date text, inside an item.
+    /// Field selector for the date text, inside an item (a JSON Pointer for json sources).
     pub(super) date: Option<Spanned<String>>,
     /// chrono formats tried before the built-in date recogniser.
     #[serde(default)]
     pub(super) date_format: Vec<Spanned<String>>,
     /// IANA zone for dates that carry none.
     pub(super) timezone: Option<Spanned<String>>,
-    /// Field selector for the summary, inside an item.
+    /// Field selector for the summary, inside an item (a JSON Pointer for json sources).
     pub(super) summary: Option<Spanned<String>>,
-    /// Field selector for the image, inside an item.
+    /// Field selector for the image, inside an item (a JSON Pointer for json sources).
     pub(super) image: Option<Spanned<String>>,
     /// Regexes: keep only items whose title and summary match one.
     #[serde(default)]

@@ -4,6 +4,7 @@
 //! across tables (unique ids, feed names, what a feed merges) are here.
 
 mod daemon;
+mod json;
 mod source;
 
 use std::collections::{BTreeMap, HashSet};

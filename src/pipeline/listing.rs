@@ -62,7 +62,7 @@ pub struct Listed {
     pub items: Vec<ProcessedItem>,
     /// Items with a title and a link, before filters.
     pub found: usize,
-    /// Elements the `item` selector matched (entries, for a feed).
+    /// Elements the `item` selector matched (entries, for a feed; array elements, for json).
     pub matched: usize,
     /// Matches without a title or a link.
     pub incomplete: usize,
@@ -94,7 +94,7 @@ pub fn read_listing(
 pub struct PageRead {
     /// Items with a title and a link, in page order.
     pub items: Vec<RawItem>,
-    /// Elements the `item` selector matched (entries, for a feed).
+    /// Elements the `item` selector matched (entries, for a feed; array elements, for json).
     pub matched: usize,
     /// Matches without a title or a link.
     pub incomplete: usize,
@@ -103,7 +103,8 @@ pub struct PageRead {
 }
 
 /// Turns a fetched page into raw items: by selectors for an html source, as
-/// a native feed for a feed source. There is no other reading path.
+/// a native feed for a feed source, by pointers for a json source. There is
+/// no other reading path.
 pub fn read_page(source: &Source, page: &Page, limits: &Limits) -> Result<PageRead, SourceError> {
     match &source.kind {
         SourceKind::Feed => {
@@ -128,6 +129,39 @@ pub fn read_page(source: &Source, page: &Page, limits: &Limits) -> Result<PageRe
                 items: extraction.items,
             })
         }
+        SourceKind::Json(selectors) => {
+            let text = if selectors.script.is_some() {
+                page.text().0
+            } else {
+                json_text(page)
+            };
+            let mut read = crate::json_items::read_items(&text, &page.url, selectors)?;
+            if read.items.len() > limits.page_items {
+                warn!(source = %source.id, cut = read.items.len() - limits.page_items, "items past the page's item limit dropped");
+                read.items.truncate(limits.page_items);
+            }
+            Ok(PageRead {
+                matched: read.matched,
+                incomplete: read.incomplete,
+                duplicates: read.duplicates,
+                items: read.items,
+            })
+        }
+    }
+}
+
+/// A JSON body's text. JSON is UTF-8 (RFC 8259), so a body that is valid
+/// UTF-8 is read as it is: an HTML string inside it that declares
+/// `<meta charset>` must not make the page decoder pick another charset.
+/// Anything else is decoded the way pages are.
+fn json_text(page: &Page) -> String {
+    let body = page
+        .body
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&page.body);
+    match std::str::from_utf8(body) {
+        Ok(text) => text.to_string(),
+        Err(_) => page.text().0,
     }
 }
 
@@ -264,6 +298,26 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use std::path::Path;
+
+    #[test]
+    fn a_utf8_json_body_is_not_redecoded_by_a_charset_inside_its_strings() {
+        let toml = "[[source]]\nid = \"j\"\nurl = \"https://gogo.mn/news\"\nkind = \"json\"\n\
+                    item = \"\"\ntitle = \"/title\"\nlink = \"/r/{id}\"\nsummary = \"/body\"\n";
+        let config = Config::parse(toml, Path::new("medee.toml")).expect("valid config");
+        let body = "[{\"id\": 1, \"title\": \"Монгол мэдээ\", \
+                    \"body\": \"<meta charset=windows-1251><p>Өнөөдөр</p>\"}]";
+        for bom in ["", "\u{feff}"] {
+            let page = Page {
+                url: url::Url::parse("https://gogo.mn/news").expect("url"),
+                body: format!("{bom}{body}").into_bytes(),
+                content_type: Some("application/json".to_string()),
+            };
+            let read = read_page(&config.sources[0], &page, &Limits::default()).expect("items");
+            assert_eq!(read.items[0].title, "Монгол мэдээ");
+            assert_eq!(read.items[0].link, "https://gogo.mn/r/1");
+            assert_eq!(read.items[0].summary.as_deref(), Some("<p>Өнөөдөр</p>"));
+        }
+    }
 
     #[test]
     fn a_long_listing_is_processed_in_page_order_with_filters_and_dates() {

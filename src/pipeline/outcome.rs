@@ -43,6 +43,9 @@ pub enum SourceError {
         /// The parser's message.
         message: String,
     },
+    /// A `kind = "json"` source's body held no items where its pointers say.
+    #[error(transparent)]
+    Json(#[from] crate::json_items::JsonError),
     /// The store could not record the run.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -8,6 +8,7 @@ mod fetching;
 mod golden;
 mod hostile;
 mod in_process;
+mod json_sources;
 mod listener;
 mod once;
 mod preview;

@@ -54,27 +54,41 @@ pub(super) fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Op
     })
 }
 
-/// `kind` with what it implies: an html source's compiled selectors, or a feed without any.
+/// `kind` with what it implies: an html source's compiled selectors, a feed
+/// without any, or a json source's compiled pointers.
 fn validate_kind(raw: &RawSource, id: &str, diags: &mut Diagnostics<'_>) -> Option<SourceKind> {
-    let is_feed = match raw.kind.as_ref().map(|k| k.get_ref().as_str()) {
-        None | Some("html") => false,
-        Some("feed") => true,
+    match raw.kind.as_ref().map(|k| k.get_ref().as_str()) {
+        None | Some("html") => {
+            reject_script(raw, id, diags);
+            html_selectors(raw, id, diags).map(|s| SourceKind::Html(Box::new(s)))
+        }
+        Some("feed") => {
+            reject_feed_selectors(raw, id, diags);
+            Some(SourceKind::Feed)
+        }
+        Some("json") => {
+            super::json::json_selectors(raw, id, diags).map(|s| SourceKind::Json(Box::new(s)))
+        }
         Some(other) => {
             let span = raw.kind.as_ref().map_or(0..0, Spanned::span);
             diags.at(
                 span,
                 format!(
-                    "unknown kind \"{other}\" in [[source]] \"{id}\"; expected \"html\" or \"feed\""
+                    "unknown kind \"{other}\" in [[source]] \"{id}\"; expected \"html\", \"feed\" or \"json\""
                 ),
             );
-            false
+            None
         }
-    };
-    if is_feed {
-        reject_feed_selectors(raw, id, diags);
-        Some(SourceKind::Feed)
-    } else {
-        html_selectors(raw, id, diags).map(|s| SourceKind::Html(Box::new(s)))
+    }
+}
+
+/// `script` names where a json source finds its JSON; an html source would silently ignore it.
+fn reject_script(raw: &RawSource, id: &str, diags: &mut Diagnostics<'_>) {
+    if let Some(script) = &raw.script {
+        diags.at(
+            script.span(),
+            format!("[[source]] \"{id}\" sets \"script\", which only a kind = \"json\" source reads (the JSON inside a page's <script>); add kind = \"json\" with JSON Pointers, or remove it"),
+        );
     }
 }
 
@@ -119,10 +133,11 @@ fn validate_timezone(value: Option<Spanned<String>>, diags: &mut Diagnostics<'_>
     }
 }
 
-/// The selector keys of a `[[source]]`, which only an html source may carry.
-fn selector_keys(raw: &RawSource) -> [(&'static str, Option<&Spanned<String>>); 6] {
+/// The selector keys of a `[[source]]`, which a feed source may not carry.
+fn selector_keys(raw: &RawSource) -> [(&'static str, Option<&Spanned<String>>); 7] {
     [
         ("item", raw.item.as_ref()),
+        ("script", raw.script.as_ref()),
         ("title", raw.title.as_ref()),
         ("link", raw.link.as_ref()),
         ("date", raw.date.as_ref()),
@@ -165,7 +180,14 @@ fn html_selectors(raw: &RawSource, id: &str, diags: &mut Diagnostics<'_>) -> Opt
         return None;
     };
     let compiled = parse_css(item.get_ref())
-        .map_err(|e| diags.at(item.span(), format!("in [[source]] \"{id}\": {e}")))
+        .map_err(|e| {
+            let hint = if item.get_ref().starts_with('/') {
+                "; it looks like a JSON Pointer: add kind = \"json\" to read a JSON endpoint"
+            } else {
+                ""
+            };
+            diags.at(item.span(), format!("in [[source]] \"{id}\": {e}{hint}"))
+        })
         .ok()?;
     (diags.count() == before).then(|| ItemSelectors {
         item: compiled,
