@@ -107,12 +107,49 @@ pub fn sanitize_html(html: &str, base: &Url) -> String {
     let Some(shallow) = crate::extract::shallow_markup(&safe) else {
         return escape(&html_to_text(&safe)).replace("]]>", "]]&gt;");
     };
+    let shallow = match with_real_image_sources(&shallow) {
+        Some(rewritten) => std::borrow::Cow::Owned(rewritten),
+        None => shallow,
+    };
     let clean = ammonia::Builder::default()
         .url_relative(UrlRelative::RewriteWithBase(base.clone()))
         .link_rel(Some("noopener noreferrer nofollow"))
         .clean(&shallow)
         .to_string();
     clean.replace("]]>", "]]&gt;")
+}
+
+/// The markup with every lazy-loaded `<img>`'s real source moved into
+/// `src` (sanitising keeps only `src`, so a `data-srcset` would be lost and
+/// the reader shown the 1-pixel stand-in); `None` when nothing changes.
+fn with_real_image_sources(markup: &str) -> Option<String> {
+    if !markup.contains("<img") {
+        return None;
+    }
+    let mut fragment = crate::extract::parse_fragment(markup);
+    let img = scraper::Selector::parse("img").ok()?;
+    let fixes: Vec<(ego_tree::NodeId, String)> = fragment
+        .select(&img)
+        .filter_map(|img| {
+            let real = crate::extract::image_source(img)?;
+            (img.value().attr("src") != Some(real.as_str())).then(|| (img.id(), real))
+        })
+        .collect();
+    if fixes.is_empty() {
+        return None;
+    }
+    for (id, src) in fixes {
+        if let Some(mut node) = fragment.tree.get_mut(id)
+            && let scraper::Node::Element(element) = node.value()
+        {
+            element.attrs.retain(|(name, _)| &*name.local != "src");
+            element.attrs.push((
+                html5ever::QualName::new(None, html5ever::ns!(), html5ever::local_name!("src")),
+                src.as_str().into(),
+            ));
+        }
+    }
+    Some(fragment.root_element().inner_html())
 }
 
 /// Shortens `text` to at most `max` bytes on a character boundary; true if it was cut.
@@ -317,6 +354,23 @@ pub fn html_to_text(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lazy_images_in_html_keep_their_real_source() {
+        let base = Url::parse("https://gogo.mn/").expect("url");
+        let teaser = r#"<p>Мэдээ <img src="/static/1px.aaaf049e.png" data-srcset="/420/x.jpg 1x, /600/x.jpg 2x"> ба <img src="/real.jpg"></p>"#;
+        let clean = sanitize_html(teaser, &base);
+        assert!(
+            clean.contains(r#"src="https://gogo.mn/600/x.jpg""#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains(r#"src="https://gogo.mn/real.jpg""#),
+            "{clean}"
+        );
+        assert!(!clean.contains("1px"), "{clean}");
+        assert!(clean.contains("Мэдээ"), "{clean}");
+    }
 
     #[test]
     fn collapses_all_whitespace_kinds() {

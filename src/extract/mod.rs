@@ -5,6 +5,7 @@
 //! is parsed with its nesting bounded ([`parse_html`]) and what it yields is
 //! held to the [`Limits`], with what was cut counted in [`Cut`].
 
+mod image;
 mod items;
 mod parse;
 
@@ -15,6 +16,7 @@ use url::Url;
 
 use crate::config::Limits;
 use crate::sanitize::collapse_whitespace;
+pub use image::image_source;
 use items::{FieldBound, ItemFields, Teaser, collect_items};
 pub(crate) use parse::shallow_markup;
 pub use parse::{MAX_DEPTH, parse_fragment, parse_html};
@@ -416,38 +418,6 @@ fn image_value(field: &FieldSelector, element: ElementRef<'_>) -> Option<String>
         }
         None => image_source(target),
     }
-}
-
-fn image_source(element: ElementRef<'_>) -> Option<String> {
-    let img = if element.value().name() == "img" {
-        Some(element)
-    } else {
-        element
-            .descendants()
-            .filter_map(ElementRef::wrap)
-            .find(|e| e.value().name() == "img")
-    };
-    if let Some(img) = img {
-        let attrs = img.value();
-        let lazy = ["data-src", "data-lazy-src", "data-original"]
-            .iter()
-            .find_map(|a| attrs.attr(a).filter(|v| !v.trim().is_empty()));
-        return match attrs.attr("src").filter(|s| !is_placeholder(s)) {
-            Some(src) => Some(src.to_string()),
-            None => lazy.map(str::to_string),
-        };
-    }
-    element
-        .value()
-        .attr("style")
-        .and_then(css_url)
-        .map(str::to_string)
-}
-
-/// A `src` that only stands in until a script loads the real image.
-fn is_placeholder(src: &str) -> bool {
-    let src = src.trim();
-    src.is_empty() || src.starts_with("data:") || src.ends_with("blank.gif")
 }
 
 /// The URL inside the first `url(...)` of a CSS declaration, quotes removed.

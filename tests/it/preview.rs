@@ -102,3 +102,37 @@ fn preview_warns_about_ambiguous_selectors_off_site_links_and_repeats() {
     assert!(out.contains("NOT RECOGNISED: \"someday\""), "{out}");
     assert!(out.contains("fields: date 1/2 (1 not recognised)"), "{out}");
 }
+
+#[test]
+fn lazy_loaded_images_yield_the_real_picture_not_the_stand_in() {
+    let ws = Workspace::new(
+        "[[source]]\nid = \"lazy\"\nurl = \"https://gogo.mn/i/2\"\nlanguage = \"mn\"\nitem = \"li.card\"\nimage = \"img\"\n",
+    );
+    let out = ws.stdout(
+        &[
+            "preview",
+            "lazy",
+            "--json",
+            "--file",
+            &fixture_path("lazy-images.html").display().to_string(),
+        ],
+        0,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let images: Vec<&str> = doc["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["image"].as_str().unwrap_or("none"))
+        .collect();
+    assert_eq!(
+        images,
+        [
+            "https://gogo.mn/thumb/600/snow.jpg",
+            "https://gogo.mn/thumb/budget.jpg",
+            "https://gogo.mn/thumb/school-840.webp",
+            "https://gogo.mn/thumb/road.jpg",
+            "https://gogo.mn/thumb/games-1200.jpg",
+        ]
+    );
+}
