@@ -596,15 +596,10 @@ async fn article_suggestion(
     else {
         return String::new();
     };
-    let first = extract(
-        text,
-        &page.url,
-        &selectors,
-        &crate::config::Limits::default(),
-    )
-    .items
-    .into_iter()
-    .next();
+    let first = extract(text, &page.url, &selectors, &Default::default())
+        .items
+        .into_iter()
+        .next();
     let Some(link) = first.and_then(|i| Url::parse(&i.link).ok()) else {
         return "# --article: no item link to follow\n".to_string();
     };
