@@ -5,6 +5,9 @@ items were stored.
 
 Usage: cargo build --release && python3 benches/hostile_pages.py [BINARY] [CASE...]
 
+Each run is stopped after MEDEE_HOSTILE_TIMEOUT seconds (default 300): the
+outcome then reads "exit 124".
+
 Cases (default: all):
   deep-title     listing whose one title is nested 20,000 levels deep
   deep-summary   listing whose one summary is nested 100,000 levels deep
@@ -103,7 +106,8 @@ def run_case(binary, name, origin):
                   + CASES[name].format(origin=origin) + "\n" + ORDINARY.format(origin=origin))
         with open(os.path.join(workdir, "medee.toml"), "w", encoding="utf-8") as f:
             f.write(config)
-        run = subprocess.run(["/usr/bin/time", "-v", binary, "--config", "medee.toml", "once"],
+        limit = os.environ.get("MEDEE_HOSTILE_TIMEOUT", "300")
+        run = subprocess.run(["/usr/bin/time", "-v", "timeout", limit, binary, "--config", "medee.toml", "once"],
                              cwd=workdir, capture_output=True, text=True,
                              env={**os.environ, "RUST_LOG": "warn"})
         wall = re.search(r"Elapsed \(wall clock\) time.*: (\S+)", run.stderr)
