@@ -112,6 +112,9 @@ fn read_article(
 ) -> ArticleData {
     let (text, _) = page.text();
     let raw = extract_article(&text, &page.url, selectors, &daemon.limits);
+    if !raw.cut.is_empty() {
+        warn!(source = %source.id, page = %page.url, cut = %raw.cut, "article page cut to the limits");
+    }
     let ctx = source.date_context(now, daemon.dates);
     ArticleData {
         content: raw.content,

@@ -108,9 +108,11 @@ pub struct PageRead {
 pub fn read_page(source: &Source, page: &Page, limits: &Limits) -> Result<PageRead, SourceError> {
     match &source.kind {
         SourceKind::Feed => {
-            let items = read_feed(page)?;
+            let mut items = read_feed(page)?;
+            let matched = items.len();
+            keep_page_items(source, &mut items, limits);
             Ok(PageRead {
-                matched: items.len(),
+                matched,
                 items,
                 ..PageRead::default()
             })
@@ -136,10 +138,7 @@ pub fn read_page(source: &Source, page: &Page, limits: &Limits) -> Result<PageRe
                 json_text(page)
             };
             let mut read = crate::json_items::read_items(&text, &page.url, selectors)?;
-            if read.items.len() > limits.page_items {
-                warn!(source = %source.id, cut = read.items.len() - limits.page_items, "items past the page's item limit dropped");
-                read.items.truncate(limits.page_items);
-            }
+            keep_page_items(source, &mut read.items, limits);
             Ok(PageRead {
                 matched: read.matched,
                 incomplete: read.incomplete,
@@ -147,6 +146,15 @@ pub fn read_page(source: &Source, page: &Page, limits: &Limits) -> Result<PageRe
                 items: read.items,
             })
         }
+    }
+}
+
+/// Keeps the first `page_items` items of a feed or JSON list (an html
+/// listing stops reading there itself), saying once what was dropped.
+fn keep_page_items(source: &Source, items: &mut Vec<RawItem>, limits: &Limits) {
+    if items.len() > limits.page_items {
+        warn!(source = %source.id, dropped = items.len() - limits.page_items, "items past the page's item limit dropped");
+        items.truncate(limits.page_items);
     }
 }
 
@@ -298,6 +306,41 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use std::path::Path;
+
+    #[test]
+    fn feeds_and_json_lists_keep_the_page_item_limit() {
+        let toml = "[[source]]\nid = \"f\"\nurl = \"https://x.mn/rss\"\nkind = \"feed\"\n\
+                    [[source]]\nid = \"j\"\nurl = \"https://x.mn/api\"\nkind = \"json\"\n\
+                    item = \"\"\ntitle = \"/t\"\nlink = \"/n/{id}\"\n";
+        let config = Config::parse(toml, Path::new("medee.toml")).expect("valid config");
+        let entries: String = (0..5)
+            .map(|n| format!("<item><title>T{n}</title><link>https://x.mn/n/{n}</link></item>"))
+            .collect();
+        let rss =
+            format!("<rss version=\"2.0\"><channel><title>x</title>{entries}</channel></rss>");
+        let json = format!(
+            "[{}]",
+            (0..5)
+                .map(|n| format!("{{\"id\": {n}, \"t\": \"T{n}\"}}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let limits = Limits {
+            page_items: 2,
+            ..Limits::default()
+        };
+        for (source, body) in config.sources.iter().zip([rss, json]) {
+            let page = Page {
+                url: source.url.clone(),
+                body: body.into_bytes(),
+                content_type: None,
+            };
+            let read = read_page(source, &page, &limits).expect("items");
+            let titles: Vec<&str> = read.items.iter().map(|i| i.title.as_str()).collect();
+            assert_eq!(titles, ["T0", "T1"], "{}", source.id);
+            assert_eq!(read.matched, 5, "{}", source.id);
+        }
+    }
 
     #[test]
     fn a_utf8_json_body_is_not_redecoded_by_a_charset_inside_its_strings() {
