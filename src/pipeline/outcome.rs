@@ -46,6 +46,14 @@ pub enum SourceError {
     /// A `kind = "json"` source's body held no items where its pointers say.
     #[error(transparent)]
     Json(#[from] crate::json_items::JsonError),
+    /// Reading the fetched page took too long.
+    #[error("{url}: reading the page took longer than {}s; not stored", limit.as_secs())]
+    TooSlow {
+        /// The page.
+        url: String,
+        /// The time allowed.
+        limit: std::time::Duration,
+    },
     /// The store could not record the run.
     #[error(transparent)]
     Store(#[from] StoreError),

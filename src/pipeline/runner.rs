@@ -238,15 +238,27 @@ impl Runner {
     }
 }
 
+/// The longest a page may take to read. Parsing is bounded and linear, so
+/// only a page near `max_body` on a slow machine comes close; past this the
+/// run fails instead of holding its source (the thread finishes on its own).
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Reads a listing off the async workers: parsing a hostile page must not
-/// stall the runtime (or `/healthz`). A panic fails the source.
+/// stall the runtime (or `/healthz`). A panic fails the source, and so does
+/// a read that outlasts [`READ_TIMEOUT`].
 async fn read_on_blocking_pool(source: &SourceRef, page: Arc<Page>) -> Result<Listed, SourceError> {
+    let url = page.url.to_string();
     let source = source.clone();
-    tokio::task::spawn_blocking(move || {
+    let read = tokio::task::spawn_blocking(move || {
         read_listing(&source, &source.config().daemon, &page, Utc::now())
-    })
-    .await
-    .map_err(|e| SourceError::Panicked(e.to_string()))?
+    });
+    match tokio::time::timeout(READ_TIMEOUT, read).await {
+        Ok(joined) => joined.map_err(|e| SourceError::Panicked(e.to_string()))?,
+        Err(_) => Err(SourceError::TooSlow {
+            url,
+            limit: READ_TIMEOUT,
+        }),
+    }
 }
 
 /// One log line per successful run that changed something (failures are
