@@ -1,7 +1,7 @@
 //! Answering one request: `/healthz`, or one of medee's output files.
 //!
 //! Only the files medee itself writes can be named: a path must be a flat
-//! `name.rss|atom|html|opml` with a name of `[a-z0-9-]`, so `..`, encoded
+//! `name.rss|atom|json|html|opml` with a name of `[a-z0-9-]`, so `..`, encoded
 //! slashes, hidden temp files and anything outside `output_dir` are 404 by
 //! construction rather than by a check that could be bypassed. And only a
 //! regular file at that name is served: it is opened without following a
@@ -122,6 +122,7 @@ pub fn output_file(path: &str) -> Option<(String, &'static str)> {
     let content_type = match extension {
         "rss" => "application/rss+xml; charset=utf-8",
         "atom" => "application/atom+xml; charset=utf-8",
+        "json" => "application/feed+json",
         "html" => "text/html; charset=utf-8",
         "opml" => "text/x-opml; charset=utf-8",
         _ => return None,
@@ -287,6 +288,10 @@ mod tests {
             ))
         );
         assert!(output_file("/feeds.opml").is_some());
+        assert_eq!(
+            output_file("/all.json"),
+            Some(("all.json".to_string(), "application/feed+json"))
+        );
         for bad in [
             "/../etc/passwd",
             "/..%2fmedee.db",
