@@ -12,5 +12,6 @@ mod listener;
 mod once;
 mod preview;
 mod publishing;
+mod shell_docs;
 mod suggest;
 mod support;
