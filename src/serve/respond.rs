@@ -1,4 +1,4 @@
-//! Answering one request: `/healthz`, or one of medee's output files.
+//! Answering one request: `/healthz`, `/metrics`, or one of medee's output files.
 //!
 //! Only the files medee itself writes can be named: a path must be a flat
 //! `name.rss|atom|json|html|opml` with a name of `[a-z0-9-]`, so `..`, encoded
@@ -21,12 +21,13 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use tracing::{debug, warn};
 
-use super::HealthCheck;
+use super::{HealthCheck, MetricsReport};
 
 /// Answers requests from `output_dir` and the health check.
 pub(super) struct Responder {
     dir: PathBuf,
     health: HealthCheck,
+    metrics: MetricsReport,
 }
 
 /// Why an output file was not served.
@@ -38,8 +39,12 @@ enum Unservable {
 }
 
 impl Responder {
-    pub(super) fn new(dir: PathBuf, health: HealthCheck) -> Self {
-        Self { dir, health }
+    pub(super) fn new(dir: PathBuf, health: HealthCheck, metrics: MetricsReport) -> Self {
+        Self {
+            dir,
+            health,
+            metrics,
+        }
     }
 
     pub(super) async fn respond(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
@@ -53,6 +58,13 @@ impl Responder {
         let path = request.uri().path();
         if path == "/healthz" {
             return self.health_response();
+        }
+        if path == "/metrics" {
+            return with_type(
+                Response::new(Full::new(Bytes::from((self.metrics)()))),
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+            );
         }
         let Some((name, content_type)) = output_file(path) else {
             return plain(StatusCode::NOT_FOUND, "not found\n");

@@ -9,6 +9,7 @@ mod golden;
 mod hostile;
 mod in_process;
 mod listener;
+mod metrics;
 mod once;
 mod preview;
 mod publishing;
