@@ -1,6 +1,7 @@
 //! Command line: argument definitions and one function per command, each
 //! returning the exit code SPEC fixes (0 ok, 1 some source failed, 2 bad config).
 
+mod docs;
 mod preview;
 mod status;
 mod suggest;
@@ -74,6 +75,14 @@ pub enum Command {
     Opml,
     /// Find the news items on a listing page and print a ready `[[source]]` block.
     Suggest(SuggestArgs),
+    /// Print the man page (roff) generated from these definitions.
+    Man,
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Arguments of `medee suggest`.
@@ -101,9 +110,12 @@ pub struct SuggestArgs {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
-    // suggest needs no config, so it runs before one is required.
-    if let Command::Suggest(args) = &cli.command {
-        return suggest::suggest(&cli.config, args).await;
+    // suggest, man and completions need no config, so they run before one is required.
+    match &cli.command {
+        Command::Suggest(args) => return suggest::suggest(&cli.config, args).await,
+        Command::Man => return docs::print_man_page(),
+        Command::Completions { shell } => return docs::print_completions(*shell),
+        _ => {}
     }
     let config = match Config::load(&cli.config) {
         Ok(config) => config,
@@ -128,6 +140,8 @@ pub async fn run(cli: Cli) -> u8 {
             EXIT_OK
         }
         Command::Suggest(args) => suggest::suggest(&cli.config, &args).await,
+        Command::Man => docs::print_man_page(),
+        Command::Completions { shell } => docs::print_completions(shell),
     }
 }
 

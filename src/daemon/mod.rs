@@ -12,6 +12,7 @@
 //! [`crate::schedule::next_run`] gives, so an idle daemon wakes only when a
 //! fetch is due (a ticking scheduler would wake several times a second).
 
+mod metrics;
 mod publisher;
 mod scheduler;
 mod state;
@@ -30,11 +31,11 @@ use tracing::{error, info, warn};
 use crate::config::Config;
 use crate::fetch::FetchError;
 use crate::pipeline::{Runner, SourceRef};
-use crate::serve::{HealthCheck, serve};
+use crate::serve::{HealthCheck, MetricsReport, serve};
 use crate::store::{SharedStore, Store, StoreError};
 
 use publisher::Publisher;
-use state::{Generation, State, health_json, status_line};
+use state::{Generation, State, health_json, metrics_text, status_line};
 
 /// How long in-flight work may take to finish after SIGTERM before it is abandoned.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
@@ -235,23 +236,27 @@ fn start_listener(state: &Arc<State>, listener: TcpListener, stop: watch::Receiv
     let generation = state.current();
     let health_state = Arc::clone(state);
     let health: HealthCheck = Arc::new(move || health_json(&health_state));
+    let metrics_state = Arc::clone(state);
+    let metrics: MetricsReport = Arc::new(move || metrics_text(&metrics_state));
     let dir = generation.config.daemon.output_dir.clone();
     match listener.local_addr() {
         Ok(addr) => info!(%addr, dir = %dir.display(), "serving feeds over HTTP"),
         Err(e) => warn!(error = %e, "serving feeds over HTTP on an unknown address"),
     }
-    tokio::spawn(serve(listener, dir, health, stop));
+    tokio::spawn(serve(listener, dir, health, metrics, stop));
 }
 
 /// Runs every source once, side by side up to `concurrency`.
 async fn first_cycle(state: &Arc<State>) {
     let generation = state.current();
+    let started = std::time::Instant::now();
     let mut runs = JoinSet::new();
     for source in SourceRef::all(&generation.config) {
         let state = Arc::clone(state);
         runs.spawn(async move { scheduler::run_source(&state, source).await });
     }
     while runs.join_next().await.is_some() {}
+    state.metrics.record_cycle(started.elapsed());
 }
 
 /// Loads the config again and swaps in a new generation; `false` (and the

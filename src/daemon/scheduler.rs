@@ -1,6 +1,7 @@
 //! One task per source, sleeping until [`next_run`] says the source is due.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{Local, Utc};
 use tokio::sync::watch;
@@ -82,7 +83,8 @@ async fn record_next_run(state: &State, id: &str, at: Option<chrono::DateTime<Ut
 }
 
 /// Runs one source with the current generation's runner (unless a run of it
-/// is already in progress), then refreshes its health on the board.
+/// is already in progress), then records it for `/metrics` and refreshes its
+/// health on the board.
 pub async fn run_source(state: &Arc<State>, source: SourceRef) {
     let Some(_running) = state.start_run(&source.id) else {
         info!(source = %source.id, "previous run still in progress; tick skipped");
@@ -90,7 +92,9 @@ pub async fn run_source(state: &Arc<State>, source: SourceRef) {
     };
     let generation = state.current();
     let id = source.id.clone();
-    generation.runner.run(source).await;
+    let started = Instant::now();
+    let run = generation.runner.run(source).await;
+    state.metrics.record_run(&run, started.elapsed());
     let next_run = state
         .health()
         .into_iter()

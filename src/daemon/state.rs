@@ -1,6 +1,6 @@
 //! The daemon's state: the reloadable generation (config and runner, swapped
-//! as one value) and the in-memory health board `/healthz`, `STATUS=` and
-//! the scheduler read.
+//! as one value) and the in-memory health board and run counters `/healthz`,
+//! `/metrics`, `STATUS=` and the scheduler read.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
 
+use super::metrics::Metrics;
 use crate::config::Config;
 use crate::pipeline::Runner;
 use crate::schedule::Failing;
@@ -33,6 +34,8 @@ pub struct State {
     running: Mutex<HashSet<String>>,
     scheduling: AtomicBool,
     board: Mutex<BTreeMap<String, SourceHealth>>,
+    /// Run counters for `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl State {
@@ -44,6 +47,7 @@ impl State {
             running: Mutex::default(),
             scheduling: AtomicBool::new(false),
             board: Mutex::new(health.into_iter().map(|h| (h.id.clone(), h)).collect()),
+            metrics: Metrics::default(),
         }
     }
 
@@ -154,6 +158,12 @@ pub fn health_json(state: &State) -> (bool, String) {
         "sources": state.health(),
     });
     (scheduling, body.to_string())
+}
+
+/// `/metrics`: the run counters and the health board, in the Prometheus
+/// text format, answered from memory.
+pub fn metrics_text(state: &State) -> String {
+    state.metrics.render(&state.health())
 }
 
 /// `4 sources, 12 items, 1 failing`, for `systemctl status`.

@@ -52,11 +52,17 @@ pub(super) struct FeedJob<'a> {
     pub link: FeedLink,
 }
 
-/// The two files of every feed.
+/// The three files of every feed.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Format {
     Rss,
     Atom,
+    Json,
+}
+
+impl Format {
+    /// Every format, in the order their tasks are queued.
+    pub(super) const ALL: [Self; 3] = [Self::Rss, Self::Atom, Self::Json];
 }
 
 impl Format {
@@ -64,13 +70,14 @@ impl Format {
         match self {
             Self::Rss => "rss",
             Self::Atom => "atom",
+            Self::Json => "json",
         }
     }
 }
 
 /// One output file to produce.
 pub(super) enum Task<'a> {
-    /// `<stem>.rss` or `<stem>.atom`.
+    /// `<stem>.rss`, `<stem>.atom` or `<stem>.json`.
     Feed(&'a FeedJob<'a>, Format),
     /// `index.html`.
     Index {
@@ -188,6 +195,7 @@ fn render_feed(
         match format {
             Format::Rss => render::rss(&channel, &job.link.rss_url),
             Format::Atom => render::atom(&channel, &job.link.atom_url),
+            Format::Json => render::json_feed(&channel, &job.link.json_url),
         }
     };
     let render_err = |source| FileError::Render {

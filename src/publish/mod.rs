@@ -119,7 +119,7 @@ pub fn outputs_missing(config: &Config) -> bool {
         .map(|f| &f.name)
         .chain(config.sources.iter().map(|s| &s.id));
     let files = stems
-        .flat_map(|stem| [format!("{stem}.rss"), format!("{stem}.atom")])
+        .flat_map(|stem| ["rss", "atom", "json"].map(|ext| format!("{stem}.{ext}")))
         .chain(["index.html".to_string(), "feeds.opml".to_string()]);
     files.into_iter().any(|f| !dir.join(f).exists())
 }
@@ -178,7 +178,7 @@ pub fn publish(
     let mut tasks: Vec<Task<'_>> = merged_jobs
         .iter()
         .chain(&source_jobs)
-        .flat_map(|job| [Task::Feed(job, Format::Rss), Task::Feed(job, Format::Atom)])
+        .flat_map(|job| Format::ALL.map(|format| Task::Feed(job, format)))
         .collect();
     tasks.push(Task::Index {
         title: config.feeds.first().map_or("medee", |f| f.title.as_str()),
@@ -303,6 +303,7 @@ fn feed_link(base: &Url, stem: &str, title: &str, home: &str, language: &str) ->
         title: title.to_string(),
         atom_url: output_url(base, &format!("{stem}.atom")),
         rss_url: output_url(base, &format!("{stem}.rss")),
+        json_url: output_url(base, &format!("{stem}.json")),
         home: home.to_string(),
         language: language.to_string(),
     }
@@ -408,10 +409,17 @@ mod tests {
             panic!("not a file failure: {err}");
         };
         assert_eq!(failures.len(), 1);
-        assert_eq!(report.written.len(), 5, "{report:?}");
+        assert_eq!(report.written.len(), 7, "{report:?}");
         let atom = std::fs::read_to_string(fixture.output("all.atom")).expect("all.atom");
         assert!(atom.contains("https://montsame.mn/read/0"));
-        for file in ["s.rss", "s.atom", "index.html", "feeds.opml"] {
+        for file in [
+            "s.rss",
+            "s.atom",
+            "s.json",
+            "all.json",
+            "index.html",
+            "feeds.opml",
+        ] {
             assert!(fixture.output(file).is_file(), "{file}");
         }
         let mut names: Vec<String> = std::fs::read_dir(fixture.output(""))
@@ -423,10 +431,12 @@ mod tests {
             names,
             [
                 "all.atom",
+                "all.json",
                 "all.rss",
                 "feeds.opml",
                 "index.html",
                 "s.atom",
+                "s.json",
                 "s.rss"
             ]
         );
@@ -438,9 +448,9 @@ mod tests {
         let snapshot = Snapshot::read(&fixture.config, &fixture.store).expect("snapshot");
         drop(fixture.store);
         let report = publish(&fixture.config, &snapshot, fixture.now).expect("publish");
-        assert_eq!(report.written.len(), 6);
+        assert_eq!(report.written.len(), 8);
         let again = publish(&fixture.config, &snapshot, fixture.now).expect("publish again");
-        assert_eq!((again.written.len(), again.unchanged), (0, 6));
+        assert_eq!((again.written.len(), again.unchanged), (0, 8));
     }
 
     #[test]
@@ -452,8 +462,10 @@ mod tests {
         fixture.config.daemon.limits.feed_bytes = limit;
 
         let report = fixture.publish().expect("publish");
-        assert_eq!(report.trimmed.len(), 4, "{report:?}");
-        for file in ["all.rss", "all.atom", "s.rss", "s.atom"] {
+        assert_eq!(report.trimmed.len(), 6, "{report:?}");
+        for file in [
+            "all.rss", "all.atom", "all.json", "s.rss", "s.atom", "s.json",
+        ] {
             let bytes = std::fs::read(fixture.output(file)).expect("feed");
             assert!(bytes.len() <= limit, "{file}: {} bytes", bytes.len());
             let feed = feed_rs::parser::parse(bytes.as_slice()).expect("parses");
@@ -492,8 +504,10 @@ mod tests {
         let outputs = [
             "all.rss",
             "all.atom",
+            "all.json",
             "s.rss",
             "s.atom",
+            "s.json",
             "index.html",
             "feeds.opml",
         ];

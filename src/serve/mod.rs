@@ -32,6 +32,9 @@ pub use respond::output_file;
 /// Answers `/healthz`: whether the daemon is healthy, and a JSON body.
 pub type HealthCheck = Arc<dyn Fn() -> (bool, String) + Send + Sync>;
 
+/// Answers `/metrics`: the Prometheus text exposition.
+pub type MetricsReport = Arc<dyn Fn() -> String + Send + Sync>;
+
 /// How long a client may take to send a request head, counted from the
 /// connection's start or the end of its previous response. Readers send theirs
 /// at once; a client dribbling bytes, or a kept-alive connection left idle,
@@ -73,9 +76,10 @@ pub async fn serve(
     listener: TcpListener,
     dir: PathBuf,
     health: HealthCheck,
+    metrics: MetricsReport,
     mut stop: watch::Receiver<bool>,
 ) {
-    let responder = Arc::new(Responder::new(dir, health));
+    let responder = Arc::new(Responder::new(dir, health, metrics));
     let http = Arc::new(connection_builder());
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut failures = AcceptFailures::default();

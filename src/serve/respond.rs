@@ -1,7 +1,7 @@
-//! Answering one request: `/healthz`, or one of medee's output files.
+//! Answering one request: `/healthz`, `/metrics`, or one of medee's output files.
 //!
 //! Only the files medee itself writes can be named: a path must be a flat
-//! `name.rss|atom|html|opml` with a name of `[a-z0-9-]`, so `..`, encoded
+//! `name.rss|atom|json|html|opml` with a name of `[a-z0-9-]`, so `..`, encoded
 //! slashes, hidden temp files and anything outside `output_dir` are 404 by
 //! construction rather than by a check that could be bypassed. And only a
 //! regular file at that name is served: it is opened without following a
@@ -21,12 +21,13 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use tracing::{debug, warn};
 
-use super::HealthCheck;
+use super::{HealthCheck, MetricsReport};
 
 /// Answers requests from `output_dir` and the health check.
 pub(super) struct Responder {
     dir: PathBuf,
     health: HealthCheck,
+    metrics: MetricsReport,
 }
 
 /// Why an output file was not served.
@@ -38,8 +39,12 @@ enum Unservable {
 }
 
 impl Responder {
-    pub(super) fn new(dir: PathBuf, health: HealthCheck) -> Self {
-        Self { dir, health }
+    pub(super) fn new(dir: PathBuf, health: HealthCheck, metrics: MetricsReport) -> Self {
+        Self {
+            dir,
+            health,
+            metrics,
+        }
     }
 
     pub(super) async fn respond(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
@@ -53,6 +58,13 @@ impl Responder {
         let path = request.uri().path();
         if path == "/healthz" {
             return self.health_response();
+        }
+        if path == "/metrics" {
+            return with_type(
+                Response::new(Full::new(Bytes::from((self.metrics)()))),
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+            );
         }
         let Some((name, content_type)) = output_file(path) else {
             return plain(StatusCode::NOT_FOUND, "not found\n");
@@ -122,6 +134,7 @@ pub fn output_file(path: &str) -> Option<(String, &'static str)> {
     let content_type = match extension {
         "rss" => "application/rss+xml; charset=utf-8",
         "atom" => "application/atom+xml; charset=utf-8",
+        "json" => "application/feed+json",
         "html" => "text/html; charset=utf-8",
         "opml" => "text/x-opml; charset=utf-8",
         _ => return None,
@@ -287,6 +300,10 @@ mod tests {
             ))
         );
         assert!(output_file("/feeds.opml").is_some());
+        assert_eq!(
+            output_file("/all.json"),
+            Some(("all.json".to_string(), "application/feed+json"))
+        );
         for bad in [
             "/../etc/passwd",
             "/..%2fmedee.db",

@@ -1,4 +1,4 @@
-//! Golden files: RSS, Atom, index.html and OPML rendered through the public
+//! Golden files: RSS, Atom, JSON Feed, index.html and OPML rendered through the public
 //! render API from one fixed set of items at one fixed clock, compared with
 //! the snapshots committed under tests/it/snapshots/. Each output is also
 //! parsed back (feed-rs, scraper, roxmltree), so a snapshot accepted by
@@ -197,6 +197,7 @@ fn feed_link(stem: &str, title: &str, home: &str, language: &str) -> FeedLink {
         title: title.to_string(),
         atom_url: format!("{BASE}{stem}.atom"),
         rss_url: format!("{BASE}{stem}.rss"),
+        json_url: format!("{BASE}{stem}.json"),
         home: home.to_string(),
         language: language.to_string(),
     }
@@ -264,8 +265,8 @@ fn dedupe_keeps_one_copy_of_each_story() {
     assert_eq!(ids, KEPT);
 }
 
-/// What both feed formats must carry once parsed back.
-fn assert_feed_carries_the_fixture(feed: &feed_rs::model::Feed, entries: &[Entry<'_>]) {
+/// What every feed format must carry once parsed back.
+fn assert_entries_carry_the_fixture(feed: &feed_rs::model::Feed, entries: &[Entry<'_>]) {
     let titles: Vec<Option<&str>> = feed
         .entries
         .iter()
@@ -281,12 +282,6 @@ fn assert_feed_carries_the_fixture(feed: &feed_rs::model::Feed, entries: &[Entry
     let expected: Vec<&str> = kept(entries).map(|i| i.link.as_str()).collect();
     assert_eq!(links, expected);
     let coal = &feed.entries[0];
-    let summary = coal.summary.as_ref().map_or("", |s| s.content.as_str());
-    assert!(
-        summary.starts_with("<p><img src=\"https://montsame.mn/files/63576773987c3.jpeg\""),
-        "{summary}"
-    );
-    assert!(summary.contains("<b>нүүрсний</b>"), "{summary}");
     let content = coal.content.as_ref().and_then(|c| c.body.as_deref());
     assert!(
         content.is_some_and(|c| c.contains("12 хувиар өслөө")),
@@ -296,6 +291,19 @@ fn assert_feed_carries_the_fixture(feed: &feed_rs::model::Feed, entries: &[Entry
         coal.authors.first().and_then(|a| a.name.as_deref()),
         Some("Б.Болормаа")
     );
+}
+
+/// What both XML formats must carry: the entries, and the image and teaser
+/// as the HTML summary.
+fn assert_feed_carries_the_fixture(feed: &feed_rs::model::Feed, entries: &[Entry<'_>]) {
+    assert_entries_carry_the_fixture(feed, entries);
+    let coal = &feed.entries[0];
+    let summary = coal.summary.as_ref().map_or("", |s| s.content.as_str());
+    assert!(
+        summary.starts_with("<p><img src=\"https://montsame.mn/files/63576773987c3.jpeg\""),
+        "{summary}"
+    );
+    assert!(summary.contains("<b>нүүрсний</b>"), "{summary}");
 }
 
 #[test]
@@ -340,6 +348,36 @@ fn atom_matches_its_golden_file_and_parses_back() {
     let memo = &feed.entries[1];
     assert_eq!(memo.published, Some(utc("2025-07-09T03:00:00Z")));
     assert_eq!(memo.updated, Some(utc("2025-07-09T05:00:00Z")));
+}
+
+#[test]
+fn json_feed_matches_its_golden_file_and_parses_back() {
+    let items = items();
+    let entries = entries(&items);
+    let bytes = render::json_feed(&channel(&entries), &format!("{BASE}all.json")).expect("renders");
+    let text = utf8(bytes);
+    insta::assert_snapshot!("all.json", text);
+
+    let feed = feed_rs::parser::parse(text.as_bytes()).expect("parses back");
+    assert_eq!(feed.feed_type, feed_rs::model::FeedType::JSON);
+    assert_entries_carry_the_fixture(&feed, &entries);
+    assert_eq!(feed.language.as_deref(), Some("mn"));
+    let undated = &feed.entries[2];
+    assert_eq!(
+        undated.published, None,
+        "JSON Feed invents no publication date"
+    );
+    assert_eq!(undated.updated, Some(utc("2025-07-08T22:10:00Z")));
+    let memo = &feed.entries[1];
+    assert_eq!(memo.published, Some(utc("2025-07-09T03:00:00Z")));
+    assert_eq!(memo.updated, Some(utc("2025-07-09T05:00:00Z")));
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(doc["version"], render::JSON_FEED_VERSION);
+    assert_eq!(doc["feed_url"], format!("{BASE}all.json"));
+    assert_eq!(
+        doc["items"][1]["language"], "en",
+        "an English entry in a Mongolian feed"
+    );
 }
 
 fn select<'a>(scope: ElementRef<'a>, css: &str) -> Vec<ElementRef<'a>> {
@@ -406,7 +444,19 @@ fn index_html_matches_its_golden_file_and_parses_back() {
         Some("Гаалийн ерөнхий газрын мэдээгээр нүүрсний экспорт өмнөх оны мөн үеэс өслөө.")
     );
     let footer_links = select(root, "footer a");
-    assert_eq!(footer_links.len(), 2 * feeds.len(), "Atom and RSS per feed");
+    assert_eq!(
+        footer_links.len(),
+        3 * feeds.len(),
+        "Atom, RSS and JSON Feed per feed"
+    );
+    let alternates: Vec<Option<&str>> = select(root, "head link[rel=alternate]")
+        .into_iter()
+        .map(|l| l.value().attr("type"))
+        .collect();
+    assert_eq!(
+        alternates,
+        [Some("application/atom+xml"), Some("application/feed+json")]
+    );
 }
 
 #[test]
@@ -439,6 +489,17 @@ fn opml_matches_its_golden_file_and_parses_back() {
         .map(|f| (Some(f.title.as_str()), Some(f.atom_url.as_str())))
         .collect();
     assert_eq!(listed, expected);
+    let json: Vec<Option<&str>> = root
+        .descendants()
+        .filter(|n| n.attribute("xmlUrl").is_some())
+        .map(|n| n.attribute("jsonFeedUrl"))
+        .collect();
+    let expected: Vec<Option<&str>> = merged
+        .iter()
+        .chain(&sources)
+        .map(|f| Some(f.json_url.as_str()))
+        .collect();
+    assert_eq!(json, expected);
 }
 
 /// `medee status --json` for three sources in three states, on the fixed clock.

@@ -44,7 +44,7 @@ fn hostile_text_leaves_every_output_well_formed_and_free_of_script() {
                 .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')),
             "{file} has a control character"
         );
-        if file.ends_with(".rss") || file.ends_with(".atom") {
+        if file.ends_with(".rss") || file.ends_with(".atom") || file.ends_with(".json") {
             let feed =
                 feed_rs::parser::parse(raw.as_slice()).unwrap_or_else(|e| panic!("{file}: {e}"));
             assert_eq!(feed.entries.len(), 3, "{file}");

@@ -251,6 +251,71 @@ fn every_output_is_valid_with_absolute_links_and_expected_counts() {
     assert_eq!(opml.matches("xmlUrl=").count(), 7);
 }
 
+/// What a reader sees of an entry, in any format: id, link, title,
+/// published, updated, author names.
+type EntryView = (
+    String,
+    String,
+    String,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Vec<String>,
+);
+
+fn entry_view(feed: &Feed) -> Vec<EntryView> {
+    feed.entries
+        .iter()
+        .map(|e| {
+            (
+                e.id.clone(),
+                e.links.first().map(|l| l.href.clone()).unwrap_or_default(),
+                e.title
+                    .as_ref()
+                    .map(|t| t.content.clone())
+                    .unwrap_or_default(),
+                e.published,
+                e.updated,
+                e.authors.iter().filter_map(|a| a.name.clone()).collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_json_feed_parses_back_with_the_entries_of_its_atom_feed() {
+    let (_server, ws) = setup();
+    ws.medee(&["once"]).assert().code(0);
+    for stem in [
+        "all",
+        "english",
+        "montsame-mn",
+        "montsame-en",
+        "gogo-mn",
+        "nknews",
+        "mongolia-focus",
+    ] {
+        let file = format!("{stem}.json");
+        let json = ws.feed(&file);
+        assert_eq!(json.feed_type, feed_rs::model::FeedType::JSON, "{file}");
+        let atom = ws.feed(&format!("{stem}.atom"));
+        assert!(!atom.entries.is_empty(), "{stem}.atom");
+        assert_eq!(entry_view(&json), entry_view(&atom), "{file}");
+        let doc: serde_json::Value =
+            serde_json::from_slice(&ws.output(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(doc["version"], "https://jsonfeed.org/version/1.1");
+        let feed_url = doc["feed_url"].as_str().unwrap_or_default();
+        assert!(
+            feed_url.ends_with(&format!("/{file}")),
+            "{file}: {feed_url}"
+        );
+    }
+    let index = String::from_utf8(ws.output("index.html")).expect("UTF-8");
+    assert!(index.contains("type=\"application/feed+json\""), "{index}");
+    assert!(index.contains("/all.json\">JSON Feed</a>"), "{index}");
+    let opml = String::from_utf8(ws.output("feeds.opml")).expect("UTF-8");
+    assert_eq!(opml.matches(".json\"").count(), 7, "{opml}");
+}
+
 #[test]
 fn a_second_run_adds_nothing_and_keeps_every_id() {
     let (server, ws) = setup();

@@ -48,7 +48,7 @@ fn temp_files(dir: &Path) -> Vec<String> {
 fn assert_feeds_valid(ws: &Workspace, files: &[&str]) {
     for file in files
         .iter()
-        .filter(|f| f.ends_with(".rss") || f.ends_with(".atom"))
+        .filter(|f| f.ends_with(".rss") || f.ends_with(".atom") || f.ends_with(".json"))
     {
         assert!(!ws.feed(file).entries.is_empty(), "{file} has no entries");
     }

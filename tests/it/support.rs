@@ -339,11 +339,13 @@ impl SourceStatus {
 }
 
 /// Every output of a config with one source `h` and the default merged feed.
-pub const OUTPUTS: [&str; 6] = [
+pub const OUTPUTS: [&str; 8] = [
     "all.rss",
     "all.atom",
+    "all.json",
     "h.rss",
     "h.atom",
+    "h.json",
     "index.html",
     "feeds.opml",
 ];

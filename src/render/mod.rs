@@ -4,7 +4,8 @@
 //! Validity is built in rather than checked after: every string passes through
 //! [`xml_safe`], links are absolute by construction (the store only holds
 //! resolved http(s) links), ids are the canonical links, dates are RFC 822 in
-//! RSS and RFC 3339 in Atom, and both formats carry a self link and language.
+//! RSS and RFC 3339 in Atom and JSON Feed, and every format carries a self
+//! link and language.
 //!
 //! Nothing stored can make rendering panic: a date no feed can carry is
 //! replaced (see [`shown_dates`]) and an image URL a reader should not load is
@@ -22,6 +23,9 @@ use url::Url;
 use crate::sanitize::{escape, html_to_text, xml_safe};
 use crate::store::StoredItem;
 
+mod json_feed;
+pub use json_feed::{JSON_FEED_VERSION, json_feed};
+
 /// One entry to render, with what it needs to know about its source.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry<'a> {
@@ -35,7 +39,7 @@ pub struct Entry<'a> {
     pub timezone: Tz,
 }
 
-/// Channel-level data shared by the RSS and Atom renderings of one feed.
+/// Channel-level data shared by the RSS, Atom and JSON Feed renderings of one feed.
 #[derive(Debug, Clone)]
 pub struct Channel<'a> {
     /// Feed title.
@@ -52,7 +56,7 @@ pub struct Channel<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Why rendering failed (only an XML writer error can cause it).
+/// Why rendering failed (only a writer's error can cause it).
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     /// The RSS writer failed.
@@ -61,6 +65,9 @@ pub enum RenderError {
     /// The Atom writer failed.
     #[error("cannot write Atom: {0}")]
     Atom(#[from] atom::Error),
+    /// The JSON Feed serialiser failed.
+    #[error("cannot write JSON Feed: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// Keeps the first (newest) of entries that are the same story: the same link,
@@ -326,6 +333,8 @@ pub struct FeedLink {
     pub atom_url: String,
     /// URL of the RSS file.
     pub rss_url: String,
+    /// URL of the JSON Feed file.
+    pub json_url: String,
     /// The page the feed is about.
     pub home: String,
     /// Language code.
@@ -355,12 +364,17 @@ pub fn index_html(
         title = escape(title)
     );
     for feed in feeds.iter().take(1) {
-        let _ = writeln!(
-            html,
-            "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"{}\" href=\"{}\">",
-            escape(&feed.title),
-            escape(&feed.atom_url)
-        );
+        for (mime, url) in [
+            ("application/atom+xml", &feed.atom_url),
+            ("application/feed+json", &feed.json_url),
+        ] {
+            let _ = writeln!(
+                html,
+                "<link rel=\"alternate\" type=\"{mime}\" title=\"{}\" href=\"{}\">",
+                escape(&feed.title),
+                escape(url)
+            );
+        }
     }
     html.push_str(STYLE);
     let _ = write!(
@@ -385,10 +399,11 @@ pub fn index_html(
     for feed in feeds {
         let _ = writeln!(
             html,
-            "<li>{} — <a href=\"{}\">Atom</a> · <a href=\"{}\">RSS</a></li>",
+            "<li>{} — <a href=\"{}\">Atom</a> · <a href=\"{}\">RSS</a> · <a href=\"{}\">JSON Feed</a></li>",
             escape(&feed.title),
             escape(&feed.atom_url),
-            escape(&feed.rss_url)
+            escape(&feed.rss_url),
+            escape(&feed.json_url)
         );
     }
     html.push_str("</ul>\n</footer>\n</body>\n</html>\n");
@@ -463,6 +478,10 @@ footer li a{font-weight:400}\
 </style>\n";
 
 /// `feeds.opml`: OPML 2.0 with merged feeds and per-source feeds as two folders.
+/// Each outline subscribes to the Atom file (`xmlUrl`) and names the JSON Feed
+/// in a `jsonFeedUrl` attribute (OPML 2.0 allows any further attribute): a
+/// second outline per feed would make a reader importing the file subscribe
+/// to every feed twice.
 pub fn opml(merged: &[FeedLink], sources: &[FeedLink], now: DateTime<Utc>) -> String {
     let mut out =
         String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n");
@@ -476,9 +495,10 @@ pub fn opml(merged: &[FeedLink], sources: &[FeedLink], now: DateTime<Utc>) -> St
         for feed in feeds {
             let _ = writeln!(
                 out,
-                "<outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"{x}\" htmlUrl=\"{h}\" language=\"{l}\"/>",
+                "<outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"{x}\" jsonFeedUrl=\"{j}\" htmlUrl=\"{h}\" language=\"{l}\"/>",
                 t = escape(&feed.title),
                 x = escape(&feed.atom_url),
+                j = escape(&feed.json_url),
                 h = escape(&feed.home),
                 l = escape(&feed.language)
             );
@@ -490,200 +510,4 @@ pub fn opml(merged: &[FeedLink], sources: &[FeedLink], now: DateTime<Utc>) -> St
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn item(id: i64, link: &str, title: &str, day: u32) -> StoredItem {
-        let at = Utc
-            .with_ymd_and_hms(2024, 12, day, 8, 0, 0)
-            .single()
-            .expect("valid time");
-        StoredItem {
-            id,
-            source_id: "s".to_string(),
-            link: link.to_string(),
-            title: title.to_string(),
-            title_key: crate::identity::title_key(title),
-            summary: Some("<b>x</b> ]]&gt; y".to_string()),
-            image: None,
-            content: None,
-            author: None,
-            published: Some(at),
-            first_seen: at,
-            updated: at,
-            sort_at: at,
-        }
-    }
-
-    fn entries(items: &[StoredItem]) -> Vec<Entry<'_>> {
-        items
-            .iter()
-            .map(|item| Entry {
-                item,
-                source_name: "S",
-                language: "en",
-                timezone: Tz::UTC,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn same_title_within_three_days_is_one_entry() {
-        let items = [
-            item(1, "https://a.mn/1", "Coal exports rise", 20),
-            item(2, "https://b.mn/9", "COAL exports rise!", 18),
-            item(3, "https://c.mn/4", "Coal exports rise", 10),
-            item(4, "https://a.mn/1", "Same link", 9),
-        ];
-        let kept = dedupe_across_sources(entries(&items), 10);
-        let ids: Vec<i64> = kept.iter().map(|e| e.item.id).collect();
-        assert_eq!(ids, [1, 3]);
-    }
-
-    #[test]
-    fn hostile_text_renders_to_parseable_feeds() {
-        let mut hostile = item(
-            1,
-            "https://a.mn/1",
-            "Bad \u{0}\u{1b} title ]]> <script>",
-            20,
-        );
-        hostile.content = Some("]]> <p>ok</p>".to_string());
-        let items = [hostile];
-        let list = entries(&items);
-        let channel = Channel {
-            title: "T & \u{7}",
-            description: "D",
-            home: "https://example.org/",
-            language: "en",
-            entries: &list,
-            now: Utc::now(),
-        };
-        for bytes in [
-            rss(&channel, "https://example.org/x.rss").expect("rss"),
-            atom(&channel, "https://example.org/x.atom").expect("atom"),
-        ] {
-            let feed = feed_rs::parser::parse(bytes.as_slice()).expect("parses");
-            let title = feed.entries[0]
-                .title
-                .as_ref()
-                .expect("title")
-                .content
-                .clone();
-            assert_eq!(title, "Bad  title ]]> <script>");
-        }
-    }
-    fn channel<'a>(entries: &'a [Entry<'a>], now: DateTime<Utc>) -> Channel<'a> {
-        Channel {
-            title: "T",
-            description: "D",
-            home: "https://example.org/",
-            language: "en",
-            entries,
-            now,
-        }
-    }
-
-    /// Both feeds of `items`, parsed back.
-    fn rendered(items: &[StoredItem], now: DateTime<Utc>) -> Vec<feed_rs::model::Feed> {
-        let list = entries(items);
-        let channel = channel(&list, now);
-        [
-            rss(&channel, "https://example.org/x.rss").expect("rss"),
-            atom(&channel, "https://example.org/x.atom").expect("atom"),
-        ]
-        .iter()
-        .map(|bytes| feed_rs::parser::parse(bytes.as_slice()).expect("parses"))
-        .collect()
-    }
-
-    fn at(year: i32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(year, 6, 1, 12, 0, 0)
-            .single()
-            .expect("valid time")
-    }
-
-    #[test]
-    fn a_date_before_year_one_is_shown_as_the_first_seen_time() {
-        let mut bad = item(1, "https://a.mn/1", "Year zero", 20);
-        let first_seen = bad.first_seen;
-        for stored in [at(0), at(-1), DateTime::<Utc>::MIN_UTC] {
-            bad.published = Some(stored);
-            bad.sort_at = stored;
-            bad.updated = stored;
-            let items = [bad.clone()];
-            for feed in rendered(&items, Utc::now()) {
-                let entry = &feed.entries[0];
-                assert_eq!(entry.published, Some(first_seen), "{stored}");
-                assert_eq!(entry.updated.or(entry.published), Some(first_seen));
-            }
-            let list = entries(&items);
-            let html = index_html("T", &list, &[], Utc::now());
-            assert!(html.contains(&first_seen.to_rfc3339()), "{stored}: {html}");
-        }
-    }
-
-    #[test]
-    fn a_year_9999_date_is_kept_and_a_later_one_falls_back() {
-        let mut far = item(1, "https://a.mn/1", "Far future", 20);
-        let first_seen = far.first_seen;
-        far.published = Some(at(9999));
-        far.sort_at = at(9999);
-        far.updated = at(9999);
-        let items = [far.clone()];
-        for feed in rendered(&items, Utc::now()) {
-            assert_eq!(feed.entries[0].published, Some(at(9999)));
-        }
-        far.published = Some(at(10_000));
-        far.sort_at = DateTime::<Utc>::MAX_UTC;
-        far.updated = DateTime::<Utc>::MAX_UTC;
-        let items = [far];
-        for feed in rendered(&items, Utc::now()) {
-            assert_eq!(feed.entries[0].published, Some(first_seen));
-        }
-    }
-
-    #[test]
-    fn every_date_out_of_range_falls_back_to_now() {
-        let mut lost = item(1, "https://a.mn/1", "No good date", 20);
-        lost.first_seen = at(-5);
-        lost.sort_at = at(-5);
-        lost.updated = at(20_000);
-        lost.published = None;
-        let now = at(2025);
-        let items = [lost];
-        for feed in rendered(&items, now) {
-            let entry = &feed.entries[0];
-            assert_eq!(entry.updated.or(entry.published), Some(now));
-        }
-        let empty: [StoredItem; 0] = [];
-        for feed in rendered(&empty, at(-3)) {
-            assert_eq!(feed.updated, Some(DateTime::UNIX_EPOCH));
-        }
-        assert!(opml(&[], &[], at(12_000)).contains("1970"));
-    }
-
-    #[test]
-    fn only_absolute_http_images_reach_a_summary() {
-        for (stored, shown) in [
-            ("https://a.mn/p.jpg", Some("https://a.mn/p.jpg")),
-            ("HTTP://A.mn/p q.jpg", Some("http://a.mn/p%20q.jpg")),
-            ("javascript:alert(1)", None),
-            (" JavaScript:alert(1)", None),
-            ("data:image/png;base64,AAAA", None),
-            ("/files/p.jpg", None),
-            ("//evil.example/p.jpg", None),
-            ("p.jpg", None),
-            ("ftp://a.mn/p.jpg", None),
-            ("https://user:pw@a.mn/p.jpg", None),
-            ("", None),
-        ] {
-            assert_eq!(http_image(stored).as_deref(), shown, "{stored:?}");
-            let mut with_image = item(1, "https://a.mn/1", "Picture", 20);
-            with_image.image = Some(stored.to_string());
-            let html = summary_html(&with_image).expect("has a summary");
-            assert_eq!(html.contains("<img"), shown.is_some(), "{stored:?}: {html}");
-        }
-    }
-}
+mod tests;
