@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
+use super::shapes::Site;
 use chrono::{DateTime, Utc};
 use scraper::{ElementRef, Html, Selector};
-use url::Url;
 
 use crate::dates::{DateContext, parse_date};
 use crate::extract::{css_url, element_text, resolve_http_url};
@@ -17,7 +17,7 @@ use super::{
 
 /// A selector matching the group's members (and at most copies of their links):
 /// the element's tag and stable classes, qualified by ancestors only when needed.
-pub(super) fn item_selector(document: &Html, group: &Group<'_>, base: &Url) -> Option<String> {
+pub(super) fn item_selector(document: &Html, group: &Group<'_>, base: &Site) -> Option<String> {
     let first = *group.members.first()?;
     let wanted: HashSet<String> = group.main_links(base);
     // The shortest form that still picks exactly this list: `tag`, then one class, then all.
@@ -64,7 +64,7 @@ fn matches_only(
     selector: &str,
     group: &Group<'_>,
     wanted: &HashSet<String>,
-    base: &Url,
+    base: &Site,
 ) -> bool {
     let Ok(parsed) = Selector::parse(selector) else {
         return false;
@@ -86,10 +86,17 @@ fn matches_only(
             })
 }
 
-/// `tag.class1.class2` with CSS escaping.
+/// Classes per compound step: more only repeat the same block's styling and
+/// break as soon as the site restyles one of them.
+const MAX_CLASSES: usize = 2;
+
+/// `tag.class1.class2` with CSS escaping: at most two classes, naming ones first.
 pub(super) fn simple_selector(element: ElementRef<'_>) -> String {
     let mut out = element.value().name().to_string();
-    for class in stable_classes(element) {
+    let mut classes = stable_classes(element);
+    classes.sort_by_key(|c| !is_semantic_word(c));
+    classes.truncate(MAX_CLASSES);
+    for class in classes {
         out.push('.');
         out.push_str(&css_escape(&class));
     }
@@ -111,7 +118,7 @@ pub fn css_escape(ident: &str) -> String {
 }
 
 /// Derives the field selectors that work for most of the items.
-pub(super) fn derive_fields(items: &[ElementRef<'_>], base: &Url, now: DateTime<Utc>) -> Fields {
+pub(super) fn derive_fields(items: &[ElementRef<'_>], base: &Site, now: DateTime<Utc>) -> Fields {
     let title = title_selector(items, base);
     Fields {
         link: link_selector(items, base),
@@ -186,7 +193,7 @@ fn best_selector(
     best(true).or_else(|| best(false))
 }
 
-fn title_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
+fn title_selector(items: &[ElementRef<'_>], base: &Site) -> Option<String> {
     let sample = items.first()?;
     let expected = |item: ElementRef<'_>| headline(item, base).unwrap_or_default();
     let headings = Selector::parse(
@@ -211,7 +218,7 @@ fn title_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
     })
 }
 
-fn link_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
+fn link_selector(items: &[ElementRef<'_>], base: &Site) -> Option<String> {
     let sample = *items.first()?;
     if sample.value().name() == "a" {
         return Some("@href".to_string());
@@ -238,7 +245,7 @@ fn link_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
         found
             .value()
             .attr("href")
-            .and_then(|h| resolve_http_url(base, h))
+            .and_then(|h| resolve_http_url(&base.url, h))
             .map(|l| crate::identity::canonical_link(&l))
             == main_link(item, base).map(|(l, _)| l)
     })
@@ -274,7 +281,7 @@ fn date_selector(items: &[ElementRef<'_>], now: DateTime<Utc>) -> Option<String>
     best_selector(items, candidates, 0.6, |_, found| parses(found))
 }
 
-fn summary_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
+fn summary_selector(items: &[ElementRef<'_>], base: &Site) -> Option<String> {
     let sample = *items.first()?;
     let title = headline(sample, base).unwrap_or_default();
     let blocks =

@@ -251,7 +251,7 @@ fn article_suggests_a_block_from_the_first_item_page() {
     assert!(out.contains("[source.article]"), "{out}");
     assert!(out.contains("date = \"span.stat\""), "{out}");
     assert!(
-        out.contains("content = \"div.content-mn.news-body\""),
+        out.contains("content = \"div.news-body.content-mn\""),
         "{out}"
     );
     ws.write_config(&out.replace("/mn/more/8\"", "/mn/more/8\"\n"));
