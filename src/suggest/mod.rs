@@ -222,7 +222,7 @@ pub(super) fn is_stable_class(class: &str) -> bool {
         "author-",
     ]
     .iter()
-    .any(|p| class.starts_with(p) && !is_semantic_word(&class[p.len()..]))
+    .any(|p| class.starts_with(p))
         || class == "has-post-thumbnail"
         || class.starts_with("post_format")
         || ["slick-", "owl-", "swiper-", "splide", "glide"]
@@ -451,10 +451,12 @@ fn under_side_title(element: ElementRef<'_>) -> bool {
         .filter_map(ElementRef::wrap)
         .take(4)
         .flat_map(|container| {
+            // A row of tabs ("Latest | Trending") links to each tab: not a title.
             container
                 .prev_siblings()
                 .filter_map(ElementRef::wrap)
                 .take(2)
+                .filter(|c| c.select(&ANCHORS).count() <= 1)
                 .chain(
                     container
                         .children()

@@ -78,7 +78,8 @@ pub fn feed_toml(feed: &Feed, info: &PageInfo, url: &Url) -> String {
     let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
     let host = url.host_str().unwrap_or("site").trim_start_matches("www.");
     let mut out = String::from("[[source]]\n");
-    let _ = writeln!(out, "id = {}", quote(&source_id(url)));
+    // Its own id, so that it and the scraped block (`--all`) can both be pasted.
+    let _ = writeln!(out, "id = {}", quote(&format!("{}-feed", source_id(url))));
     let _ = writeln!(
         out,
         "name = {}",
