@@ -266,14 +266,10 @@ fn is_hashed_module_class(class: &str) -> bool {
 }
 
 /// The absolute URL of a same-site link that looks like an article, with its text:
-/// one of the shapes learned from the page, or (when the page shows none) an id or slug.
+/// one of the shapes learned from the page, or an id or slug.
 pub(super) fn article_link(anchor: ElementRef<'_>, base: &Site) -> Option<(String, String)> {
     let url = shapes::same_site_target(anchor, &base.url)?;
-    let article = if base.has_shapes() {
-        base.is_article(&url)
-    } else {
-        looks_like_article(&url)
-    };
+    let article = base.is_article(&url) || looks_like_article(&url);
     article.then(|| {
         (
             crate::identity::canonical_link(url.as_str()),
@@ -456,7 +452,9 @@ fn under_side_title(element: ElementRef<'_>) -> bool {
                 .prev_siblings()
                 .filter_map(ElementRef::wrap)
                 .take(2)
-                .filter(|c| c.select(&ANCHORS).count() <= 1)
+                .filter(|c| {
+                    c.select(&ANCHORS).count() <= 1 && c.value().attr("role") != Some("tablist")
+                })
                 .chain(
                     container
                         .children()
@@ -470,6 +468,21 @@ fn under_side_title(element: ElementRef<'_>) -> bool {
         .any(|t| {
             let t = t.to_lowercase();
             SIDE_TITLES.iter().any(|w| t.contains(w))
+        })
+}
+
+/// Whether a container's id calls it the latest news (`#nav-new`, `#news-latest`,
+/// `#latest-news`): the stream a subscriber wants, even inside a sidebar.
+fn in_latest_block(element: ElementRef<'_>) -> bool {
+    element
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .take(6)
+        .filter_map(|e| e.value().id())
+        .any(|id| {
+            id.to_ascii_lowercase()
+                .split(['-', '_'])
+                .any(|t| matches!(t, "new" | "latest" | "recent" | "shine"))
         })
 }
 
@@ -520,9 +533,14 @@ fn score_group(group: &Group<'_>, base: &Site) -> Option<f64> {
     } else {
         0.5
     };
+    let latest = valid.first().is_some_and(|m| in_latest_block(*m));
     let boilerplate = valid.iter().filter(|m| in_boilerplate(**m)).count() * 2 > valid.len()
         || valid.first().is_some_and(|m| under_side_title(*m));
-    let position_factor = if boilerplate { 0.2 } else { 1.0 };
+    let position_factor = match (latest, boilerplate) {
+        (true, _) => 1.5,
+        (false, true) => 0.2,
+        (false, false) => 1.0,
+    };
     let semantic_factor = if valid.iter().all(|m| is_semantic(*m)) {
         1.3
     } else {

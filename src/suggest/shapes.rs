@@ -62,11 +62,9 @@ impl Site {
             if !is_headline_text(&link_text(anchor)) {
                 continue;
             }
-            if let Some(shape) = shape_of(&target) {
-                by_shape
-                    .entry(shape)
-                    .or_default()
-                    .insert(target.path().to_string() + target.query().unwrap_or(""));
+            let key = target.path().to_string() + target.query().unwrap_or("");
+            for shape in shapes_of(&target) {
+                by_shape.entry(shape).or_default().insert(key.clone());
             }
         }
         let shapes = by_shape
@@ -80,14 +78,9 @@ impl Site {
         }
     }
 
-    /// Whether the page showed any article shape (else the fixed id-or-slug rule applies).
-    pub(crate) fn has_shapes(&self) -> bool {
-        !self.shapes.is_empty()
-    }
-
     /// Whether `url` has one of the page's article shapes.
     pub(crate) fn is_article(&self, url: &Url) -> bool {
-        shape_of(url).is_some_and(|s| self.shapes.contains(&s))
+        shapes_of(url).iter().any(|s| self.shapes.contains(s))
     }
 }
 
@@ -127,6 +120,28 @@ fn link_text(anchor: ElementRef<'_>) -> String {
 /// Menus and section links are one or two words; headlines are longer.
 fn is_headline_text(text: &str) -> bool {
     text.split_whitespace().count() >= 3 && text.chars().count() >= 15
+}
+
+/// The exact shape and the same shape with every leading segment generalised
+/// (`news/Slug` and `*/Slug`), so that one article shape spread over several
+/// sections (`/news/…`, `/sport/…`, `/uk/…`) is learned too.
+fn shapes_of(url: &Url) -> Vec<String> {
+    let Some(exact) = shape_of(url) else {
+        return Vec::new();
+    };
+    let (path, query) = exact
+        .split_once('?')
+        .map_or((exact.as_str(), None), |(p, q)| (p, Some(q)));
+    let mut segments: Vec<&str> = path.split('/').collect();
+    let last = segments.pop().unwrap_or("");
+    let mut generic = vec!["*"; segments.len()];
+    generic.push(last);
+    let generic = generic.join("/") + &query.map(|q| format!("?{q}")).unwrap_or_default();
+    if generic == exact {
+        vec![exact]
+    } else {
+        vec![exact, generic]
+    }
 }
 
 /// `a/#id`, `n/#code`, `#/#/#/#slug`, `content.php?id=#`; `None` for taxonomy,
