@@ -194,6 +194,61 @@ fn best_selector(
 }
 
 fn title_selector(items: &[ElementRef<'_>], base: &Site) -> Option<String> {
+    full_headline_selector(items, base).or_else(|| text_title_selector(items, base))
+}
+
+/// Whether `short` is `full` cut off with an ellipsis (`…`, `...`, `..`).
+fn is_truncation_of(short: &str, full: &str) -> bool {
+    let stem = short.trim_end_matches(['…', '.', ' ']);
+    short.len() > stem.len()
+        && stem.chars().count() >= 5
+        && full.len() > stem.len()
+        && full.starts_with(stem)
+}
+
+/// When the visible headlines are cut short (`…`) and the link's `title` or
+/// `aria-label` holds the whole headline, that attribute.
+fn full_headline_selector(items: &[ElementRef<'_>], base: &Site) -> Option<String> {
+    let truncated = items
+        .iter()
+        .filter(|i| headline(**i, base).is_some_and(|h| h.ends_with('…') || h.ends_with("..")))
+        .count();
+    if truncated * 3 < items.len() {
+        return None;
+    }
+    let full = |e: ElementRef<'_>, attr: &str, item: ElementRef<'_>| {
+        let visible = headline(item, base).unwrap_or_default();
+        e.value().attr(attr).is_some_and(|v| {
+            let v = v.trim();
+            v.split_whitespace().count() >= 2 && (v == visible || is_truncation_of(&visible, v))
+        })
+    };
+    let sample = *items.first()?;
+    ["title", "aria-label"].into_iter().find_map(|attr| {
+        let holders = std::iter::once(sample)
+            .chain(sample.descendants().filter_map(ElementRef::wrap))
+            .filter(|e| e.value().name() == "a" && e.value().attr(attr).is_some());
+        let candidates: Vec<String> = holders
+            .flat_map(|e| {
+                if e.id() == sample.id() {
+                    vec![String::new()]
+                } else {
+                    relative_selectors(e)
+                }
+            })
+            .collect();
+        if candidates.iter().any(String::is_empty) {
+            let all = items.iter().filter(|i| full(**i, attr, **i)).count() * 10 >= items.len() * 9;
+            return all.then(|| format!("@{attr}"));
+        }
+        best_selector(items, candidates, 0.9, |item, found| {
+            full(found, attr, item)
+        })
+        .map(|s| format!("{s} @{attr}"))
+    })
+}
+
+fn text_title_selector(items: &[ElementRef<'_>], base: &Site) -> Option<String> {
     let sample = items.first()?;
     let expected = |item: ElementRef<'_>| headline(item, base).unwrap_or_default();
     let headings = Selector::parse(
