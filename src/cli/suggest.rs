@@ -67,14 +67,34 @@ pub(super) async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
     let (text, _) = page.text();
     let now = Utc::now();
     let (candidates, info) = suggest::candidates(&text, &page.url, now);
+    // A saved page's feed cannot be checked offline: it is named, not suggested.
+    let feed = info.feeds.first().filter(|_| args.file.is_none());
+    if let Some(feed) = feed {
+        print!("{}", suggest::feed_toml(feed, &info, &url));
+        if !args.all {
+            println!(
+                "# The page advertises this feed; `--all` also shows the block that scrapes the page."
+            );
+            return EXIT_OK;
+        }
+        println!();
+    }
     let Some(best) = candidates.first() else {
-        eprintln!(
-            "no repeated blocks of article links found on {} ({} bytes): the page may load its items with a script, or list fewer than three",
-            page.url,
-            page.body.len()
-        );
+        if feed.is_some() {
+            println!("# No repeated blocks of article links to scrape on the page itself.");
+            return EXIT_OK;
+        }
+        eprintln!("{}", nothing_found(&page, &info));
         return EXIT_FAILED;
     };
+    if feed.is_none() {
+        for other in &info.feeds {
+            println!(
+                "# The page advertises a {} feed: {} (a `kind = \"feed\"` source; `suggest URL` prints its block).",
+                other.format, other.url
+            );
+        }
+    }
     let mut toml = suggest::source_toml(best, &info, &url);
     if args.article {
         toml.push_str(&article_suggestion(best, &text, &page, &fetcher, now).await);
@@ -113,6 +133,30 @@ pub(super) async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
         ),
         None => EXIT_FAILED,
     }
+}
+
+/// Why nothing was suggested, with what the page offers instead: an
+/// advertised feed or its items carried as JSON for a script to render.
+fn nothing_found(page: &Page, info: &suggest::PageInfo) -> String {
+    let mut message = format!(
+        "no repeated blocks of article links found on {} ({} bytes): the page may load its items with a script, or list fewer than three",
+        page.url,
+        page.body.len()
+    );
+    for feed in &info.feeds {
+        message.push_str(&format!(
+            "\nthe page advertises a {} feed: {} (use it as a `kind = \"feed\"` source)",
+            feed.format, feed.url
+        ));
+    }
+    if !info.embedded.is_empty() {
+        let kinds: Vec<String> = info.embedded.iter().map(ToString::to_string).collect();
+        message.push_str(&format!(
+            "\nthe page carries its items as JSON ({}); medee cannot read a JSON source yet",
+            kinds.join(", ")
+        ));
+    }
+    message
 }
 
 /// Fetches the best candidate's first article (on the same host) and suggests its block.

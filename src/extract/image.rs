@@ -2,7 +2,7 @@
 //! `data-srcset`) candidate list, a lazy attribute, a `<picture>`'s
 //! `<source>`, or the `<noscript>` copy, never the 1-pixel stand-in in `src`.
 
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Selector};
 
 /// Attributes lazy-loading scripts read the real URL from, most specific first.
 const LAZY_SOURCES: &[&str] = &[
@@ -112,7 +112,7 @@ fn noscript_image(element: ElementRef<'_>) -> Option<String> {
     let img = Selector::parse("img").ok()?;
     element.select(&noscript).find_map(|n| {
         let markup: String = n.text().collect();
-        let fragment = Html::parse_fragment(&markup);
+        let fragment = super::parse_fragment(&markup);
         fragment.select(&img).find_map(img_source)
     })
 }
@@ -198,7 +198,7 @@ mod tests {
     use super::*;
 
     fn first(html: &str) -> Option<String> {
-        let document = Html::parse_fragment(html);
+        let document = scraper::Html::parse_fragment(html);
         let element = document
             .root_element()
             .children()

@@ -210,7 +210,7 @@ pub struct RawItem {
     pub title: String,
     /// Absolute link to the article, as the page gave it.
     pub link: String,
-    /// The item's identity, [`canonical_link`] of `link`: computed once here,
+    /// The item's identity, [`crate::identity::canonical_link`] of `link`: computed once here,
     /// where in-page dedupe needs it, and reused by the store.
     #[serde(skip)]
     pub canonical_link: String,

@@ -13,7 +13,7 @@
 //! redirect hop are checked against it before they are requested; redirects
 //! are followed here, hop by hop, never by the HTTP client itself. A policy
 //! that refuses internal addresses also gets a client whose resolver drops
-//! them ([`resolve`]), so a host name cannot lead there either.
+//! them (the `resolve` module), so a host name cannot lead there either.
 
 mod decode;
 mod pacer;

@@ -9,7 +9,7 @@ mod spec;
 
 use std::collections::HashSet;
 
-use scraper::{Html, Selector};
+use scraper::Selector;
 use serde_json::Value;
 use url::Url;
 
@@ -166,7 +166,7 @@ fn listing_json(text: &str, base: &Url, selectors: &JsonSelectors) -> Result<Val
     let Some(script) = &selectors.script else {
         return parse_json(text, base, "the body");
     };
-    let html = Html::parse_document(text);
+    let html = crate::extract::parse_html(text);
     let texts: Vec<String> = html
         .select(&script.css)
         .map(|e| e.text().collect())

@@ -20,14 +20,18 @@ use chrono::{DateTime, Utc};
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
+mod discover;
 mod selectors;
+mod shapes;
 mod toml;
 
-use crate::extract::{element_text, resolve_http_url};
+use crate::extract::element_text;
 
+pub use discover::{EmbeddedData, Feed, PageInfo};
 pub use selectors::css_escape;
 use selectors::{derive_fields, item_selector};
-pub use toml::{article_toml, source_toml};
+use shapes::Site;
+pub use toml::{article_toml, feed_toml, source_toml};
 
 pub(super) static ANCHORS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("a[href]").expect("static selector"));
@@ -62,19 +66,11 @@ pub struct Fields {
     pub image: Option<String>,
 }
 
-/// Page facts the TOML block needs.
-#[derive(Debug, Clone, Default)]
-pub struct PageInfo {
-    /// `<title>`.
-    pub title: Option<String>,
-    /// Primary subtag of `<html lang>`.
-    pub language: Option<String>,
-}
-
 /// Ranks the candidate item groups of a listing page, best first.
-pub fn candidates(html: &str, base: &Url, now: DateTime<Utc>) -> (Vec<Candidate>, PageInfo) {
+pub fn candidates(html: &str, page: &Url, now: DateTime<Utc>) -> (Vec<Candidate>, PageInfo) {
     let document = crate::extract::parse_html(html);
-    let info = page_info(&document);
+    let site = Site::learn(&document, page);
+    let base = &site;
     let groups = group_link_ancestors(&document, base);
     let mut ranked: Vec<Candidate> = Vec::new();
     let mut seen_link_sets: Vec<HashSet<String>> = Vec::new();
@@ -86,6 +82,7 @@ pub fn candidates(html: &str, base: &Url, now: DateTime<Utc>) -> (Vec<Candidate>
         b.0.total_cmp(&a.0)
             .then(a.1.first_position.cmp(&b.1.first_position))
     });
+    let mut samples: Vec<String> = Vec::new();
     for (score, group) in scored {
         let links: HashSet<String> = group.main_links(base);
         // The same list seen through a wrapper, a cell or a second copy: keep the best view.
@@ -107,6 +104,7 @@ pub fn candidates(html: &str, base: &Url, now: DateTime<Utc>) -> (Vec<Candidate>
             .filter_map(|m| headline(*m, base))
             .collect();
         let fields = derive_fields(&valid, base, now);
+        samples.extend(valid.iter().filter_map(|m| headline(*m, base)));
         seen_link_sets.push(links);
         ranked.push(Candidate {
             item,
@@ -116,26 +114,13 @@ pub fn candidates(html: &str, base: &Url, now: DateTime<Utc>) -> (Vec<Candidate>
             fields,
         });
     }
+    let info = discover::page_info(&document, page, &samples);
     (ranked, info)
 }
 
 fn overlap(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
     let smaller = a.len().min(b.len()).max(1);
     a.intersection(b).count() as f64 / smaller as f64
-}
-
-fn page_info(document: &Html) -> PageInfo {
-    let language = Selector::parse("html")
-        .ok()
-        .and_then(|s| document.select(&s).next())
-        .and_then(|h| h.value().attr("lang"))
-        .and_then(|l| l.split(['-', '_']).next())
-        .map(str::to_ascii_lowercase)
-        .filter(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
-    PageInfo {
-        title: crate::extract::page_title(document),
-        language,
-    }
 }
 
 pub(super) struct Group<'a> {
@@ -145,7 +130,7 @@ pub(super) struct Group<'a> {
 
 impl Group<'_> {
     /// The main article link of each member.
-    fn main_links(&self, base: &Url) -> HashSet<String> {
+    fn main_links(&self, base: &Site) -> HashSet<String> {
         self.members
             .iter()
             .filter_map(|m| main_link(*m, base))
@@ -155,7 +140,7 @@ impl Group<'_> {
 }
 
 /// Groups every ancestor (up to six levels) of every same-site link by its tag/class path.
-fn group_link_ancestors<'a>(document: &'a Html, base: &Url) -> HashMap<String, Group<'a>> {
+fn group_link_ancestors<'a>(document: &'a Html, base: &Site) -> HashMap<String, Group<'a>> {
     let mut groups: HashMap<String, Group<'a>> = HashMap::new();
     let mut member_ids: HashMap<String, HashSet<ego_tree::NodeId>> = HashMap::new();
     for (position, anchor) in document.select(&ANCHORS).enumerate() {
@@ -190,6 +175,11 @@ fn path_signature(element: ElementRef<'_>) -> String {
         .chain(element.ancestors().filter_map(ElementRef::wrap))
         .map(|e| {
             let mut part = e.value().name().to_string();
+            // Tabs and widgets of one shape differ by id only (`#latest` and `#popular`).
+            if let Some(id) = e.value().id().filter(|id| is_stable_class(id)) {
+                part.push('#');
+                part.push_str(id);
+            }
             for class in stable_classes(e) {
                 part.push('.');
                 part.push_str(&class);
@@ -219,7 +209,25 @@ pub(super) fn is_stable_class(class: &str) -> bool {
         || class.starts_with("sc-")
         || class.starts_with("jsx-")
         || (digits >= 3 && class.len() >= 6)
-        || class.len() > 40;
+        || class.len() > 40
+        || is_hashed_module_class(class);
+    // Per-post WordPress classes and slider-library state name one item or one
+    // category, so a selector using them misses the rest of the list.
+    let per_item = [
+        "category-",
+        "tag-",
+        "format-",
+        "type-",
+        "status-",
+        "author-",
+    ]
+    .iter()
+    .any(|p| class.starts_with(p))
+        || class == "has-post-thumbnail"
+        || class.starts_with("post_format")
+        || ["slick-", "owl-", "swiper-", "splide", "glide"]
+            .iter()
+            .any(|p| class.starts_with(p));
     let layout = matches!(
         class,
         "row"
@@ -243,28 +251,31 @@ pub(super) fn is_stable_class(class: &str) -> bool {
         || class.starts_with("uk-width")
         || class.starts_with("uk-margin")
         || class.starts_with("uk-padding");
-    !generated && !layout
+    !generated && !layout && !per_item
 }
 
-/// The absolute URL of a same-site link that looks like an article, with its text.
-pub(super) fn article_link(anchor: ElementRef<'_>, base: &Url) -> Option<(String, String)> {
-    let href = anchor.value().attr("href")?;
-    let url = Url::parse(&resolve_http_url(base, href)?).ok()?;
-    let bare = |h: &str| h.trim_start_matches("www.").to_ascii_lowercase();
-    if url.host_str().map(bare) != base.host_str().map(bare) {
-        return None;
-    }
-    let mut page = base.clone();
-    page.set_fragment(None);
-    let mut target = url.clone();
-    target.set_fragment(None);
-    if target == page || !looks_like_article(&url) {
-        return None;
-    }
-    Some((
-        crate::identity::canonical_link(url.as_str()),
-        element_text(anchor),
-    ))
+/// CSS-module names end in a hash: `card_wrapper__7t5AG`, `Title_title_a1B2c`.
+fn is_hashed_module_class(class: &str) -> bool {
+    class.rsplit_once(['_', '-']).is_some_and(|(stem, hash)| {
+        !stem.is_empty()
+            && (5..=8).contains(&hash.len())
+            && hash.bytes().any(|b| b.is_ascii_digit())
+            && hash.bytes().any(|b| b.is_ascii_alphabetic())
+            && hash.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+/// The absolute URL of a same-site link that looks like an article, with its text:
+/// one of the shapes learned from the page, or an id or slug.
+pub(super) fn article_link(anchor: ElementRef<'_>, base: &Site) -> Option<(String, String)> {
+    let url = shapes::same_site_target(anchor, &base.url)?;
+    let article = base.is_article(&url) || looks_like_article(&url);
+    article.then(|| {
+        (
+            crate::identity::canonical_link(url.as_str()),
+            element_text(anchor),
+        )
+    })
 }
 
 /// Article URLs carry an id or a slug: `/mn/read/398211`, `/r/n7k2qa`, `/2024/07/a-long-slug/`.
@@ -289,10 +300,12 @@ fn looks_like_article(url: &Url) -> bool {
             | "news"
             | "feed"
     ) || segments.iter().any(|s| {
-        matches!(*s, "page" | "angilal" | "more" | "i" | "c")
-            || ["author", "category", "tag"]
-                .iter()
-                .any(|w| s.to_ascii_lowercase().contains(w))
+        matches!(
+            *s,
+            "page" | "angilal" | "more" | "i" | "c" | "users" | "user"
+        ) || ["author", "category", "tag"]
+            .iter()
+            .any(|w| s.to_ascii_lowercase().contains(w))
     });
     let has_id = last.bytes().filter(u8::is_ascii_digit).count() >= 3
         || (last.len() >= 5
@@ -305,7 +318,7 @@ fn looks_like_article(url: &Url) -> bool {
 /// The article links of an element (itself included when it is a link), with their text.
 fn article_links<'a>(
     element: ElementRef<'a>,
-    base: &'a Url,
+    base: &'a Site,
 ) -> impl Iterator<Item = (String, String)> + 'a {
     let own = (element.value().name() == "a").then_some(element);
     own.into_iter()
@@ -314,11 +327,11 @@ fn article_links<'a>(
 }
 
 /// The item's main link: the article link with the longest text (image links have none).
-pub(super) fn main_link(element: ElementRef<'_>, base: &Url) -> Option<(String, String)> {
+pub(super) fn main_link(element: ElementRef<'_>, base: &Site) -> Option<(String, String)> {
     article_links(element, base).max_by_key(|(_, text)| text.chars().count())
 }
 
-pub(super) fn distinct_article_links(element: ElementRef<'_>, base: &Url) -> usize {
+pub(super) fn distinct_article_links(element: ElementRef<'_>, base: &Site) -> usize {
     article_links(element, base)
         .map(|(link, _)| without_query(&link))
         .collect::<HashSet<_>>()
@@ -331,7 +344,7 @@ fn without_query(link: &str) -> String {
 }
 
 /// A headline: a heading's text if the item has one, else the main link's text.
-pub(super) fn headline(element: ElementRef<'_>, base: &Url) -> Option<String> {
+pub(super) fn headline(element: ElementRef<'_>, base: &Site) -> Option<String> {
     [
         "h1, h2, h3, h4, h5, h6",
         "[class*=title], [class*=headline], [class*=heading]",
@@ -349,7 +362,7 @@ pub(super) fn headline(element: ElementRef<'_>, base: &Url) -> Option<String> {
 
 /// One news item: exactly one article (allowing an image link to the same URL)
 /// and a headline of plausible length.
-fn is_item(element: ElementRef<'_>, base: &Url) -> bool {
+fn is_item(element: ElementRef<'_>, base: &Site) -> bool {
     distinct_article_links(element, base) == 1
         && headline(element, base).is_some_and(|h| {
             (10..=300).contains(&h.chars().count()) && h.split_whitespace().count() >= 2
@@ -357,7 +370,8 @@ fn is_item(element: ElementRef<'_>, base: &Url) -> bool {
 }
 
 const BOILERPLATE_WORDS: &[&str] = &[
-    "nav",
+    "navbar",
+    "navigation",
     "menu",
     "footer",
     "header",
@@ -374,6 +388,39 @@ const BOILERPLATE_WORDS: &[&str] = &[
     "submenu",
     "top-news",
     "toplist",
+    "trend",
+    "slider",
+    "carousel",
+    "swiper",
+    "slick",
+    "owl-",
+    "ticker",
+    "wpp",
+    "partner",
+    "sponsor",
+    "profile",
+    "banner",
+];
+
+/// Section titles of side blocks: most read, trending, related, partners, video.
+const SIDE_TITLES: &[&str] = &[
+    "most read",
+    "most popular",
+    "most viewed",
+    "popular",
+    "trending",
+    "related",
+    "partner",
+    "sponsored",
+    "video",
+    "эрэлттэй",
+    "их уншсан",
+    "их үзсэн",
+    "тренд",
+    "холбоотой",
+    "видео",
+    "нийтлэлч",
+    "хамтрагч",
 ];
 
 /// Whether the element sits in navigation, header, footer, aside or a "most read" block.
@@ -384,10 +431,58 @@ fn in_boilerplate(element: ElementRef<'_>) -> bool {
             let v = e.value();
             matches!(v.name(), "nav" | "header" | "footer" | "aside")
                 || v.attr("role").is_some_and(|r| r == "navigation")
+                || v.classes().any(|c| c == "nav")
                 || v.classes().chain(v.id()).any(|c| {
                     let c = c.to_ascii_lowercase();
                     BOILERPLATE_WORDS.iter().any(|w| c.contains(w))
                 })
+        })
+}
+
+/// Whether the title just before the block (or its containers) names a side
+/// block such as "Эрэлттэй" (in demand) or "Most read".
+fn under_side_title(element: ElementRef<'_>) -> bool {
+    element
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .take(4)
+        .flat_map(|container| {
+            // A row of tabs ("Latest | Trending") links to each tab: not a title.
+            container
+                .prev_siblings()
+                .filter_map(ElementRef::wrap)
+                .take(2)
+                .filter(|c| {
+                    c.select(&ANCHORS).count() <= 1 && c.value().attr("role") != Some("tablist")
+                })
+                .chain(
+                    container
+                        .children()
+                        .filter_map(ElementRef::wrap)
+                        .take_while(|c| c.select(&ANCHORS).count() <= 1)
+                        .take(2),
+                )
+        })
+        .map(element_text)
+        .filter(|t| t.chars().count() <= 40)
+        .any(|t| {
+            let t = t.to_lowercase();
+            SIDE_TITLES.iter().any(|w| t.contains(w))
+        })
+}
+
+/// Whether a container's id calls it the latest news (`#nav-new`, `#news-latest`,
+/// `#latest-news`): the stream a subscriber wants, even inside a sidebar.
+fn in_latest_block(element: ElementRef<'_>) -> bool {
+    element
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .take(6)
+        .filter_map(|e| e.value().id())
+        .any(|id| {
+            id.to_ascii_lowercase()
+                .split(['-', '_'])
+                .any(|t| matches!(t, "new" | "latest" | "recent" | "shine"))
         })
 }
 
@@ -405,7 +500,7 @@ pub(super) fn is_semantic_word(class: &str) -> bool {
     .any(|w| class.contains(w))
 }
 
-fn score_group(group: &Group<'_>, base: &Url) -> Option<f64> {
+fn score_group(group: &Group<'_>, base: &Site) -> Option<f64> {
     let members = &group.members;
     if members.len() < 3 {
         return None;
@@ -438,8 +533,14 @@ fn score_group(group: &Group<'_>, base: &Url) -> Option<f64> {
     } else {
         0.5
     };
-    let boilerplate = valid.iter().filter(|m| in_boilerplate(**m)).count() * 2 > valid.len();
-    let position_factor = if boilerplate { 0.2 } else { 1.0 };
+    let latest = valid.first().is_some_and(|m| in_latest_block(*m));
+    let boilerplate = valid.iter().filter(|m| in_boilerplate(**m)).count() * 2 > valid.len()
+        || valid.first().is_some_and(|m| under_side_title(*m));
+    let position_factor = match (latest, boilerplate) {
+        (true, _) => 1.5,
+        (false, true) => 0.2,
+        (false, false) => 1.0,
+    };
     let semantic_factor = if valid.iter().all(|m| is_semantic(*m)) {
         1.3
     } else {

@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
+use super::shapes::Site;
 use chrono::{DateTime, Utc};
 use scraper::{ElementRef, Html, Selector};
-use url::Url;
 
 use crate::dates::{DateContext, parse_date};
 use crate::extract::{css_url, element_text, resolve_http_url};
@@ -17,7 +17,7 @@ use super::{
 
 /// A selector matching the group's members (and at most copies of their links):
 /// the element's tag and stable classes, qualified by ancestors only when needed.
-pub(super) fn item_selector(document: &Html, group: &Group<'_>, base: &Url) -> Option<String> {
+pub(super) fn item_selector(document: &Html, group: &Group<'_>, base: &Site) -> Option<String> {
     let first = *group.members.first()?;
     let wanted: HashSet<String> = group.main_links(base);
     // The shortest form that still picks exactly this list: `tag`, then one class, then all.
@@ -64,7 +64,7 @@ fn matches_only(
     selector: &str,
     group: &Group<'_>,
     wanted: &HashSet<String>,
-    base: &Url,
+    base: &Site,
 ) -> bool {
     let Ok(parsed) = Selector::parse(selector) else {
         return false;
@@ -86,10 +86,17 @@ fn matches_only(
             })
 }
 
-/// `tag.class1.class2` with CSS escaping.
+/// Classes per compound step: more only repeat the same block's styling and
+/// break as soon as the site restyles one of them.
+const MAX_CLASSES: usize = 2;
+
+/// `tag.class1.class2` with CSS escaping: at most two classes, naming ones first.
 pub(super) fn simple_selector(element: ElementRef<'_>) -> String {
     let mut out = element.value().name().to_string();
-    for class in stable_classes(element) {
+    let mut classes = stable_classes(element);
+    classes.sort_by_key(|c| !is_semantic_word(c));
+    classes.truncate(MAX_CLASSES);
+    for class in classes {
         out.push('.');
         out.push_str(&css_escape(&class));
     }
@@ -111,7 +118,7 @@ pub fn css_escape(ident: &str) -> String {
 }
 
 /// Derives the field selectors that work for most of the items.
-pub(super) fn derive_fields(items: &[ElementRef<'_>], base: &Url, now: DateTime<Utc>) -> Fields {
+pub(super) fn derive_fields(items: &[ElementRef<'_>], base: &Site, now: DateTime<Utc>) -> Fields {
     let title = title_selector(items, base);
     Fields {
         link: link_selector(items, base),
@@ -186,7 +193,62 @@ fn best_selector(
     best(true).or_else(|| best(false))
 }
 
-fn title_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
+fn title_selector(items: &[ElementRef<'_>], base: &Site) -> Option<String> {
+    full_headline_selector(items, base).or_else(|| text_title_selector(items, base))
+}
+
+/// Whether `short` is `full` cut off with an ellipsis (`…`, `...`, `..`).
+fn is_truncation_of(short: &str, full: &str) -> bool {
+    let stem = short.trim_end_matches(['…', '.', ' ']);
+    short.len() > stem.len()
+        && stem.chars().count() >= 5
+        && full.len() > stem.len()
+        && full.starts_with(stem)
+}
+
+/// When the visible headlines are cut short (`…`) and the link's `title` or
+/// `aria-label` holds the whole headline, that attribute.
+fn full_headline_selector(items: &[ElementRef<'_>], base: &Site) -> Option<String> {
+    let truncated = items
+        .iter()
+        .filter(|i| headline(**i, base).is_some_and(|h| h.ends_with('…') || h.ends_with("..")))
+        .count();
+    if truncated * 3 < items.len() {
+        return None;
+    }
+    let full = |e: ElementRef<'_>, attr: &str, item: ElementRef<'_>| {
+        let visible = headline(item, base).unwrap_or_default();
+        e.value().attr(attr).is_some_and(|v| {
+            let v = v.trim();
+            v.split_whitespace().count() >= 2 && (v == visible || is_truncation_of(&visible, v))
+        })
+    };
+    let sample = *items.first()?;
+    ["title", "aria-label"].into_iter().find_map(|attr| {
+        let holders = std::iter::once(sample)
+            .chain(sample.descendants().filter_map(ElementRef::wrap))
+            .filter(|e| e.value().name() == "a" && e.value().attr(attr).is_some());
+        let candidates: Vec<String> = holders
+            .flat_map(|e| {
+                if e.id() == sample.id() {
+                    vec![String::new()]
+                } else {
+                    relative_selectors(e)
+                }
+            })
+            .collect();
+        if candidates.iter().any(String::is_empty) {
+            let all = items.iter().filter(|i| full(**i, attr, **i)).count() * 10 >= items.len() * 9;
+            return all.then(|| format!("@{attr}"));
+        }
+        best_selector(items, candidates, 0.9, |item, found| {
+            full(found, attr, item)
+        })
+        .map(|s| format!("{s} @{attr}"))
+    })
+}
+
+fn text_title_selector(items: &[ElementRef<'_>], base: &Site) -> Option<String> {
     let sample = items.first()?;
     let expected = |item: ElementRef<'_>| headline(item, base).unwrap_or_default();
     let headings = Selector::parse(
@@ -211,7 +273,7 @@ fn title_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
     })
 }
 
-fn link_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
+fn link_selector(items: &[ElementRef<'_>], base: &Site) -> Option<String> {
     let sample = *items.first()?;
     if sample.value().name() == "a" {
         return Some("@href".to_string());
@@ -238,7 +300,7 @@ fn link_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
         found
             .value()
             .attr("href")
-            .and_then(|h| resolve_http_url(base, h))
+            .and_then(|h| resolve_http_url(&base.url, h))
             .map(|l| crate::identity::canonical_link(&l))
             == main_link(item, base).map(|(l, _)| l)
     })
@@ -274,7 +336,7 @@ fn date_selector(items: &[ElementRef<'_>], now: DateTime<Utc>) -> Option<String>
     best_selector(items, candidates, 0.6, |_, found| parses(found))
 }
 
-fn summary_selector(items: &[ElementRef<'_>], base: &Url) -> Option<String> {
+fn summary_selector(items: &[ElementRef<'_>], base: &Site) -> Option<String> {
     let sample = *items.first()?;
     let title = headline(sample, base).unwrap_or_default();
     let blocks =

@@ -12,21 +12,13 @@ use crate::dates::{DateContext, parse_date};
 use crate::extract::element_text;
 
 use super::selectors::{css_escape, simple_selector};
-use super::{Candidate, PageInfo, is_stable_class};
+use super::{Candidate, Feed, PageInfo, is_stable_class};
 
 /// A `[[source]]` TOML block for the best candidate.
 pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String {
     let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
     let host = url.host_str().unwrap_or("site").trim_start_matches("www.");
-    let id: String = format!("{host}{}", url.path())
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .split('-')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
+    let id = source_id(url);
     let mut out = String::from("[[source]]\n");
     let _ = writeln!(out, "id = {}", quote(&id));
     let _ = writeln!(
@@ -63,6 +55,44 @@ pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String 
     if fields.date.is_none() {
         out.push_str("# No date on the listing: items get their first-seen time.\n");
         out.push_str("# Run `medee suggest --article URL` for a [source.article] block that reads it from each page.\n");
+    }
+    out
+}
+
+/// `host-path` in `[a-z0-9-]`: `nknews-org-category-news`.
+fn source_id(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("site").trim_start_matches("www.");
+    format!("{host}{}", url.path())
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// A `kind = "feed"` `[[source]]` block for a feed the page at `url` advertises.
+pub fn feed_toml(feed: &Feed, info: &PageInfo, url: &Url) -> String {
+    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let host = url.host_str().unwrap_or("site").trim_start_matches("www.");
+    let mut out = String::from("[[source]]\n");
+    // Its own id, so that it and the scraped block (`--all`) can both be pasted.
+    let _ = writeln!(out, "id = {}", quote(&format!("{}-feed", source_id(url))));
+    let _ = writeln!(
+        out,
+        "name = {}",
+        quote(info.title.as_deref().unwrap_or(host))
+    );
+    let _ = writeln!(out, "url = {}", quote(&feed.url));
+    let _ = writeln!(
+        out,
+        "kind = \"feed\"  # the page advertises this {} feed",
+        feed.format
+    );
+    if let Some(language) = &info.language {
+        let _ = writeln!(out, "language = {}", quote(language));
     }
     out
 }

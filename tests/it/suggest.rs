@@ -105,6 +105,50 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
+        "suggest-query-ids.html",
+        "https://udriin.example.mn/",
+        &[
+            "ЗАСГИЙН ГАЗАР ТӨСВИЙН ТОДОТГОЛЫГ ӨРГӨН ХҮРЭЭНД ХЭЛЭЛЦЭВ",
+            "УЛААНБААТАРТ ШИНЭ ГҮҮР АШИГЛАЛТАД ОРЛОО",
+            "ХИЛИЙН БООМТООР ӨДӨРТ МЯНГАН ТЭЭВЭР НЭВТЭРЧ БАЙНА",
+            "СУРАГЧДЫН ЗУНЫ АМРАЛТ ИРЭХ ДОЛОО ХОНОГТ ЭХЭЛНЭ",
+            "МАЛЧДАД ӨВЛИЙН БЭЛТГЭЛ ХАНГАХ ҮҮРЭГ ӨГӨВ",
+            "НИЙСЛЭЛИЙН ЗАМЫН ТҮГЖРЭЛ ӨМНӨХ ОНООС БУУРАВ",
+            "ЭРЧИМ ХҮЧНИЙ ҮНЭ ӨСӨХГҮЙ ГЭЖ ЯАМНААС МЭДЭГДЭВ",
+        ],
+    ),
+    (
+        "suggest-side-lists.html",
+        "https://courier.example.mn/",
+        &[
+            "Parliament approves the mining royalty bill after a long debate",
+            "Herders prepare for a hard winter in the western provinces",
+            "New railway line to the southern border opens for freight",
+            "Central bank keeps its policy rate unchanged for the third time",
+            "Air quality in the capital improves as the ger district switches fuel",
+            "Cashmere exporters look for new markets in Europe",
+            "Teachers call for higher pay as the school year begins",
+            "Ulaanbaatar unveils a plan for a second ring road",
+            "Wrestlers from three provinces qualify for the national final",
+            "Copper output at the largest mine rises by a fifth",
+            "Tourist arrivals reach a record in the summer season",
+            "The city council debates new rules for street vendors",
+        ],
+    ),
+    (
+        "suggest-truncated.html",
+        "https://shuurhai.example.mn/",
+        &[
+            "Улсын Их Хурал ирэх оны төсвийн төслийг анхны хэлэлцүүлгээр баталлаа",
+            "Нийслэлийн агаарын бохирдлыг бууруулах хөтөлбөрийн хоёрдугаар шат эхэллээ",
+            "Оюутнуудад олгох тэтгэлгийн хэмжээг ирэх хичээлийн жилээс нэмэгдүүлнэ",
+            "Өвөлжилтийн бэлтгэлийг хангах ажлын хэсэг баруун аймгуудад ажиллана",
+            "Хилийн боомтуудын ачаа тээврийн хүчин чадлыг хоёр дахин нэмэгдүүлнэ",
+            "Эрүүл мэндийн даатгалын шинэ багц ирэх сарын нэгнээс хэрэгжиж эхэлнэ",
+            "Зам тээврийн ослын тоо өнгөрсөн оны мөн үеэс гуравны нэгээр буурав",
+        ],
+    ),
+    (
         "nknews.html",
         "https://www.nknews.org/category/news/",
         &[
@@ -251,9 +295,140 @@ fn article_suggests_a_block_from_the_first_item_page() {
     assert!(out.contains("[source.article]"), "{out}");
     assert!(out.contains("date = \"span.stat\""), "{out}");
     assert!(
-        out.contains("content = \"div.content-mn.news-body\""),
+        out.contains("content = \"div.news-body.content-mn\""),
         "{out}"
     );
     ws.write_config(&out.replace("/mn/more/8\"", "/mn/more/8\"\n"));
     ws.medee(&["check"]).assert().code(0);
+}
+
+/// The selector lines of a block: `item = "…"`, `title = "…"` and so on.
+fn selector_values(toml: &str) -> Vec<String> {
+    toml.lines()
+        .filter(|l| {
+            ["item", "title", "link", "date", "summary", "image"]
+                .iter()
+                .any(|k| l.starts_with(&format!("{k} = ")))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn per_category_classes_and_long_class_chains_stay_out_of_selectors() {
+    let (toml, _) = suggest_then_preview("suggest-side-lists.html", "https://courier.example.mn/");
+    for line in selector_values(&toml) {
+        for bad in [
+            "category-",
+            "format-",
+            "status-",
+            "type-",
+            "post-9",
+            "owl-",
+            "wpp",
+        ] {
+            assert!(!line.contains(bad), "{bad} in {line}\n{toml}");
+        }
+        for step in line.split(['"', ' ']).filter(|s| s.contains('.')) {
+            assert!(
+                step.matches('.').count() <= 2,
+                "more than two classes in {step}\n{toml}"
+            );
+        }
+    }
+}
+
+#[test]
+fn headlines_in_cyrillic_overrule_a_declared_en_and_profile_links_are_not_news() {
+    let (toml, titles) =
+        suggest_then_preview("suggest-query-ids.html", "https://udriin.example.mn/");
+    assert!(toml.contains("language = \"mn\""), "{toml}");
+    assert!(!titles.iter().any(|t| t.contains("сэтгүүлч")), "{titles:?}");
+}
+
+/// A listing page that advertises an RSS feed (and a comments feed).
+fn page_with_feed() -> Vec<u8> {
+    let page = String::from_utf8(fixture("style-busy.html")).expect("utf-8");
+    page.replacen(
+        "<head>",
+        "<head><link rel=\"alternate\" type=\"application/rss+xml\" title=\"Comments Feed\" href=\"/comments/feed/\"><link rel=\"alternate\" type=\"application/rss+xml\" title=\"Feed\" href=\"/feed/\">",
+        1,
+    )
+    .into_bytes()
+}
+
+#[test]
+fn an_advertised_feed_is_suggested_first_and_the_scraped_block_follows_with_all() {
+    let server = Server::start();
+    server.set("/", Reply::html(page_with_feed()));
+    let ws = Workspace::new("");
+    let url = format!("{}/", server.origin());
+    let out = ws.stdout(&["suggest", &url, "--toml"], 0);
+    assert_eq!(out.matches("[[source]]").count(), 1, "{out}");
+    assert!(out.contains("kind = \"feed\""), "{out}");
+    assert!(
+        out.contains(&format!("url = \"{}/feed/\"", server.origin())),
+        "{out}"
+    );
+    assert!(!out.contains("comments"), "{out}");
+    ws.write_config(&out);
+    ws.medee(&["check"]).assert().code(0);
+
+    let all = ws.stdout(&["suggest", &url, "--all", "--toml"], 0);
+    let feed_at = all.find("kind = \"feed\"").expect("feed block");
+    let scraped_at = all.find("item = \"div.story\"").expect("scraped block");
+    assert!(feed_at < scraped_at, "{all}");
+    ws.write_config(&all);
+    ws.medee(&["check"]).assert().code(0);
+}
+
+#[test]
+fn a_saved_page_names_its_feed_and_keeps_the_scraped_block() {
+    let ws = Workspace::new("");
+    std::fs::write(ws.path().join("page.html"), page_with_feed()).expect("write");
+    let out = ws.stdout(
+        &[
+            "suggest",
+            "--file",
+            "page.html",
+            "--base-url",
+            "https://today.example.mn/",
+            "--toml",
+        ],
+        0,
+    );
+    assert!(
+        out.contains("advertises a RSS feed: https://today.example.mn/feed/"),
+        "{out}"
+    );
+    assert!(out.contains("item = \"div.story\""), "{out}");
+    assert!(!out.contains("kind = \"feed\"\n"), "{out}");
+}
+
+#[test]
+fn a_script_rendered_page_says_it_carries_json_and_names_its_feed() {
+    let ws = Workspace::new("");
+    std::fs::write(
+        ws.path().join("page.html"),
+        r#"<html><head><link rel="alternate" type="application/atom+xml" href="/atom.xml"></head>
+<body><div id="__next"></div>
+<script id="__NEXT_DATA__" type="application/json">{"props":{"pageProps":{"news":[{"title":"Coal exports rise","slug":"coal"}]}}}</script>
+</body></html>"#,
+    )
+    .expect("write");
+    let stderr = ws.stderr(
+        &[
+            "suggest",
+            "--file",
+            "page.html",
+            "--base-url",
+            "https://next.example.mn/",
+        ],
+        1,
+    );
+    assert!(stderr.contains("__NEXT_DATA__"), "{stderr}");
+    assert!(
+        stderr.contains("Atom feed: https://next.example.mn/atom.xml"),
+        "{stderr}"
+    );
 }
