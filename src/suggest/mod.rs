@@ -33,6 +33,10 @@ use selectors::{derive_fields, item_selector};
 use shapes::Site;
 pub use toml::{article_toml, feed_toml, source_toml};
 
+/// Tab rows made of buttons ("Latest | Most read") are not section titles.
+static BUTTONS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("button, [role=tab]").expect("static selector"));
+
 pub(super) static ANCHORS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("a[href]").expect("static selector"));
 
@@ -447,13 +451,15 @@ fn under_side_title(element: ElementRef<'_>) -> bool {
         .filter_map(ElementRef::wrap)
         .take(4)
         .flat_map(|container| {
-            // A row of tabs ("Latest | Trending") links to each tab: not a title.
+            // A row of tabs ("Latest | Trending") links to or switches each tab: not a title.
             container
                 .prev_siblings()
                 .filter_map(ElementRef::wrap)
                 .take(2)
                 .filter(|c| {
-                    c.select(&ANCHORS).count() <= 1 && c.value().attr("role") != Some("tablist")
+                    c.select(&ANCHORS).count() <= 1
+                        && c.select(&BUTTONS).count() <= 1
+                        && c.value().attr("role") != Some("tablist")
                 })
                 .chain(
                     container

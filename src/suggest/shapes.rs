@@ -137,7 +137,7 @@ fn shapes_of(url: &Url) -> Vec<String> {
     let mut generic = vec!["*"; segments.len()];
     generic.push(last);
     let generic = generic.join("/") + &query.map(|q| format!("?{q}")).unwrap_or_default();
-    if generic == exact {
+    if generic == exact || last == "Word" {
         vec![exact]
     } else {
         vec![exact, generic]
@@ -173,6 +173,12 @@ fn shape_of(url: &Url) -> Option<String> {
             shape.push(last.unwrap_or("").to_string());
             Some(format!("{}?{key}=#", shape.join("/")))
         }
+        // A plain word is an article name only under a fixed prefix (`/articles/city-bond`,
+        // `/articles/tugsugchid`), and only when many headlines share that prefix.
+        (Some(Kind::Word), None) if !leading.is_empty() => {
+            shape.push("Word".to_string());
+            Some(shape.join("/"))
+        }
         (Some(Kind::Word) | None, None) => None,
         (Some(kind), None) => {
             shape.push(format!("{kind:?}"));
@@ -197,7 +203,7 @@ enum Kind {
     Number,
     /// A short mixed code: `3kxa`, `n7k2qa`.
     Code,
-    /// Words joined by `-`/`_`, or percent-encoded text: `a-long-slug`.
+    /// Words joined by `-`/`_` (8 characters or more), or percent-encoded text: `uul-uurhai`.
     Slug,
     /// One plain word: `politics`, `index.php`.
     Word,
@@ -214,7 +220,7 @@ fn segment_kind(segment: &str) -> Kind {
         Kind::Number
     } else if alnum && digits >= 1 && stem.len() <= 12 {
         Kind::Code
-    } else if stem.contains('%') || stem.matches(['-', '_']).count() >= 2 || digits >= 4 {
+    } else if stem.contains('%') || (stem.contains(['-', '_']) && stem.len() >= 8) || digits >= 4 {
         Kind::Slug
     } else {
         Kind::Word
@@ -240,6 +246,14 @@ mod tests {
         assert_eq!(
             shape("https://x.mn/2024/07/05/%D0%B1%D0%B0-slug/").as_deref(),
             Some("#/#/#/Slug")
+        );
+    }
+
+    #[test]
+    fn a_word_under_a_prefix_has_a_shape_of_its_own() {
+        assert_eq!(
+            shapes_of(&Url::parse("https://x.mn/articles/tugsugchid").expect("url")),
+            vec!["articles/Word".to_string()]
         );
     }
 
