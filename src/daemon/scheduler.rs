@@ -48,11 +48,12 @@ async fn schedule_loop(
         .clone();
     while !*stop.borrow() {
         let now = Local::now();
-        let Some(next) = next_run(&cron, &now, state.failing(&source.id)) else {
+        let failing = state.failing(&source.id);
+        let Some(next) = next_run(&cron, &now, failing) else {
             warn!(source = %source.id, "schedule has no future run");
             return;
         };
-        if next > now && state.failing(&source.id).is_some() {
+        if next > now && failing.is_some() {
             debug!(source = %source.id, until = %next, "backing off");
         }
         record_next_run(&state, &source.id, Some(next.with_timezone(&Utc))).await;
@@ -95,16 +96,8 @@ pub async fn run_source(state: &Arc<State>, source: SourceRef) {
     let started = Instant::now();
     let run = generation.runner.run(source).await;
     state.metrics.record_run(&run, started.elapsed());
-    let next_run = state
-        .health()
-        .into_iter()
-        .find(|h| h.id == id)
-        .and_then(|h| h.next_run);
     match state.store.run(move |s| s.source_health(&id)).await {
-        Ok(Some(mut health)) => {
-            health.next_run = next_run;
-            state.update_health(health);
-        }
+        Ok(Some(health)) => state.update_health(health),
         Ok(None) => {}
         Err(e) => error!(error = %e, "cannot read the source's health from the store"),
     }

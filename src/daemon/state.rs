@@ -94,9 +94,15 @@ impl State {
         self.scheduling.store(on, Ordering::SeqCst);
     }
 
-    /// Records a source's health as the store has it after a run.
-    pub fn update_health(&self, health: SourceHealth) {
-        self.board().insert(health.id.clone(), health);
+    /// Records a source's health as the store has it after a run. The next
+    /// run stays the board's own: the schedule sets it ([`State::set_next_run`]),
+    /// and a reload clears the store's copy before the schedules set it again.
+    pub fn update_health(&self, mut health: SourceHealth) {
+        let mut board = self.board();
+        if let Some(old) = board.get(&health.id) {
+            health.next_run = old.next_run;
+        }
+        board.insert(health.id.clone(), health);
     }
 
     /// Records when a source runs next.

@@ -140,11 +140,6 @@ impl CycleReport {
             .filter(|r| r.outcome.error().is_some())
             .count()
     }
-
-    /// Whether any run changed what the outputs show.
-    pub fn changed_outputs(&self) -> bool {
-        self.runs.iter().any(|r| r.outcome.changed_outputs())
-    }
 }
 
 #[cfg(test)]

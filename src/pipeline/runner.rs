@@ -84,11 +84,6 @@ impl Runner {
         })
     }
 
-    /// The store runs are recorded in.
-    pub fn store(&self) -> &SharedStore {
-        &self.store
-    }
-
     /// Runs one source once it has a slot, in a task of its own: a panic
     /// fails this source only. Every failure is recorded in the store.
     pub async fn run(&self, source: SourceRef) -> SourceRun {
