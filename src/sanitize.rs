@@ -162,7 +162,7 @@ pub fn cut_text(text: &mut String, max: usize) -> bool {
 }
 
 /// The largest character boundary of `text` at or before `index`.
-fn floor_char_boundary(text: &str, index: usize) -> usize {
+pub(crate) fn floor_char_boundary(text: &str, index: usize) -> usize {
     if index >= text.len() {
         return text.len();
     }

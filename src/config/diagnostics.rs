@@ -5,6 +5,8 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::sanitize::floor_char_boundary;
+
 /// One problem in a config file, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -97,6 +99,7 @@ impl<'a> Diagnostics<'a> {
     /// Records `message` at the start of `span` (a byte range of the text).
     pub(super) fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
         let offset = span.start.min(self.text.len());
+        // A span from the TOML parser may point inside a multi-byte character.
         let before = &self.text[..floor_char_boundary(self.text, offset)];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -132,15 +135,6 @@ impl<'a> Diagnostics<'a> {
         self.list.sort_by_key(|(offset, _)| *offset);
         ConfigError::Invalid(self.list.into_iter().map(|(_, d)| d).collect())
     }
-}
-
-/// The largest char boundary at or before `i`: a span from the TOML parser
-/// may point inside a multi-byte character.
-fn floor_char_boundary(text: &str, mut i: usize) -> usize {
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 #[cfg(test)]

@@ -16,17 +16,8 @@ use super::{Candidate, Feed, PageInfo, is_stable_class};
 
 /// A `[[source]]` TOML block for the best candidate.
 pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String {
-    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
-    let host = url.host_str().unwrap_or("site").trim_start_matches("www.");
-    let id = source_id(url);
-    let mut out = String::from("[[source]]\n");
-    let _ = writeln!(out, "id = {}", quote(&id));
-    let _ = writeln!(
-        out,
-        "name = {}",
-        quote(info.title.as_deref().unwrap_or(host))
-    );
-    let _ = writeln!(out, "url = {}", quote(url.as_str()));
+    let host = site_host(url);
+    let mut out = block_head(&source_id(url), info, url, url.as_str());
     if let Some(language) = &info.language {
         let _ = writeln!(out, "language = {}", quote(language));
     }
@@ -59,9 +50,29 @@ pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String 
     out
 }
 
+/// A TOML string, quoted and escaped.
+fn quote(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// The page's host without `www.`: the name of last resort and the source of the id.
+fn site_host(url: &Url) -> &str {
+    url.host_str().unwrap_or("site").trim_start_matches("www.")
+}
+
+/// `[[source]]` with its `id`, `name` (the page title, else the host) and `url` lines.
+fn block_head(id: &str, info: &PageInfo, page: &Url, source_url: &str) -> String {
+    let mut out = String::from("[[source]]\n");
+    let _ = writeln!(out, "id = {}", quote(id));
+    let name = info.title.as_deref().unwrap_or(site_host(page));
+    let _ = writeln!(out, "name = {}", quote(name));
+    let _ = writeln!(out, "url = {}", quote(source_url));
+    out
+}
+
 /// `host-path` in `[a-z0-9-]`: `nknews-org-category-news`.
 fn source_id(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("site").trim_start_matches("www.");
+    let host = site_host(url);
     format!("{host}{}", url.path())
         .to_ascii_lowercase()
         .chars()
@@ -75,17 +86,9 @@ fn source_id(url: &Url) -> String {
 
 /// A `kind = "feed"` `[[source]]` block for a feed the page at `url` advertises.
 pub fn feed_toml(feed: &Feed, info: &PageInfo, url: &Url) -> String {
-    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
-    let host = url.host_str().unwrap_or("site").trim_start_matches("www.");
-    let mut out = String::from("[[source]]\n");
     // Its own id, so that it and the scraped block (`--all`) can both be pasted.
-    let _ = writeln!(out, "id = {}", quote(&format!("{}-feed", source_id(url))));
-    let _ = writeln!(
-        out,
-        "name = {}",
-        quote(info.title.as_deref().unwrap_or(host))
-    );
-    let _ = writeln!(out, "url = {}", quote(&feed.url));
+    let id = format!("{}-feed", source_id(url));
+    let mut out = block_head(&id, info, url, &feed.url);
     let _ = writeln!(
         out,
         "kind = \"feed\"  # the page advertises this {} feed",
