@@ -107,9 +107,9 @@ pub(super) fn print_preview(
     let (text, encoding) = page.text();
     let encoding = encoding.name();
     let mut counts = FieldCounts {
-        matched: listed.matched,
-        incomplete: listed.incomplete,
-        duplicates: listed.duplicates,
+        matched: listed.counts.matched,
+        incomplete: listed.counts.incomplete,
+        duplicates: listed.counts.duplicates,
         items: listed.items.len(),
         filtered_out: listed.found - listed.items.len(),
         ..FieldCounts::default()

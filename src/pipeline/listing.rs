@@ -62,12 +62,8 @@ pub struct Listed {
     pub items: Vec<ProcessedItem>,
     /// Items with a title and a link, before filters.
     pub found: usize,
-    /// Elements the `item` selector matched (entries, for a feed; array elements, for json).
-    pub matched: usize,
-    /// Matches without a title or a link.
-    pub incomplete: usize,
-    /// Matches whose link was already seen on the page.
-    pub duplicates: usize,
+    /// What the page's `item` matched.
+    pub counts: PageCounts,
 }
 
 /// Reads a fetched listing into filtered, dated items: what every run
@@ -83,10 +79,19 @@ pub fn read_listing(
     Ok(Listed {
         items: process_items(source, read.items, now, daemon.dates),
         found,
-        matched: read.matched,
-        incomplete: read.incomplete,
-        duplicates: read.duplicates,
+        counts: read.counts,
     })
+}
+
+/// What a page's `item` matched, for `preview`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageCounts {
+    /// Elements the `item` selector matched (entries, for a feed; array elements, for json).
+    pub matched: usize,
+    /// Matches without a title or a link.
+    pub incomplete: usize,
+    /// Matches whose link was already seen on the page.
+    pub duplicates: usize,
 }
 
 /// What reading a page found, before filters and dates.
@@ -94,12 +99,8 @@ pub fn read_listing(
 pub struct PageRead {
     /// Items with a title and a link, in page order.
     pub items: Vec<RawItem>,
-    /// Elements the `item` selector matched (entries, for a feed; array elements, for json).
-    pub matched: usize,
-    /// Matches without a title or a link.
-    pub incomplete: usize,
-    /// Matches whose link was already seen on the page.
-    pub duplicates: usize,
+    /// What the page's `item` matched.
+    pub counts: PageCounts,
 }
 
 /// Turns a fetched page into raw items: by selectors for an html source, as
@@ -112,9 +113,11 @@ pub fn read_page(source: &Source, page: &Page, limits: &Limits) -> Result<PageRe
             let matched = items.len();
             keep_page_items(source, &mut items, limits);
             Ok(PageRead {
-                matched,
                 items,
-                ..PageRead::default()
+                counts: PageCounts {
+                    matched,
+                    ..PageCounts::default()
+                },
             })
         }
         SourceKind::Html(selectors) => {
@@ -125,9 +128,11 @@ pub fn read_page(source: &Source, page: &Page, limits: &Limits) -> Result<PageRe
             }
             check_extraction(&extraction, &selectors.item_source, page)?;
             Ok(PageRead {
-                matched: extraction.matched,
-                incomplete: extraction.incomplete,
-                duplicates: extraction.duplicates,
+                counts: PageCounts {
+                    matched: extraction.matched,
+                    incomplete: extraction.incomplete,
+                    duplicates: extraction.duplicates,
+                },
                 items: extraction.items,
             })
         }
@@ -140,9 +145,11 @@ pub fn read_page(source: &Source, page: &Page, limits: &Limits) -> Result<PageRe
             let mut read = crate::json_items::read_items(&text, &page.url, selectors)?;
             keep_page_items(source, &mut read.items, limits);
             Ok(PageRead {
-                matched: read.matched,
-                incomplete: read.incomplete,
-                duplicates: read.duplicates,
+                counts: PageCounts {
+                    matched: read.matched,
+                    incomplete: read.incomplete,
+                    duplicates: read.duplicates,
+                },
                 items: read.items,
             })
         }
@@ -338,7 +345,7 @@ mod tests {
             let read = read_page(source, &page, &limits).expect("items");
             let titles: Vec<&str> = read.items.iter().map(|i| i.title.as_str()).collect();
             assert_eq!(titles, ["T0", "T1"], "{}", source.id);
-            assert_eq!(read.matched, 5, "{}", source.id);
+            assert_eq!(read.counts.matched, 5, "{}", source.id);
         }
     }
 

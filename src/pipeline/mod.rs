@@ -25,7 +25,9 @@ use crate::fetch::FetchError;
 use crate::publish::{Snapshot, outputs_missing, publish};
 use crate::store::{PublishState, SharedStore, Store, StoreError};
 
-pub use listing::{Listed, PageRead, ProcessedItem, process_items, read_listing, read_page};
+pub use listing::{
+    Listed, PageCounts, PageRead, ProcessedItem, process_items, read_listing, read_page,
+};
 pub use outcome::{ArticleCounts, CycleReport, Outcome, SourceError, SourceRun};
 pub use runner::{Runner, SourceRef};
 
