@@ -300,6 +300,7 @@ fn rendering(c: &mut Criterion) {
             language: "mn",
             entries: &entries,
             now: items[0].sort_at,
+            hub: None,
         };
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::new("rss", n), &channel, |b, channel| {

@@ -70,13 +70,7 @@ pub fn status_report(config: &Config, health: &[SourceHealth]) -> StatusReport {
 }
 
 fn state(health: Option<&SourceHealth>) -> &'static str {
-    match health {
-        None => "never_run",
-        Some(h) if h.last_attempt.is_none() => "never_run",
-        Some(h) if h.consecutive_failures >= 2 => "backing_off",
-        Some(h) if h.consecutive_failures == 1 => "failing",
-        Some(_) => "ok",
-    }
+    health.map_or("never_run", SourceHealth::state)
 }
 
 /// `medee status`: the table, or with `json` the [`StatusReport`].

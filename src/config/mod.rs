@@ -77,6 +77,10 @@ pub struct Daemon {
     pub limits: Limits,
     /// Dates outside this range are treated as unrecognised.
     pub dates: DateRange,
+    /// `on_new`: the program and its arguments run with each cycle's new items.
+    pub on_new: Option<Vec<String>>,
+    /// `websub_hub`: the hub named in every feed and pinged when one changes.
+    pub websub_hub: Option<Url>,
 }
 
 /// Bounds on what one page can make medee hold, store or write; what is cut is logged once per source.

@@ -61,6 +61,11 @@ pub(super) struct RawDaemon {
     pub(super) oldest_date: Option<Spanned<String>>,
     /// Duration past the fetch time beyond which a publication date is a misreading.
     pub(super) max_future: Option<Spanned<String>>,
+    /// Command and arguments run after a cycle that stored new items, with
+    /// one JSON object per new item on its standard input.
+    pub(super) on_new: Option<Spanned<Vec<Spanned<String>>>>,
+    /// WebSub hub (http(s) URL) named in every feed and told when one changes.
+    pub(super) websub_hub: Option<Spanned<String>>,
 }
 
 /// `[[feed]]`.

@@ -31,11 +31,11 @@ use tracing::{error, info, warn};
 use crate::config::Config;
 use crate::fetch::FetchError;
 use crate::pipeline::{Runner, SourceRef};
-use crate::serve::{HealthCheck, MetricsReport, serve};
+use crate::serve::{Reports, serve};
 use crate::store::{SharedStore, Store, StoreError};
 
 use publisher::Publisher;
-use state::{Generation, State, health_json, metrics_text, status_line};
+use state::{Generation, State, health_json, metrics_text, status_html, status_line};
 
 /// How long in-flight work may take to finish after SIGTERM before it is abandoned.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
@@ -150,7 +150,10 @@ fn forward_signals() -> Result<mpsc::Receiver<Signal>, DaemonError> {
 pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
     let config = Arc::new(options.config);
     let store = SharedStore::new(Store::open(&config.daemon.database)?);
-    let health = store.run(|s| s.health()).await?;
+    let today = chrono::Utc::now().date_naive();
+    let (health, history) = store
+        .run(move |s| Ok((s.health()?, s.history(today)?)))
+        .await?;
     let runner = Runner::new(&config.daemon, store.clone())?;
     let state = Arc::new(State::new(
         Generation {
@@ -159,6 +162,7 @@ pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
         },
         store,
         health,
+        history,
     ));
     let (stop_server, server_stopped) = watch::channel(false);
     if let Some(listener) = options.listener.take() {
@@ -234,16 +238,19 @@ pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
 
 fn start_listener(state: &Arc<State>, listener: TcpListener, stop: watch::Receiver<bool>) {
     let generation = state.current();
-    let health_state = Arc::clone(state);
-    let health: HealthCheck = Arc::new(move || health_json(&health_state));
-    let metrics_state = Arc::clone(state);
-    let metrics: MetricsReport = Arc::new(move || metrics_text(&metrics_state));
+    let (health_state, metrics_state, status_state) =
+        (Arc::clone(state), Arc::clone(state), Arc::clone(state));
+    let reports = Reports {
+        health: Arc::new(move || health_json(&health_state)),
+        metrics: Arc::new(move || metrics_text(&metrics_state)),
+        status: Arc::new(move || status_html(&status_state)),
+    };
     let dir = generation.config.daemon.output_dir.clone();
     match listener.local_addr() {
         Ok(addr) => info!(%addr, dir = %dir.display(), "serving feeds over HTTP"),
         Err(e) => warn!(error = %e, "serving feeds over HTTP on an unknown address"),
     }
-    tokio::spawn(serve(listener, dir, health, metrics, stop));
+    tokio::spawn(serve(listener, dir, reports, stop));
 }
 
 /// Runs every source once, side by side up to `concurrency`.

@@ -85,7 +85,7 @@ async fn record_next_run(state: &State, id: &str, at: Option<chrono::DateTime<Ut
 
 /// Runs one source with the current generation's runner (unless a run of it
 /// is already in progress), then records it for `/metrics` and refreshes its
-/// health on the board.
+/// health on the board and its recent days for `/status`.
 pub async fn run_source(state: &Arc<State>, source: SourceRef) {
     let Some(_running) = state.start_run(&source.id) else {
         info!(source = %source.id, "previous run still in progress; tick skipped");
@@ -96,9 +96,21 @@ pub async fn run_source(state: &Arc<State>, source: SourceRef) {
     let started = Instant::now();
     let run = generation.runner.run(source).await;
     state.metrics.record_run(&run, started.elapsed());
-    match state.store.run(move |s| s.source_health(&id)).await {
-        Ok(Some(health)) => state.update_health(health),
-        Ok(None) => {}
+    let today = Utc::now().date_naive();
+    match state
+        .store
+        .run(move |s| {
+            let days = s.source_history(&id, today)?;
+            Ok((s.source_health(&id)?, id, days))
+        })
+        .await
+    {
+        Ok((health, id, days)) => {
+            state.update_history(&id, days);
+            if let Some(health) = health {
+                state.update_health(health);
+            }
+        }
         Err(e) => error!(error = %e, "cannot read the source's health from the store"),
     }
 }

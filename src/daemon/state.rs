@@ -2,7 +2,7 @@
 //! as one value) and the in-memory health board and run counters `/healthz`,
 //! `/metrics`, `STATUS=` and the scheduler read.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -12,7 +12,7 @@ use super::metrics::Metrics;
 use crate::config::Config;
 use crate::pipeline::Runner;
 use crate::schedule::Failing;
-use crate::store::{SharedStore, SourceHealth};
+use crate::store::{History, SharedStore, SourceHealth};
 
 /// What a config reload replaces: the config and the runner built from it
 /// (HTTP client and fetch slots). One value, swapped with one assignment,
@@ -34,19 +34,27 @@ pub struct State {
     running: Mutex<HashSet<String>>,
     scheduling: AtomicBool,
     board: Mutex<BTreeMap<String, SourceHealth>>,
+    history: Mutex<HashMap<String, History>>,
     /// Run counters for `/metrics`.
     pub metrics: Metrics,
 }
 
 impl State {
-    /// State for `generation`, with the health board filled from the store once.
-    pub fn new(generation: Generation, store: SharedStore, health: Vec<SourceHealth>) -> Self {
+    /// State for `generation`, with the health board and the sources'
+    /// recent days filled from the store once.
+    pub fn new(
+        generation: Generation,
+        store: SharedStore,
+        health: Vec<SourceHealth>,
+        history: HashMap<String, History>,
+    ) -> Self {
         Self {
             generation: RwLock::new(Arc::new(generation)),
             store,
             running: Mutex::default(),
             scheduling: AtomicBool::new(false),
             board: Mutex::new(health.into_iter().map(|h| (h.id.clone(), h)).collect()),
+            history: Mutex::new(history),
             metrics: Metrics::default(),
         }
     }
@@ -103,6 +111,14 @@ impl State {
             health.next_run = old.next_run;
         }
         board.insert(health.id.clone(), health);
+    }
+
+    /// Records a source's recent days as the store has them after a run.
+    pub fn update_history(&self, id: &str, days: History) {
+        self.history
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.to_string(), days);
     }
 
     /// Records when a source runs next.
@@ -170,6 +186,15 @@ pub fn health_json(state: &State) -> (bool, String) {
 /// text format, answered from memory.
 pub fn metrics_text(state: &State) -> String {
     state.metrics.render(&state.health())
+}
+
+/// `/status`: the status page from the health board and the sources'
+/// recent days, answered from memory.
+pub fn status_html(state: &State) -> String {
+    let config = state.current().config.clone();
+    let health = state.health();
+    let history = state.history.lock().unwrap_or_else(PoisonError::into_inner);
+    crate::publish::status_page(&config, &health, &history, Utc::now())
 }
 
 /// `4 sources, 12 items, 1 failing`, for `systemctl status`.

@@ -129,6 +129,9 @@ fn snapshot_if_needed(
         Ok(_) => {}
         Err(e) => error!(error = %e, "cannot prune the store"),
     }
+    if let Err(e) = store.forget_runs_before_window(now.date_naive()) {
+        error!(error = %e, "cannot prune the status page's run counts");
+    }
     let state = store.publish_state()?;
     if !force && !state.stale() && !outputs_missing(config) {
         return Ok(None);

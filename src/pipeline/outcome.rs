@@ -151,6 +151,7 @@ mod tests {
             new,
             updated,
             unchanged: 3,
+            ..UpsertStats::default()
         }
     }
 

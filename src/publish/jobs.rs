@@ -11,7 +11,7 @@ use tracing::warn;
 
 use super::FileError;
 use super::files::{Staged, stage};
-use crate::config::Source;
+use crate::config::{Config, Source};
 use crate::render::{self, Channel, Entry, FeedLink, RenderError};
 use crate::store::StoredItem;
 
@@ -30,6 +30,8 @@ pub(super) struct Context<'a> {
     pub now: DateTime<Utc>,
     /// The size no feed file may exceed (`max_feed_size`).
     pub feed_bytes: usize,
+    /// The WebSub hub every feed names (`websub_hub`).
+    pub hub: Option<&'a str>,
 }
 
 /// One feed to render: its newest items and how to describe it.
@@ -88,6 +90,13 @@ pub(super) enum Task<'a> {
         /// Every feed, merged first.
         feeds: &'a [FeedLink],
     },
+    /// `status.html`.
+    Status {
+        /// The config whose sources it lists, in order.
+        config: &'a Config,
+        /// The store's view of them.
+        snapshot: &'a super::Snapshot,
+    },
     /// `feeds.opml`.
     Opml {
         /// The merged feeds.
@@ -102,6 +111,7 @@ impl Task<'_> {
         match self {
             Self::Feed(job, format) => dir.join(format!("{}.{}", job.stem, format.extension())),
             Self::Index { .. } => dir.join("index.html"),
+            Self::Status { .. } => dir.join(super::STATUS_FILE),
             Self::Opml { .. } => dir.join("feeds.opml"),
         }
     }
@@ -159,6 +169,11 @@ fn run(context: &Context<'_>, task: &Task<'_>, path: &Path) -> Result<Done, File
             let html = render::index_html(title, &entries, feeds, context.now);
             (html.into_bytes(), 0)
         }
+        Task::Status { config, snapshot } => (
+            super::status_page(config, &snapshot.health, &snapshot.history, context.now)
+                .into_bytes(),
+            0,
+        ),
         Task::Opml { merged, per_source } => (
             render::opml(merged, per_source, context.now).into_bytes(),
             0,
@@ -191,6 +206,7 @@ fn render_feed(
             language: &job.language,
             entries: &entries[..n],
             now: context.now,
+            hub: context.hub,
         };
         match format {
             Format::Rss => render::rss(&channel, &job.link.rss_url),

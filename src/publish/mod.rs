@@ -19,7 +19,8 @@ use url::Url;
 
 use crate::config::{Config, FeedSpec, Source, defaults};
 use crate::identity::redact_url;
-use crate::render::{self, FeedLink};
+use crate::render::{self, FeedLink, StatusPage, StatusRow};
+use crate::store::{History, SourceHealth};
 use jobs::{Context, FeedJob, Format, Task};
 pub use snapshot::Snapshot;
 
@@ -110,6 +111,38 @@ pub enum FileError {
     },
 }
 
+/// The status page's file name in `output_dir`.
+pub const STATUS_FILE: &str = "status.html";
+
+/// The status page for `config`'s sources, in config order, from their
+/// health and recent days (a source missing from either shows as not run
+/// yet): what `status.html` holds and the daemon's `/status` answers.
+pub fn status_page(
+    config: &Config,
+    health: &[SourceHealth],
+    history: &HashMap<String, History>,
+    now: DateTime<Utc>,
+) -> String {
+    let homes: Vec<String> = config.sources.iter().map(|s| redact_url(&s.url)).collect();
+    let rows: Vec<StatusRow<'_>> = config
+        .sources
+        .iter()
+        .zip(&homes)
+        .map(|(source, home)| StatusRow {
+            id: &source.id,
+            name: &source.name,
+            home,
+            health: health.iter().find(|h| h.id == source.id),
+            days: history.get(&source.id).map_or(&[], Vec::as_slice),
+        })
+        .collect();
+    render::status_html(&StatusPage {
+        title: config.feeds.first().map_or("medee", |f| f.title.as_str()),
+        rows: &rows,
+        now,
+    })
+}
+
 /// Whether any output file the config calls for does not exist yet.
 pub fn outputs_missing(config: &Config) -> bool {
     let dir = &config.daemon.output_dir;
@@ -120,7 +153,7 @@ pub fn outputs_missing(config: &Config) -> bool {
         .chain(config.sources.iter().map(|s| &s.id));
     let files = stems
         .flat_map(|stem| ["rss", "atom", "json"].map(|ext| format!("{stem}.{ext}")))
-        .chain(["index.html".to_string(), "feeds.opml".to_string()]);
+        .chain(["index.html", STATUS_FILE, "feeds.opml"].map(str::to_string));
     files.into_iter().any(|f| !dir.join(f).exists())
 }
 
@@ -185,6 +218,7 @@ pub fn publish(
         items: &snapshot.index,
         feeds: &feeds,
     });
+    tasks.push(Task::Status { config, snapshot });
     tasks.push(Task::Opml {
         merged: &merged,
         per_source: &per_source,
@@ -194,6 +228,7 @@ pub fn publish(
         sources: &sources,
         now,
         feed_bytes: config.daemon.limits.feed_bytes,
+        hub: config.daemon.websub_hub.as_ref().map(Url::as_str),
     };
     let results = jobs::run_all(&context, &tasks);
     let mut report = PublishReport {
@@ -409,7 +444,7 @@ mod tests {
             panic!("not a file failure: {err}");
         };
         assert_eq!(failures.len(), 1);
-        assert_eq!(report.written.len(), 7, "{report:?}");
+        assert_eq!(report.written.len(), 8, "{report:?}");
         let atom = std::fs::read_to_string(fixture.output("all.atom")).expect("all.atom");
         assert!(atom.contains("https://montsame.mn/read/0"));
         for file in [
@@ -418,6 +453,7 @@ mod tests {
             "s.json",
             "all.json",
             "index.html",
+            "status.html",
             "feeds.opml",
         ] {
             assert!(fixture.output(file).is_file(), "{file}");
@@ -437,7 +473,8 @@ mod tests {
                 "index.html",
                 "s.atom",
                 "s.json",
-                "s.rss"
+                "s.rss",
+                "status.html"
             ]
         );
     }
@@ -448,9 +485,9 @@ mod tests {
         let snapshot = Snapshot::read(&fixture.config, &fixture.store).expect("snapshot");
         drop(fixture.store);
         let report = publish(&fixture.config, &snapshot, fixture.now).expect("publish");
-        assert_eq!(report.written.len(), 8);
+        assert_eq!(report.written.len(), 9);
         let again = publish(&fixture.config, &snapshot, fixture.now).expect("publish again");
-        assert_eq!((again.written.len(), again.unchanged), (0, 8));
+        assert_eq!((again.written.len(), again.unchanged), (0, 9));
     }
 
     #[test]

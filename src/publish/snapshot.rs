@@ -4,8 +4,10 @@
 
 use std::collections::HashMap;
 
+use chrono::Utc;
+
 use crate::config::Config;
-use crate::store::{Store, StoreError, StoredItem};
+use crate::store::{History, SourceHealth, Store, StoreError, StoredItem};
 
 /// How many headlines the digest page shows.
 pub(super) const INDEX_ITEMS: usize = 200;
@@ -21,11 +23,16 @@ pub struct Snapshot {
     pub sources: HashMap<String, Vec<StoredItem>>,
     /// The newest items of all sources, for the digest page.
     pub index: Vec<StoredItem>,
+    /// Every source's health, for the status page.
+    pub health: Vec<SourceHealth>,
+    /// Every source's recent days, by source id, for the status page's charts.
+    pub history: HashMap<String, History>,
 }
 
 impl Snapshot {
     /// Reads the newest items of every merged feed, every source and the
-    /// digest page: each only its newest rows, never the whole history.
+    /// digest page (each only its newest rows, never the whole history),
+    /// and the sources' health and recent days for the status page.
     pub fn read(config: &Config, store: &Store) -> Result<Self, StoreError> {
         let per_source_max = config
             .feeds
@@ -52,6 +59,8 @@ impl Snapshot {
             merged,
             sources,
             index,
+            health: store.health()?,
+            history: store.history(Utc::now().date_naive())?,
         })
     }
 }

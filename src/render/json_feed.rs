@@ -30,7 +30,17 @@ struct Document<'a> {
     feed_url: &'a str,
     description: String,
     language: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub<'a>>,
     items: Vec<Item>,
+}
+
+/// A hub readers may subscribe at for real-time notification (`websub_hub`).
+#[derive(Serialize)]
+struct Hub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -73,6 +83,14 @@ pub fn json_feed(channel: &Channel<'_>, self_url: &str) -> Result<Vec<u8>, Rende
         feed_url: self_url,
         description: xml_safe(channel.description),
         language: channel.language,
+        hubs: channel
+            .hub
+            .map(|url| Hub {
+                kind: "WebSub",
+                url,
+            })
+            .into_iter()
+            .collect(),
         items: channel
             .entries
             .iter()
@@ -185,6 +203,7 @@ mod tests {
             language: "en",
             entries: &entries,
             now: Utc::now(),
+            hub: None,
         };
         let bytes = json_feed(&channel, "https://example.org/all.json").expect("renders");
         serde_json::from_slice(&bytes).expect("valid JSON")
@@ -259,6 +278,7 @@ mod tests {
             language: "en",
             entries: &entries,
             now: Utc::now(),
+            hub: None,
         };
         let bytes = json_feed(&channel, "https://example.org/all.json").expect("renders");
         let text = String::from_utf8(bytes).expect("UTF-8");

@@ -24,7 +24,9 @@ use crate::sanitize::{escape, html_to_text, xml_safe};
 use crate::store::StoredItem;
 
 mod json_feed;
+mod status;
 pub use json_feed::{JSON_FEED_VERSION, json_feed};
+pub use status::{StatusPage, StatusRow, status_html};
 
 /// One entry to render, with what it needs to know about its source.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +56,8 @@ pub struct Channel<'a> {
     pub entries: &'a [Entry<'a>],
     /// When the output is generated; used as `updated` of an empty feed.
     pub now: DateTime<Utc>,
+    /// The WebSub hub readers may subscribe at (`websub_hub`), if any.
+    pub hub: Option<&'a str>,
 }
 
 /// Why rendering failed (only a writer's error can cause it).
@@ -191,7 +195,7 @@ fn summary_html(item: &StoredItem) -> Option<String> {
     }
 }
 
-/// RSS 2.0 with an `atom:link rel="self"`.
+/// RSS 2.0 with an `atom:link rel="self"` (and `rel="hub"` with a WebSub hub).
 pub fn rss(channel: &Channel<'_>, self_url: &str) -> Result<Vec<u8>, RenderError> {
     let mut out = rss::Channel::default();
     out.set_title(xml_safe(channel.title));
@@ -200,14 +204,9 @@ pub fn rss(channel: &Channel<'_>, self_url: &str) -> Result<Vec<u8>, RenderError
     out.set_language(channel.language.to_string());
     out.set_generator(format!("medee {}", env!("CARGO_PKG_VERSION")));
     out.set_last_build_date(newest_update(channel).to_rfc2822());
-    out.set_atom_ext(rss::extension::atom::AtomExtension {
-        links: vec![atom::Link {
-            href: self_url.to_string(),
-            rel: "self".to_string(),
-            mime_type: Some("application/rss+xml".to_string()),
-            ..atom::Link::default()
-        }],
-    });
+    let mut links = vec![link("self", self_url, Some("application/rss+xml"))];
+    links.extend(channel.hub.map(|hub| link("hub", hub, None)));
+    out.set_atom_ext(rss::extension::atom::AtomExtension { links });
     out.set_items(
         channel
             .entries
@@ -243,7 +242,8 @@ fn rss_item(entry: &Entry<'_>, now: DateTime<Utc>) -> rss::Item {
     out
 }
 
-/// Atom 1.0 with a feed-level author, so no entry lacks one.
+/// Atom 1.0 with a feed-level author, so no entry lacks one, and a
+/// `rel="hub"` link with a WebSub hub.
 pub fn atom(channel: &Channel<'_>, self_url: &str) -> Result<Vec<u8>, RenderError> {
     let mut feed = atom::Feed::default();
     feed.set_id(self_url);
@@ -261,10 +261,12 @@ pub fn atom(channel: &Channel<'_>, self_url: &str) -> Result<Vec<u8>, RenderErro
         uri: None,
         version: Some(env!("CARGO_PKG_VERSION").to_string()),
     }));
-    feed.set_links(vec![
+    let mut links = vec![
         link("self", self_url, Some("application/atom+xml")),
         link("alternate", channel.home, Some("text/html")),
-    ]);
+    ];
+    links.extend(channel.hub.map(|hub| link("hub", hub, None)));
+    feed.set_links(links);
     feed.set_entries(
         channel
             .entries
@@ -379,7 +381,7 @@ pub fn index_html(
     html.push_str(STYLE);
     let _ = write!(
         html,
-        "</head>\n<body>\n<header><h1>{}</h1><p class=\"meta\">Updated {}</p></header>\n<main>\n",
+        "</head>\n<body>\n<header><h1>{}</h1><p class=\"meta\">Updated {} · <a href=\"status.html\">source status</a></p></header>\n<main>\n",
         escape(title),
         now.format("%Y-%m-%d %H:%M UTC")
     );

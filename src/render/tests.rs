@@ -68,6 +68,7 @@ fn hostile_text_renders_to_parseable_feeds() {
         language: "en",
         entries: &list,
         now: Utc::now(),
+        hub: None,
     };
     for bytes in [
         rss(&channel, "https://example.org/x.rss").expect("rss"),
@@ -91,6 +92,7 @@ fn channel<'a>(entries: &'a [Entry<'a>], now: DateTime<Utc>) -> Channel<'a> {
         language: "en",
         entries,
         now,
+        hub: None,
     }
 }
 

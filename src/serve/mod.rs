@@ -35,6 +35,20 @@ pub type HealthCheck = Arc<dyn Fn() -> (bool, String) + Send + Sync>;
 /// Answers `/metrics`: the Prometheus text exposition.
 pub type MetricsReport = Arc<dyn Fn() -> String + Send + Sync>;
 
+/// Answers `/status`: the status page's HTML, as current as the daemon's memory.
+pub type StatusReport = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// The pages the listener renders on request rather than reading from `output_dir`.
+#[derive(Clone)]
+pub struct Reports {
+    /// `/healthz`.
+    pub health: HealthCheck,
+    /// `/metrics`.
+    pub metrics: MetricsReport,
+    /// `/status`.
+    pub status: StatusReport,
+}
+
 /// How long a client may take to send a request head, counted from the
 /// connection's start or the end of its previous response. Readers send theirs
 /// at once; a client dribbling bytes, or a kept-alive connection left idle,
@@ -75,11 +89,10 @@ const ACCEPT_LOG_INTERVAL: Duration = Duration::from_secs(60);
 pub async fn serve(
     listener: TcpListener,
     dir: PathBuf,
-    health: HealthCheck,
-    metrics: MetricsReport,
+    reports: Reports,
     mut stop: watch::Receiver<bool>,
 ) {
-    let responder = Arc::new(Responder::new(dir, health, metrics));
+    let responder = Arc::new(Responder::new(dir, reports));
     let http = Arc::new(connection_builder());
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut failures = AcceptFailures::default();

@@ -1,4 +1,4 @@
-//! Answering one request: `/healthz`, `/metrics`, or one of medee's output files.
+//! Answering one request: `/healthz`, `/metrics`, `/status`, or one of medee's output files.
 //!
 //! Only the files medee itself writes can be named: a path must be a flat
 //! `name.rss|atom|json|html|opml` with a name of `[a-z0-9-]`, so `..`, encoded
@@ -21,13 +21,12 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use tracing::{debug, warn};
 
-use super::{HealthCheck, MetricsReport};
+use super::Reports;
 
-/// Answers requests from `output_dir` and the health check.
+/// Answers requests from `output_dir` and the daemon's reports.
 pub(super) struct Responder {
     dir: PathBuf,
-    health: HealthCheck,
-    metrics: MetricsReport,
+    reports: Reports,
 }
 
 /// Why an output file was not served.
@@ -39,12 +38,8 @@ enum Unservable {
 }
 
 impl Responder {
-    pub(super) fn new(dir: PathBuf, health: HealthCheck, metrics: MetricsReport) -> Self {
-        Self {
-            dir,
-            health,
-            metrics,
-        }
+    pub(super) fn new(dir: PathBuf, reports: Reports) -> Self {
+        Self { dir, reports }
     }
 
     pub(super) async fn respond(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
@@ -61,10 +56,21 @@ impl Responder {
         }
         if path == "/metrics" {
             return with_type(
-                Response::new(Full::new(Bytes::from((self.metrics)()))),
+                Response::new(Full::new(Bytes::from((self.reports.metrics)()))),
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
             );
+        }
+        if path == "/status" {
+            let mut response = with_type(
+                Response::new(Full::new(Bytes::from((self.reports.status)()))),
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+            );
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return response;
         }
         let Some((name, content_type)) = output_file(path) else {
             return plain(StatusCode::NOT_FOUND, "not found\n");
@@ -74,7 +80,7 @@ impl Responder {
     }
 
     fn health_response(&self) -> Response<Full<Bytes>> {
-        let (ok, body) = (self.health)();
+        let (ok, body) = (self.reports.health)();
         let status = if ok {
             StatusCode::OK
         } else {

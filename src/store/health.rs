@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{Store, StoreError, sqlite_err, timestamp};
+use super::history::count_run;
+use super::items::count_change;
+use super::{Store, StoreError, sqlite_err, timestamp, write_transaction};
 
 /// A source's health as `status` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -24,24 +26,42 @@ pub struct SourceHealth {
     pub next_run: Option<DateTime<Utc>>,
 }
 
+impl SourceHealth {
+    /// `ok`, `failing` (one failure), `backing_off` (two or more: the
+    /// daemon waits longer before each retry) or `never_run`.
+    pub fn state(&self) -> &'static str {
+        match self.consecutive_failures {
+            _ if self.last_attempt.is_none() => "never_run",
+            0 => "ok",
+            1 => "failing",
+            _ => "backing_off",
+        }
+    }
+}
+
 impl Store {
     /// Records a failed cycle; the source's items are left as they were.
+    /// A failure changes what the status page shows, so it counts as a
+    /// change of the outputs, and it is counted in the day's runs.
     pub fn record_failure(
         &mut self,
         source_id: &str,
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO sources (id, last_attempt, last_error, consecutive_failures)
-                 VALUES (?1, ?2, ?3, 1)
-                 ON CONFLICT (id) DO UPDATE SET last_attempt = ?2, last_error = ?3,
-                     consecutive_failures = consecutive_failures + 1",
-                params![source_id, now.timestamp(), error],
-            )
-            .map(drop)
-            .map_err(sqlite_err(&self.path))
+        let err = sqlite_err(&self.path);
+        let tx = write_transaction(&mut self.conn, &self.path)?;
+        tx.execute(
+            "INSERT INTO sources (id, last_attempt, last_error, consecutive_failures)
+             VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (id) DO UPDATE SET last_attempt = ?2, last_error = ?3,
+                 consecutive_failures = consecutive_failures + 1",
+            params![source_id, now.timestamp(), error],
+        )
+        .map_err(err)?;
+        count_run(&tx, source_id, now, true).map_err(err)?;
+        count_change(&tx).map_err(err)?;
+        tx.commit().map_err(err)
     }
 
     /// Records when the daemon will next fetch `source_id` (`None`: not scheduled).

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::history::count_run;
 use super::schema::{ARTICLE_DONE, ARTICLE_GAVE_UP, ARTICLE_NONE, ARTICLE_PENDING};
 use super::{
     ArticleOutcome, MAX_ARTICLE_ATTEMPTS, NewItem, PendingArticle, SourceCycle, Store, StoreError,
@@ -226,12 +227,23 @@ impl Store {
 }
 
 /// Records, in the transaction that made it, that what the outputs show changed.
-fn count_change(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+pub(super) fn count_change(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute("UPDATE outputs SET changes = changes + 1 WHERE id = 1", [])
         .map(drop)
 }
 
+/// Records a successful run. One that ends a run of failures changes what
+/// the status page shows, so it counts as a change of the outputs.
 fn mark_success(tx: &Transaction<'_>, source_id: &str, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    let was_failing: bool = tx
+        .prepare_cached("SELECT consecutive_failures > 0 FROM sources WHERE id = ?1")?
+        .query_row(params![source_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false);
+    if was_failing {
+        count_change(tx)?;
+    }
+    count_run(tx, source_id, now, false)?;
     tx.execute(
         "INSERT INTO sources (id, last_attempt, last_success, last_error, consecutive_failures)
          VALUES (?1, ?2, ?2, NULL, 0)
@@ -320,6 +332,7 @@ fn upsert(
             article_state,
         ])?;
         stats.new += 1;
+        stats.new_ids.push(tx.last_insert_rowid());
         return Ok(());
     };
     // A relative date ("2 hours ago") drifts with every fetch: keep the first reading.

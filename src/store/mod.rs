@@ -6,6 +6,7 @@
 //! first-seen time and therefore its feed id.
 
 mod health;
+mod history;
 mod items;
 mod schema;
 
@@ -18,6 +19,7 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 use crate::fetch::Validators;
 
 pub use health::{PublishState, SourceHealth};
+pub use history::{DayCounts, HISTORY_DAYS, History, first_history_day};
 pub use schema::MAX_ARTICLE_ATTEMPTS;
 use schema::MIGRATIONS;
 
@@ -128,10 +130,12 @@ pub struct PendingArticle {
 }
 
 /// What storing one source's cycle changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UpsertStats {
     /// Links never seen before.
     pub new: usize,
+    /// Their row ids, in page order: what the `on_new` hook is told about.
+    pub new_ids: Vec<i64>,
     /// Known links whose title, summary, image or date changed.
     pub updated: usize,
     /// Known links with nothing new.
@@ -141,7 +145,7 @@ pub struct UpsertStats {
 impl UpsertStats {
     /// Whether storing changed what the outputs show: the one rule, used by
     /// the store's change count and by the runs' outcomes alike.
-    pub fn changed(self) -> bool {
+    pub fn changed(&self) -> bool {
         self.new + self.updated > 0
     }
 }

@@ -57,6 +57,17 @@ CREATE TABLE outputs (
 );
 INSERT INTO outputs (id, changes, published) VALUES (1, 1, 0);
 ",
+    // Runs and failed runs of each source per UTC day (days since the Unix
+    // epoch), for the status page's charts; `sources` keeps only the latest.
+    r"
+CREATE TABLE run_days (
+    source_id TEXT NOT NULL,
+    day       INTEGER NOT NULL,
+    runs      INTEGER NOT NULL DEFAULT 0,
+    failures  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source_id, day)
+) WITHOUT ROWID;
+",
 ];
 
 /// `items.article_state`: no article page wanted.

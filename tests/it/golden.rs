@@ -234,6 +234,7 @@ fn channel<'a>(entries: &'a [Entry<'a>]) -> Channel<'a> {
         language: "mn",
         entries,
         now: now(),
+        hub: None,
     }
 }
 

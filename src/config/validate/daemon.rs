@@ -74,6 +74,10 @@ pub(super) fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Da
     );
     let dates = validate_dates(raw.oldest_date, raw.max_future, diags);
     let (output_dir, database) = validate_paths(raw.output_dir, raw.database, diags);
+    let on_new = raw.on_new.and_then(|c| hook_command(c, diags));
+    let websub_hub = raw
+        .websub_hub
+        .and_then(|hub| websub_hub(&hub, base_url.is_some() || listen.is_some(), diags));
     Daemon {
         output_dir,
         database,
@@ -90,7 +94,53 @@ pub(super) fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Da
         base_url,
         limits,
         dates,
+        on_new,
+        websub_hub,
     }
+}
+
+/// `on_new`: a program and its arguments, as `execve` takes them (no shell).
+fn hook_command(
+    value: Spanned<Vec<Spanned<String>>>,
+    diags: &mut Diagnostics<'_>,
+) -> Option<Vec<String>> {
+    let span = value.span();
+    let words: Vec<Spanned<String>> = value.into_inner();
+    match words.first() {
+        None => {
+            diags.at(
+                span,
+                "on_new is empty; expected the program and its arguments, e.g. [\"/usr/local/bin/medee-telegram\", \"--quiet\"]",
+            );
+            None
+        }
+        Some(program) if program.get_ref().trim().is_empty() => {
+            diags.at(
+                program.span(),
+                "on_new's program is empty; expected a path such as \"/usr/local/bin/medee-telegram\"",
+            );
+            None
+        }
+        Some(_) => Some(words.into_iter().map(Spanned::into_inner).collect()),
+    }
+}
+
+/// `websub_hub`: an http(s) URL, and the feeds need a URL the hub can fetch
+/// (`base_url`, or `listen`) for `hub.url` and their `rel="self"` links.
+fn websub_hub(
+    value: &Spanned<String>,
+    feeds_have_url: bool,
+    diags: &mut Diagnostics<'_>,
+) -> Option<Url> {
+    let hub = check_http_url(value, diags)?;
+    if !feeds_have_url {
+        diags.at(
+            value.span(),
+            "websub_hub needs the feeds' public URL to tell the hub which feed changed; set base_url (e.g. \"https://news.example.org/feeds/\") or listen",
+        );
+        return None;
+    }
+    Some(hub)
 }
 
 /// `max_page_items`, `max_field`, `max_content` and `max_feed_size`.
