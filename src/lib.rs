@@ -6,7 +6,8 @@
 //!            ┌──────────────────────── pipeline (Runner, Outcome) ────────────────────────┐
 //! config ──▶ schedule ──▶ fetch ──▶ extract ──▶ filters, dates ──▶ store ──▶ render ──▶ publish
 //!  TOML      cron, backoff  HTTP     selectors   include/exclude   SQLite    RSS, Atom,   files
-//!                                                                           HTML, OPML    └──▶ serve
+//!                                                                           HTML, OPML    ├──▶ serve
+//!                                                                                        └──▶ deliver
 //! ```
 //!
 //! `config`, `schedule`, `extract` (and `json_items`, its counterpart for
@@ -14,7 +15,9 @@
 //! `fetch`, `store` and `publish` do the I/O; `pipeline` chains the stages
 //! for one source (`Runner::run`) and publishes from the store. `daemon`
 //! runs the pipeline per source on its schedule, `serve` hands the outputs to
-//! feed readers over HTTP, and `cli` maps each command onto these.
+//! feed readers over HTTP, `deliver` runs the `on_new` hook with new items and
+//! pings the WebSub hub about changed feeds (after a cycle, off its path), and
+//! `cli` maps each command onto these.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -22,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod dates;
+pub mod deliver;
 pub mod extract;
 pub mod fetch;
 pub mod identity;

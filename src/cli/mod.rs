@@ -3,6 +3,7 @@
 
 mod docs;
 mod preview;
+mod progress;
 mod status;
 mod suggest;
 
@@ -172,7 +173,19 @@ async fn once(config: Config, sources: &[String]) -> u8 {
         eprintln!("{}: no source with id \"{unknown}\"", config.path.display());
         return EXIT_CONFIG;
     }
-    match run_cycle(Arc::new(config), sources).await {
+    let config = Arc::new(config);
+    let progress = progress::Progress::on_stderr(&config);
+    progress.start(
+        config
+            .sources
+            .iter()
+            .filter(|s| sources.is_empty() || sources.contains(&s.id))
+            .count(),
+    );
+    let cycle = run_cycle(Arc::clone(&config), sources, |run, done, total| {
+        progress.finished(run, done, total);
+    });
+    match cycle.await {
         Ok(report) => {
             if report.failures() > 0 {
                 eprintln!(

@@ -29,6 +29,7 @@ use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use crate::config::Config;
+use crate::deliver::Deliverer;
 use crate::fetch::FetchError;
 use crate::pipeline::{Runner, SourceRef};
 use crate::serve::{Reports, serve};
@@ -155,6 +156,7 @@ pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
         .run(move |s| Ok((s.health()?, s.history(today)?)))
         .await?;
     let runner = Runner::new(&config.daemon, store.clone())?;
+    let (deliverer, deliveries) = Deliverer::spawn(store.clone());
     let state = Arc::new(State::new(
         Generation {
             config: Arc::clone(&config),
@@ -163,6 +165,7 @@ pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
         store,
         health,
         history,
+        deliverer,
     ));
     let (stop_server, server_stopped) = watch::channel(false);
     if let Some(listener) = options.listener.take() {
@@ -230,6 +233,8 @@ pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
         tasks.abort_all();
     }
     publisher.stop();
+    // A hook still running is killed; its items are not offered again.
+    deliveries.abort();
     if let Err(e) = state.store.run(|s| s.clear_next_runs()).await {
         error!(error = %e, "cannot clear the scheduled runs in the store");
     }

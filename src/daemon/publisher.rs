@@ -1,6 +1,7 @@
 //! The publisher: one task that writes the outputs when asked, so that runs
 //! finishing close together (a cycle's sources, a reload's new ones) cause
-//! one publish, not one each, and no run waits for rendering.
+//! one publish, not one each, and no run waits for rendering. The files a
+//! publish changed go to the deliverer (WebSub pings).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tracing::error;
 
+use crate::deliver::Delivery;
 use crate::pipeline::{Published, publish_outputs};
 
 use super::state::{State, status_line};
@@ -91,7 +93,14 @@ async fn publish(shared: &Shared) {
     let generation = shared.state.current();
     match publish_outputs(&generation.config, &shared.state.store, force).await {
         Ok(Published::Unchanged) => return,
-        Ok(Published::Written(_) | Published::Failed(_)) => {}
+        Ok(Published::Written(written)) => shared.state.deliverer.send(
+            &generation.config,
+            Delivery {
+                written,
+                ..Delivery::default()
+            },
+        ),
+        Ok(Published::Failed(_)) => {}
         Err(e) => error!(error = %e, "cannot publish"),
     }
     systemd::status(&status_line(&shared.state));

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
+use crate::deliver::Delivery;
 use crate::pipeline::SourceRef;
 use crate::schedule::next_run;
 
@@ -84,8 +85,9 @@ async fn record_next_run(state: &State, id: &str, at: Option<chrono::DateTime<Ut
 }
 
 /// Runs one source with the current generation's runner (unless a run of it
-/// is already in progress), then records it for `/metrics` and refreshes its
-/// health on the board and its recent days for `/status`.
+/// is already in progress), then records it for `/metrics`, hands its new
+/// items to the `on_new` hook, and refreshes its health on the board and its
+/// recent days for `/status`.
 pub async fn run_source(state: &Arc<State>, source: SourceRef) {
     let Some(_running) = state.start_run(&source.id) else {
         info!(source = %source.id, "previous run still in progress; tick skipped");
@@ -96,6 +98,13 @@ pub async fn run_source(state: &Arc<State>, source: SourceRef) {
     let started = Instant::now();
     let run = generation.runner.run(source).await;
     state.metrics.record_run(&run, started.elapsed());
+    state.deliverer.send(
+        &generation.config,
+        Delivery {
+            new_items: run.outcome.new_item_ids().to_vec(),
+            ..Delivery::default()
+        },
+    );
     let today = Utc::now().date_naive();
     match state
         .store

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::metrics::Metrics;
 use crate::config::Config;
+use crate::deliver::Deliverer;
 use crate::pipeline::Runner;
 use crate::schedule::Failing;
 use crate::store::{History, SharedStore, SourceHealth};
@@ -37,6 +38,8 @@ pub struct State {
     history: Mutex<HashMap<String, History>>,
     /// Run counters for `/metrics`.
     pub metrics: Metrics,
+    /// Runs the `on_new` hook and pings the WebSub hub, off the runs' path.
+    pub deliverer: Deliverer,
 }
 
 impl State {
@@ -47,6 +50,7 @@ impl State {
         store: SharedStore,
         health: Vec<SourceHealth>,
         history: HashMap<String, History>,
+        deliverer: Deliverer,
     ) -> Self {
         Self {
             generation: RwLock::new(Arc::new(generation)),
@@ -56,6 +60,7 @@ impl State {
             board: Mutex::new(health.into_iter().map(|h| (h.id.clone(), h)).collect()),
             history: Mutex::new(history),
             metrics: Metrics::default(),
+            deliverer,
         }
     }
 

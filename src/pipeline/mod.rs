@@ -21,6 +21,7 @@ use tokio::task::JoinSet;
 use tracing::{debug, error, info};
 
 use crate::config::Config;
+use crate::deliver::{Delivery, deliver};
 use crate::fetch::FetchError;
 use crate::publish::{Snapshot, outputs_missing, publish};
 use crate::store::{PublishState, SharedStore, Store, StoreError};
@@ -46,8 +47,14 @@ pub enum CycleError {
 }
 
 /// Runs every source (or those in `only`), side by side up to
-/// `concurrency`, then publishes the outputs: `medee once`.
-pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleReport, CycleError> {
+/// `concurrency`, then publishes the outputs, then delivers (the `on_new`
+/// hook, the WebSub hub): `medee once`. `on_run` is told of each finished
+/// run with how many have finished and how many there are.
+pub async fn run_cycle(
+    config: Arc<Config>,
+    only: &[String],
+    mut on_run: impl FnMut(&SourceRun, usize, usize),
+) -> Result<CycleReport, CycleError> {
     let store = SharedStore::new(Store::open(&config.daemon.database)?);
     let runner = Runner::new(&config.daemon, store.clone())?;
     let mut tasks = JoinSet::new();
@@ -55,12 +62,22 @@ pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleRepo
         let runner = runner.clone();
         tasks.spawn(async move { runner.run(source).await });
     }
+    let total = tasks.len();
     let mut report = CycleReport::default();
+    let mut delivery = Delivery::default();
     while let Some(joined) = tasks.join_next().await {
-        report.runs.push(joined?);
+        let run = joined?;
+        on_run(&run, report.runs.len() + 1, total);
+        delivery.new_items.extend(run.outcome.new_item_ids());
+        report.runs.push(run);
     }
-    if let Published::Failed(message) = publish_outputs(&config, &store, false).await? {
-        report.publish_error = Some(message);
+    match publish_outputs(&config, &store, false).await? {
+        Published::Failed(message) => report.publish_error = Some(message),
+        Published::Written(files) => delivery.written = files,
+        Published::Unchanged => {}
+    }
+    if crate::deliver::wanted(&config) {
+        deliver(&config, &store, delivery).await;
     }
     Ok(report)
 }

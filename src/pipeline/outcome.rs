@@ -104,6 +104,15 @@ impl Outcome {
         }
     }
 
+    /// Row ids of the items this run stored for the first time, for the
+    /// `on_new` hook (none on a source's first fill).
+    pub fn new_item_ids(&self) -> &[i64] {
+        match self {
+            Self::Refreshed { stored, .. } => &stored.new_ids,
+            _ => &[],
+        }
+    }
+
     /// The failure, if the run failed.
     pub fn error(&self) -> Option<&SourceError> {
         match self {

@@ -177,6 +177,11 @@ pub fn output_base(config: &Config) -> Url {
         .unwrap_or_else(|()| Url::parse("file:///").expect("static URL parses"))
 }
 
+/// The public URL of one output file (`all.atom`), as self links name it.
+pub fn public_url(config: &Config, file: &str) -> String {
+    output_url(&output_base(config), file)
+}
+
 fn output_url(base: &Url, file: &str) -> String {
     base.join(file)
         .map_or_else(|_| format!("{base}{file}"), |u| u.to_string())

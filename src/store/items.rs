@@ -28,6 +28,10 @@ impl Store {
         } else {
             ARTICLE_NONE
         };
+        let first_fill = !tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM items WHERE source_id = ?1)")
+            .and_then(|mut s| s.query_row(params![cycle.source_id], |r| r.get::<_, bool>(0)))
+            .map_err(err)?;
         for item in cycle.items {
             upsert(
                 &tx,
@@ -49,6 +53,9 @@ impl Store {
             ],
         )
         .map_err(err)?;
+        if first_fill {
+            stats.new_ids.clear();
+        }
         mark_success(&tx, cycle.source_id, now).map_err(err)?;
         if stats.changed() {
             count_change(&tx).map_err(err)?;
@@ -223,6 +230,31 @@ impl Store {
             .map_err(sqlite_err(&self.path))?;
         rows.collect::<Result<_, _>>()
             .map_err(sqlite_err(&self.path))
+    }
+}
+
+impl Store {
+    /// The items with these row ids that are still stored, in id order
+    /// (the order they were first stored in): what the `on_new` hook is given.
+    pub fn items_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredItem>, StoreError> {
+        let mut items = Vec::with_capacity(ids.len());
+        // In chunks: SQLite bounds the number of parameters of one statement.
+        for chunk in ids.chunks(500) {
+            let placeholders = vec!["?"; chunk.len()].join(", ");
+            let sql = format!(
+                "SELECT id, source_id, link, title, title_key, summary, image, content, author,
+                        published, first_seen, updated, sort_at
+                 FROM items WHERE id IN ({placeholders}) ORDER BY id"
+            );
+            let mut stmt = self.conn.prepare(&sql).map_err(sqlite_err(&self.path))?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(chunk), row_to_item)
+                .map_err(sqlite_err(&self.path))?;
+            for row in rows {
+                items.push(row.map_err(sqlite_err(&self.path))?);
+            }
+        }
+        Ok(items)
     }
 }
 

@@ -135,6 +135,8 @@ pub struct UpsertStats {
     /// Links never seen before.
     pub new: usize,
     /// Their row ids, in page order: what the `on_new` hook is told about.
+    /// Empty on a source's first fill (the store held none of its items):
+    /// a site's backlog is not news.
     pub new_ids: Vec<i64>,
     /// Known links whose title, summary, image or date changed.
     pub updated: usize,

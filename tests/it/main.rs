@@ -4,6 +4,7 @@
 
 mod config_errors;
 mod daemon;
+mod delivery;
 mod fetching;
 mod golden;
 mod hostile;

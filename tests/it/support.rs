@@ -67,7 +67,9 @@ impl Reply {
 #[derive(Clone, Debug)]
 pub struct Seen {
     pub started: Instant,
+    pub method: String,
     pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Seen {
@@ -152,11 +154,9 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
+    let mut words = request_line.split_whitespace();
+    let method = words.next().unwrap_or("GET").to_string();
+    let path = words.next().unwrap_or("/").to_string();
     let mut headers = Vec::new();
     let mut line = String::new();
     while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
@@ -165,13 +165,24 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         }
         line.clear();
     }
+    let length = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+        return;
+    }
     let reply = {
         let mut state = state.lock().expect("state");
         state.in_flight += 1;
         state.max_in_flight = state.max_in_flight.max(state.in_flight);
         let seen = Seen {
             started: Instant::now(),
+            method,
             headers: headers.clone(),
+            body,
         };
         state.seen.entry(path.clone()).or_default().push(seen);
         let key = if state.routes.contains_key(&path) {
