@@ -499,3 +499,71 @@ fn a_failed_publish_is_retried_by_the_next_cycle_even_with_nothing_new() {
         "the next cycle published although it stored nothing new"
     );
 }
+
+/// Two sources, one failing: `once` exits 1 either way.
+fn two_sources_one_down() -> (Server, Workspace) {
+    let server = Server::start();
+    server.set(
+        "/ok",
+        Reply::list(&[("/ok/1", "First"), ("/ok/2", "Second")]),
+    );
+    server.set("/down", Reply::status(503));
+    let ws = Workspace::new(&format!(
+        "[[source]]\nid = \"ok\"\nurl = \"{o}/ok\"\nitem = \"li\"\n\
+         [[source]]\nid = \"down\"\nurl = \"{o}/down\"\nitem = \"li\"\n",
+        o = server.origin()
+    ));
+    (server, ws)
+}
+
+#[test]
+fn without_a_terminal_once_writes_logs_and_no_progress() {
+    let (_server, ws) = two_sources_one_down();
+    let stderr = ws.stderr(&["once"], 1);
+    assert!(stderr.contains("source failed"), "the logs: {stderr}");
+    for progress in ["fetching 2 sources", "[1/2]", "[2/2]"] {
+        assert!(!stderr.contains(progress), "{progress:?} in {stderr}");
+    }
+}
+
+#[test]
+fn on_a_terminal_once_shows_each_source_finishing() {
+    // util-linux `script` runs the command on a pseudo-terminal and copies
+    // what it writes there to its own stdout.
+    let Ok(script) = which("script") else {
+        eprintln!("skipped: no `script` to provide a terminal");
+        return;
+    };
+    let (_server, ws) = two_sources_one_down();
+    let binary = assert_cmd::cargo::cargo_bin("medee");
+    let output = std::process::Command::new(script)
+        .args([
+            "-qec",
+            &format!("{} --config medee.toml once", binary.display()),
+            "/dev/null",
+        ])
+        .current_dir(ws.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("script runs");
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("fetching 2 sources"), "{shown}");
+    assert!(shown.contains(": 2 items, 2 new"), "{shown}");
+    assert!(
+        shown.contains("down: failed: ") && shown.contains("503"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("[1/2] ") && shown.contains("[2/2] "),
+        "{shown}"
+    );
+}
+
+fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+        .ok_or(())
+}
