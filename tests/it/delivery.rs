@@ -6,6 +6,7 @@ use std::path::Path;
 
 use chrono::DateTime;
 
+use crate::daemon::{Daemon, wait_until};
 use crate::support::{OUTPUTS, Reply, Server, Workspace};
 
 const HOOK: &str = "#!/bin/sh\n# Appends what medee sends to the file named by the first argument.\ncat >> \"$1\"\n";
@@ -200,4 +201,42 @@ fn websub_needs_a_public_url_for_the_feeds() {
     ws.write_config("[daemon]\non_new = []\n");
     let stderr = ws.stderr(&["check"], 2);
     assert!(stderr.contains("on_new is empty"), "{stderr}");
+}
+
+#[test]
+fn the_daemon_runs_the_hook_and_pings_the_hub_after_a_scheduled_run() {
+    let server = Server::start();
+    server.set("/list", listing(&[("/a/1", "First")]));
+    server.set("/hub", Reply::status(202));
+    let ws = Workspace::new("");
+    let config = hook_config(&server, ws.path(), HOOK).replace(
+        "[daemon]\n",
+        &format!(
+            "[daemon]\nschedule = \"* * * * * *\"\nbase_url = \"https://news.example.org/\"\n\
+             websub_hub = \"{}/hub\"\n",
+            server.origin()
+        ),
+    );
+    ws.write_config(&config);
+    let mut daemon = Daemon::start(&ws, &[]);
+    wait_until("the first cycle's pings", || pings(&server).len() == 6);
+    let got = ws.path().join("got.jsonl");
+    assert!(!got.exists(), "the first fill is not news");
+
+    server.set("/list", listing(&[("/a/2", "Second"), ("/a/1", "First")]));
+    wait_until("the hook's file", || {
+        std::fs::read_to_string(&got).is_ok_and(|t| t.lines().count() == 1)
+    });
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&got).expect("written").trim_end())
+            .expect("JSON");
+    assert_eq!(line["title"], "Second");
+    wait_until("pings for the changed feeds", || pings(&server).len() == 12);
+    let topics: Vec<String> = pings(&server).into_iter().skip(6).map(|(_, t)| t).collect();
+    assert!(
+        topics.contains(&"https://news.example.org/h.atom".to_string()),
+        "{topics:?}"
+    );
+    daemon.signal("TERM");
+    assert!(daemon.wait_exit().success());
 }
