@@ -39,7 +39,8 @@ def free_port():
 
 
 def seed_history(database, source_ids, now):
-    """29 days before today: items dated on each, 96 runs a day, a few failed."""
+    """29 days before today: items dated on each, 96 runs a day, a few failed;
+    the broken source failing every run of the last three."""
     rng = random.Random(7)
     today = now // DAY
     db = sqlite3.connect(database)
@@ -63,6 +64,8 @@ def seed_history(database, source_ids, now):
                     " last_seen, updated, sort_at, published) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (source, link, f"Seeded item {n}", f"seeded {source} {day} {n}", at, at, at, at, at),
                 )
+    # The broken site last answered four days ago.
+    db.execute("UPDATE sources SET last_success = ? WHERE id = 'broken'", ((today - 4) * DAY + 30_000,))
     db.execute("UPDATE outputs SET changes = changes + 1")
     db.commit()
     db.close()
