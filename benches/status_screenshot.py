@@ -20,6 +20,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,6 +86,17 @@ def wait_for_status(port, deadline):
     sys.exit("the daemon did not serve a scheduled /status in time")
 
 
+def request_ms(port, path, runs=50):
+    """Median wall time of a GET of `path`, body read, new connection each time."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            response.read()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def main():
     binary = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else BINARY
     out = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.abspath("status.png")
@@ -112,6 +124,8 @@ def main():
         page = wait_for_status(port, time.time() + 30)
         print(f"/status: {len(page)} bytes, {page.count('<tr id=')} sources, "
               f"{page.count('<svg')} charts, {page.count('<script')} scripts")
+        print(f"/status answered in {request_ms(port, '/status'):.2f} ms, "
+              f"/all.atom in {request_ms(port, '/all.atom'):.2f} ms (medians of 50)")
         subprocess.run(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
              f"--screenshot={out}", "--window-size=1400,720",
