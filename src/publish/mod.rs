@@ -131,6 +131,7 @@ pub fn status_page(
         .map(|(source, home)| StatusRow {
             id: &source.id,
             name: &source.name,
+            language: &source.language,
             home,
             health: health.iter().find(|h| h.id == source.id),
             days: history.get(&source.id).map_or(&[], Vec::as_slice),

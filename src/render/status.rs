@@ -20,6 +20,8 @@ pub struct StatusRow<'a> {
     pub id: &'a str,
     /// Display name.
     pub name: &'a str,
+    /// Its language code, so the name is read (and hyphenated) in it.
+    pub language: &'a str,
     /// The listing page, credentials and secrets already redacted.
     pub home: &'a str,
     /// Its health (`None` before its first run).
@@ -101,13 +103,14 @@ fn write_row(html: &mut String, row: &StatusRow<'_>, now: DateTime<Utc>) {
         .map_or_else(|| "<span class=\"none\">—</span>".to_string(), escape);
     let _ = write!(
         html,
-        "<tr id=\"source-{id}\" class=\"{state}\"><th scope=\"row\"><a href=\"{home}\">{name}</a>\
+        "<tr id=\"source-{id}\" class=\"{state}\"><th scope=\"row\"><a href=\"{home}\" lang=\"{lang}\">{name}</a>\
          <span class=\"id\">{id}</span></th><td><span class=\"state {state}\">{label}</span></td>\
          <td>{success}</td><td class=\"num\">{failures}</td><td class=\"num\">{items}</td>\
          <td>{next}</td><td class=\"chart\">",
         id = escape(row.id),
         home = escape(row.home),
         name = escape(row.name),
+        lang = escape(row.language),
         label = state_label(state),
         success = moment(last_success, now, "never"),
         next = moment(next_run, now, "not scheduled"),
