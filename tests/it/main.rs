@@ -12,6 +12,7 @@ mod json_sources;
 mod listener;
 mod metrics;
 mod once;
+mod packaging;
 mod preview;
 mod publishing;
 mod schema;
