@@ -94,6 +94,9 @@ fn the_unit_comes_from_the_repository_unit() {
         generated_by_script(&format!("{dir}/{name}.service")),
         "{dir}/{name}.service"
     );
+    // cargo-deb writes the unit's enable/start/stop scripts only with a maintainer-scripts directory.
+    assert_eq!(deb_metadata()["maintainer-scripts"].as_str(), Some(dir));
+    assert!(read("packaging/build-deb.sh").contains(&format!("\nassets={dir}\n")));
     let unit = read("systemd/medee.service");
     assert!(unit.contains("\nExecStart=/usr/local/bin/medee "), "{unit}");
     assert!(unit.contains("\nDynamicUser=yes\n"), "{unit}");

@@ -49,6 +49,7 @@ impl Table {
     fn of<T: DeserializeOwned>(path: &'static str) -> Self {
         let names = keys_of::<T>();
         let required = probe::required_keys::<T>(names);
+        // `RawDaemon`: the name its fields' comments are found under in raw.rs.
         let struct_name = std::any::type_name::<T>().rsplit("::").next().unwrap_or("");
         let docs = docs::field_docs(struct_name);
         let keys = names
