@@ -1,6 +1,7 @@
-//! `medee man` and `medee completions SHELL`: generated from the clap
-//! definition itself, so the man page and completions can never disagree
-//! with the commands and options the binary accepts.
+//! `medee man`, `medee completions SHELL` and `medee schema`: generated from
+//! the definitions themselves (clap's for the first two, the config's raw
+//! structs for the schema), so they can never disagree with what the binary
+//! accepts.
 
 use std::io::{self, Write};
 
@@ -33,6 +34,16 @@ pub fn print_man_page() -> u8 {
 /// Prints `medee completions SHELL`.
 pub fn print_completions(shell: Shell) -> u8 {
     print_bytes(Ok(completions(shell)))
+}
+
+/// Prints `medee schema`: the config's JSON Schema, pretty-printed.
+pub fn print_schema() -> u8 {
+    let mut text = serde_json::to_string_pretty(&crate::config::schema::json_schema())
+        .map_err(io::Error::other);
+    if let Ok(text) = &mut text {
+        text.push('\n');
+    }
+    print_bytes(text.map(String::into_bytes))
 }
 
 fn print_bytes(bytes: io::Result<Vec<u8>>) -> u8 {

@@ -78,6 +78,8 @@ pub enum Command {
     Suggest(SuggestArgs),
     /// Print the man page (roff) generated from these definitions.
     Man,
+    /// Print a JSON Schema of the config file, for editors (Taplo, Even Better TOML).
+    Schema,
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -111,10 +113,11 @@ pub struct SuggestArgs {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
-    // suggest, man and completions need no config, so they run before one is required.
+    // suggest, man, schema and completions need no config, so they run before one is required.
     match &cli.command {
         Command::Suggest(args) => return suggest::suggest(&cli.config, args).await,
         Command::Man => return docs::print_man_page(),
+        Command::Schema => return docs::print_schema(),
         Command::Completions { shell } => return docs::print_completions(*shell),
         _ => {}
     }
@@ -142,6 +145,7 @@ pub async fn run(cli: Cli) -> u8 {
         }
         Command::Suggest(args) => suggest::suggest(&cli.config, &args).await,
         Command::Man => docs::print_man_page(),
+        Command::Schema => docs::print_schema(),
         Command::Completions { shell } => docs::print_completions(shell),
     }
 }

@@ -9,13 +9,15 @@
 //! The parts: `raw` declares every key once (the structs serde reads, with
 //! spans), `keys` derives the known-key lists from them and reports the rest,
 //! `validate` turns raw values into the types below, `units` reads durations,
-//! sizes, dates and globs, `diagnostics` locates mistakes, and [`defaults`]
-//! names every default value.
+//! sizes, dates and globs, `diagnostics` locates mistakes, [`defaults`]
+//! names every default value, and [`schema`] describes the file as a JSON
+//! Schema and as the README's reference, from `raw`.
 
 pub mod defaults;
 mod diagnostics;
 mod keys;
 mod raw;
+pub mod schema;
 mod units;
 mod validate;
 

@@ -6,6 +6,12 @@
 //! from these structs (see `keys`), so adding a key is one field here (and its
 //! reading in `validate`). Defaults live in `defaults`; a field's order is the
 //! order keys are listed in "expected one of …" messages.
+//!
+//! A field's `///` comment is also the user's documentation of its key:
+//! `schema` reads this file's text and prints each comment as the key's
+//! description in `medee schema`, and the README's configuration reference is
+//! checked against it. So these comments say what a key means to someone
+//! writing a config, in one paragraph each, before any `#[serde]` attribute.
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -13,13 +19,14 @@ use toml::Spanned;
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct RawConfig {
-    /// `[daemon]`: settings for the whole process.
+    /// `[daemon]`: settings for the whole process; every key is optional.
     #[serde(default)]
     pub(super) daemon: RawDaemon,
-    /// `[[feed]]`: merged outputs; without any, one feed of every source is written.
+    /// `[[feed]]`: merged outputs. Without any, one feed named `all` ("All sources") merges every
+    /// source.
     #[serde(default)]
     pub(super) feed: Vec<RawFeed>,
-    /// `[[source]]`: sites to fetch.
+    /// `[[source]]`: the sites to fetch.
     #[serde(default)]
     pub(super) source: Vec<RawSource>,
 }
@@ -27,55 +34,68 @@ pub(super) struct RawConfig {
 /// `[daemon]`, every key optional.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct RawDaemon {
-    /// Directory the feeds are written to (and served from).
+    /// Directory the outputs are written to (and served from); not empty (`"."` is the directory
+    /// medee runs in) and not the `database` path.
     pub(super) output_dir: Option<Spanned<String>>,
-    /// Path of the SQLite store.
+    /// Path of the SQLite store, its directories created as needed; not empty and not the
+    /// `output_dir` path (`./` and trailing slashes do not count).
     pub(super) database: Option<Spanned<String>>,
-    /// Cron expression with seconds, for every source without its own.
+    /// Cron expression with a seconds field, in the machine's local time, for every source
+    /// without its own `schedule`.
     pub(super) schedule: Option<Spanned<String>>,
     /// Sources fetched at once (at least 1).
     pub(super) concurrency: Option<Spanned<i64>>,
-    /// Duration between two requests to one host.
+    /// Duration between two requests to one host and port, across sources and article pages (at
+    /// most `"1h"`).
     pub(super) per_host_delay: Option<Spanned<String>>,
-    /// Duration one request may take in total.
+    /// Duration one request may take in total, from connecting to the last body byte (`"1ms"` to
+    /// `"1h"`).
     pub(super) timeout: Option<Spanned<String>>,
-    /// Size of the largest (decoded) response body accepted.
+    /// Size of the largest response body accepted, after decompression; a larger one fails the
+    /// source.
     pub(super) max_body: Option<Spanned<String>>,
     /// Sent with every request.
     pub(super) user_agent: Option<Spanned<String>>,
-    /// Duration after which items no longer listed are pruned.
+    /// Duration after which an item is pruned, once it was first seen and last listed longer ago
+    /// than that.
     pub(super) retention: Option<Spanned<String>>,
-    /// `IP:PORT` to serve `output_dir` on.
+    /// `IP:PORT` to serve the outputs on over HTTP, e.g. `"127.0.0.1:8088"`; nothing is served
+    /// without it.
     pub(super) listen: Option<Spanned<String>>,
-    /// Public http(s) URL of `output_dir`, for self links and OPML.
+    /// Public http(s) URL of the outputs, for self links and OPML.
     pub(super) base_url: Option<Spanned<String>>,
-    /// Items read from one listing page (at least 1).
+    /// Items read from one listing page (at least 1); the rest are dropped.
     pub(super) max_page_items: Option<Spanned<i64>>,
-    /// Size of text kept per listing field.
+    /// Size of text kept per listing field: title, summary, date text, link, image (at most
+    /// `"1GiB"`).
     pub(super) max_field: Option<Spanned<String>>,
-    /// Size of sanitised article content kept per item.
+    /// Size of sanitised article content kept per item (at most `"1GiB"`).
     pub(super) max_content: Option<Spanned<String>>,
-    /// Size one feed file may reach.
+    /// Size one feed file may reach; the oldest entries are left out until it fits (at most
+    /// `"1GiB"`).
     pub(super) max_feed_size: Option<Spanned<String>>,
-    /// Date (`YYYY-MM-DD`) before which a publication date is a misreading.
+    /// Date (`YYYY-MM-DD`, from `0001-01-01`) before which a publication date is treated as
+    /// unrecognised.
     pub(super) oldest_date: Option<Spanned<String>>,
-    /// Duration past the fetch time beyond which a publication date is a misreading.
+    /// Duration past the fetch time a publication date may lie (at most `"365d"`); a later one is
+    /// treated as unrecognised.
     pub(super) max_future: Option<Spanned<String>>,
-    /// Command and arguments run after a cycle that stored new items, with
-    /// one JSON object per new item on its standard input.
+    /// Program and its arguments, run after a cycle that stored new items with one JSON object per
+    /// new item and line on its standard input (see "The `on_new` hook").
     pub(super) on_new: Option<Spanned<Vec<Spanned<String>>>>,
-    /// WebSub hub (http(s) URL) named in every feed and told when one changes.
+    /// WebSub hub (an http(s) URL) named in every feed and pinged when one changes; needs
+    /// `base_url` or `listen` (see "WebSub").
     pub(super) websub_hub: Option<Spanned<String>>,
 }
 
 /// `[[feed]]`.
 #[derive(Debug, Deserialize)]
 pub(super) struct RawFeed {
-    /// File stem of the outputs (`NAME.rss`, `NAME.atom`); required.
+    /// File stem of the outputs (`NAME.rss`, `NAME.atom`, `NAME.json`); not also a source id.
     pub(super) name: Spanned<String>,
     /// Channel title; the name when absent.
     pub(super) title: Option<String>,
-    /// Source ids or globs merged; every source when absent.
+    /// Source ids or globs (`"montsame-*"`) merged; a glob that matches no source is an error.
     pub(super) sources: Option<Spanned<Vec<Spanned<String>>>>,
     /// Only sources in these languages (empty: all).
     #[serde(default)]
@@ -87,61 +107,66 @@ pub(super) struct RawFeed {
 /// `[[source]]`.
 #[derive(Debug, Deserialize)]
 pub(super) struct RawSource {
-    /// `[a-z0-9-]+`, unique; the file stem of the source's outputs; required.
+    /// `[a-z0-9-]+`, unique; the file stem of the source's outputs; not also a feed's name.
     pub(super) id: Spanned<String>,
-    /// Human-readable name; the id when absent.
+    /// Human-readable name, for feed titles and the digest page; the id when absent.
     pub(super) name: Option<String>,
-    /// Listing page or feed URL, http(s); required.
+    /// Listing page, feed or JSON endpoint, http(s).
     pub(super) url: Spanned<String>,
-    /// `"html"` (scraped with the selectors below, the default), `"feed"`
-    /// (RSS/Atom/JSON Feed) or `"json"` (a JSON endpoint read with JSON Pointers).
+    /// `"html"` (a page scraped with the CSS selectors below), `"feed"` (RSS, Atom or JSON Feed;
+    /// no selectors) or `"json"` (JSON read with JSON Pointers).
     pub(super) kind: Option<Spanned<String>>,
-    /// Language code such as `mn` or `en`.
+    /// Language code of the items, such as `mn` or `en`; feeds filter on it.
     pub(super) language: Option<Spanned<String>>,
-    /// Cron expression with seconds, overriding the daemon's.
+    /// Cron expression with a seconds field, overriding `[daemon] schedule` for this source.
     pub(super) schedule: Option<Spanned<String>>,
-    /// CSS selector matching each headline block; required for html sources.
-    /// For json sources, the JSON Pointer of the array of items.
+    /// CSS selector matching each headline block, required for html sources; for json sources,
+    /// the JSON Pointer of the array of items (`""` for the whole document), required too.
     pub(super) item: Option<Spanned<String>>,
-    /// json sources only: CSS selector of the `<script>` whose text is the JSON,
-    /// when the URL is an HTML page (`script#__NEXT_DATA__`).
+    /// json sources only: CSS selector of the `<script>` whose text is the JSON, when `url` is an
+    /// HTML page (`script#__NEXT_DATA__`).
     pub(super) script: Option<Spanned<String>>,
-    /// Field selector for the title, inside an item (a JSON Pointer for json sources).
+    /// Selector of the title inside an item (default: the text of the first link); for json
+    /// sources a JSON Pointer, required.
     pub(super) title: Option<Spanned<String>>,
-    /// Field selector for the link, inside an item (a JSON Pointer or a
-    /// `{field}` template for json sources, where it is required).
+    /// Selector of the link inside an item (default: the first `a[href]`); for json sources a
+    /// JSON Pointer or a `{field}` template, required.
     pub(super) link: Option<Spanned<String>>,
-    /// Field selector for the date text, inside an item (a JSON Pointer for json sources).
+    /// Selector of the date text inside an item (a JSON Pointer for json sources); without a date
+    /// the first-seen time is used.
     pub(super) date: Option<Spanned<String>>,
-    /// chrono formats tried before the built-in date recogniser.
+    /// chrono formats tried in order before the built-in date recogniser.
     #[serde(default)]
     pub(super) date_format: Vec<Spanned<String>>,
     /// IANA zone for dates that carry none.
     pub(super) timezone: Option<Spanned<String>>,
-    /// Field selector for the summary, inside an item (a JSON Pointer for json sources).
+    /// Selector of the summary inside an item (a JSON Pointer for json sources); HTML is
+    /// sanitised.
     pub(super) summary: Option<Spanned<String>>,
-    /// Field selector for the image, inside an item (a JSON Pointer for json sources).
+    /// Selector of the image inside an item (a JSON Pointer for json sources); a `style`
+    /// attribute yields its `url(...)`.
     pub(super) image: Option<Spanned<String>>,
-    /// Regexes: keep only items whose title and summary match one.
+    /// Regexes on title and summary: keep only the items that match one.
     #[serde(default)]
     pub(super) include: Vec<Spanned<String>>,
-    /// Regexes: drop items whose title and summary match one.
+    /// Regexes on title and summary: drop the items that match one.
     #[serde(default)]
     pub(super) exclude: Vec<Spanned<String>>,
-    /// `[source.article]`: selectors for each item's own page.
+    /// `[source.article]`: selectors read on each new item's own page, fetched once.
     pub(super) article: Option<Spanned<RawArticle>>,
 }
 
 /// `[source.article]`.
 #[derive(Debug, Deserialize)]
 pub(super) struct RawArticle {
-    /// Field selector for the article body.
+    /// Selector of the article body, the entry's full text (sanitised HTML).
     pub(super) content: Option<Spanned<String>>,
-    /// Field selector for the publication date.
+    /// Selector of the publication date.
     pub(super) date: Option<Spanned<String>>,
-    /// Field selector for the author.
+    /// Selector of the author.
     pub(super) author: Option<Spanned<String>>,
-    /// Hosts besides the source's own that article links may point to.
+    /// Hosts besides the source's own that article links may point to (`host:port` for another
+    /// port).
     #[serde(default)]
     pub(super) allow_hosts: Vec<Spanned<String>>,
 }
