@@ -1,6 +1,6 @@
 //! `medee once` end to end on the shipped config and its fixtures.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use feed_rs::model::Feed;
 
 use crate::support::{
@@ -77,7 +77,6 @@ fn setup() -> (Server, Workspace) {
 #[test]
 fn shipped_sources_extract_exact_titles_links_and_dates() {
     let (server, ws) = setup();
-    let before = Utc::now();
     ws.medee(&["once"]).assert().code(0);
     let o = server.origin();
 
