@@ -12,6 +12,7 @@
 //! sizes, dates and globs, `diagnostics` locates mistakes, and [`defaults`]
 //! names every default value.
 
+pub mod catalog;
 pub mod defaults;
 mod diagnostics;
 mod keys;
