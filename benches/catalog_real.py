@@ -52,7 +52,7 @@ def load_scorer(mn_dev):
 
 
 def entries():
-    for name in sorted(os.listdir(CATALOG)):
+    for name in sorted(os.listdir(CATALOG), key=lambda n: n.removesuffix(".toml")):
         if name.endswith(".toml"):
             with open(os.path.join(CATALOG, name), encoding="utf-8") as f:
                 text = f.read()
