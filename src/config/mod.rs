@@ -10,7 +10,8 @@
 //! spans), `keys` derives the known-key lists from them and reports the rest,
 //! `validate` turns raw values into the types below, `units` reads durations,
 //! sizes, dates and globs, `diagnostics` locates mistakes, and [`defaults`]
-//! names every default value.
+//! names every default value. [`catalog`] holds the ready `[[source]]`
+//! entries of `config/catalog/`, compiled in, and appends them to config text.
 
 pub mod catalog;
 pub mod defaults;
