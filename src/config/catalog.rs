@@ -241,12 +241,12 @@ mod tests {
         )
         .expect("shipped config");
         for source in sources(&shipped) {
-            let id = source["id"].as_str().expect("id");
+            let id = source["id"].as_str().expect("id").to_string();
             let entry = entries()
                 .into_iter()
                 .find(|e| e.id == id)
                 .unwrap_or_else(|| panic!("{id} is not in the catalogue"));
-            assert_eq!(sources(entry.text), [source.clone()], "{id}");
+            assert_eq!(sources(entry.text), [source], "{id}");
         }
     }
 
