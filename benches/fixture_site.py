@@ -10,11 +10,12 @@ BINARY = os.path.join(ROOT, "target", "release", "medee")
 ROUTES = {
     "/mn/more/8": "montsame-mn.html",
     "/en/more/301": "montsame-en.html",
-    "/i/2": "gogo-mn.html",
-        "/category/news/": "nknews.html",
-    "/mongolia/feed/": "feed-rss2.xml",
+    "/": "gogo-mn.html",
+    "/nknews/feed/": "nknews-feed.xml",
+    "/mongoliafocus/feed/": "mongoliafocus-feed.xml",
     **{f"/mn/read/{n}": "montsame-mn-article.html" for n in (398211, 398207, 398190, 398174)},
     **{f"/en/read/{n}": "montsame-mn-article.html" for n in (377934, 377921, 377915)},
+    **{f"/r/{code}": "gogo-mn-article.html" for code in ("n7k2qa", "m3zd8w", "p8x4tb", "k2v9hs")},
 }
 
 
@@ -48,5 +49,8 @@ def shipped_config(origin):
     loopback server here, so per-host pacing is turned off: it would otherwise
     measure the 1 s politeness delay, not medee."""
     with open(os.path.join(ROOT, "config", "medee.toml"), encoding="utf-8") as f:
-        text = re.sub(r"https://(montsame\.mn|gogo\.mn|www\.nknews\.org|blogs\.ubc\.ca)", origin, f.read())
+        text = re.sub(r"https://(montsame\.mn|gogo\.mn)", origin, f.read())
+    # Both feeds are at /feed/ on their own hosts; here each gets a path.
+    text = text.replace("https://www.nknews.org/feed/", f"{origin}/nknews/feed/")
+    text = text.replace("https://mongoliafocus.com/feed/", f"{origin}/mongoliafocus/feed/")
     return text.replace('per_host_delay = "1s"', 'per_host_delay = "0s"')

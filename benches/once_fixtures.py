@@ -17,7 +17,7 @@ import time
 
 from fixture_site import BINARY, start_server, shipped_config
 
-EXPECTED_ENTRIES = 14
+EXPECTED_ENTRIES = 15
 
 
 def run_once(workdir):

@@ -1,6 +1,7 @@
 //! Command line: argument definitions and one function per command, each
 //! returning the exit code SPEC fixes (0 ok, 1 some source failed, 2 bad config).
 
+mod catalog;
 mod docs;
 mod preview;
 mod progress;
@@ -76,6 +77,14 @@ pub enum Command {
     Opml,
     /// Find the news items on a listing page and print a ready `[[source]]` block.
     Suggest(SuggestArgs),
+    /// List the ready sources compiled into medee (id, language, name, what each was checked against).
+    Catalog,
+    /// Append ready sources from the catalogue to the config file, keeping everything already in it.
+    Add {
+        /// Catalogue ids (see `medee catalog`).
+        #[arg(value_name = "ID", required = true)]
+        ids: Vec<String>,
+    },
     /// Print the man page (roff) generated from these definitions.
     Man,
     /// Print a JSON Schema of the config file, for editors (Taplo, Even Better TOML).
@@ -113,9 +122,12 @@ pub struct SuggestArgs {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
-    // suggest, man, schema and completions need no config, so they run before one is required.
+    // suggest, catalog, add, man, schema and completions need no valid config,
+    // so they run before one is required (add validates the config it writes).
     match &cli.command {
         Command::Suggest(args) => return suggest::suggest(&cli.config, args).await,
+        Command::Catalog => return catalog::list(),
+        Command::Add { ids } => return catalog::add(&cli.config, ids),
         Command::Man => return docs::print_man_page(),
         Command::Schema => return docs::print_schema(),
         Command::Completions { shell } => return docs::print_completions(*shell),
@@ -144,6 +156,8 @@ pub async fn run(cli: Cli) -> u8 {
             EXIT_OK
         }
         Command::Suggest(args) => suggest::suggest(&cli.config, &args).await,
+        Command::Catalog => catalog::list(),
+        Command::Add { ids } => catalog::add(&cli.config, &ids),
         Command::Man => docs::print_man_page(),
         Command::Schema => docs::print_schema(),
         Command::Completions { shell } => docs::print_completions(shell),

@@ -11,8 +11,11 @@
 //! `validate` turns raw values into the types below, `units` reads durations,
 //! sizes, dates and globs, `diagnostics` locates mistakes, [`defaults`]
 //! names every default value, and [`schema`] describes the file as a JSON
-//! Schema and as the README's reference, from `raw`.
+//! Schema and as the README's reference, from `raw`. [`catalog`] holds the
+//! ready `[[source]]` entries of `config/catalog/`, compiled in, and appends
+//! them to config text.
 
+pub mod catalog;
 pub mod defaults;
 mod diagnostics;
 mod keys;

@@ -176,19 +176,20 @@ impl ItemFields {
     }
 }
 
-/// Keeps fields within `max` bytes and counts the ones it cut.
-pub(super) struct FieldBound {
+/// Keeps fields within `max` bytes and counts the ones it cut: the one
+/// bound on listing fields, for html listings and JSON lists alike.
+pub(crate) struct FieldBound {
     max: usize,
     pub cut: usize,
 }
 
 impl FieldBound {
-    pub(super) fn new(max: usize) -> Self {
+    pub(crate) fn new(max: usize) -> Self {
         Self { max, cut: 0 }
     }
 
     /// Text cut on a character boundary.
-    pub(super) fn text(&mut self, mut text: String) -> String {
+    pub(crate) fn text(&mut self, mut text: String) -> String {
         if cut_text(&mut text, self.max) {
             self.cut += 1;
         }
@@ -196,7 +197,7 @@ impl FieldBound {
     }
 
     /// Sanitised HTML cut between tags, its open elements closed.
-    pub(super) fn html(&mut self, html: String) -> String {
+    pub(crate) fn html(&mut self, html: String) -> String {
         match cut_html(&html, self.max) {
             Some(cut) => {
                 self.cut += 1;
@@ -207,7 +208,7 @@ impl FieldBound {
     }
 
     /// A URL is kept whole or not at all: a cut one would lead somewhere else.
-    fn url(&mut self, url: String) -> Option<String> {
+    pub(crate) fn url(&mut self, url: String) -> Option<String> {
         if url.len() > self.max {
             self.cut += 1;
             return None;

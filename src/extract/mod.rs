@@ -17,7 +17,8 @@ use url::Url;
 use crate::config::Limits;
 use crate::sanitize::collapse_whitespace;
 pub use image::image_source;
-use items::{FieldBound, ItemFields, Teaser, collect_items};
+pub(crate) use items::FieldBound;
+use items::{ItemFields, Teaser, collect_items};
 pub(crate) use parse::shallow_markup;
 pub use parse::{MAX_DEPTH, parse_fragment, parse_html};
 

@@ -425,3 +425,22 @@ fn article_content_is_cut_to_its_limit_and_stays_well_formed() {
         assert_eq!(article.date_text.as_deref(), Some("2024.12.20"));
     }
 }
+
+#[test]
+fn the_montsame_author_selector_yields_the_byline_alone_or_none() {
+    // montsame.mn's author block also holds the category, an e-mail address
+    // and the date; the shipped selector must take the name only.
+    let page = include_str!("../../tests/fixtures/montsame-mn-article.html");
+    let selectors = ArticleSelectors {
+        content: None,
+        date: FieldSelector::parse("span.stat").ok(),
+        author: FieldSelector::parse(".author > div > div > a > span").ok(),
+        allow_hosts: Vec::new(),
+    };
+    let article = extract_article(page, &base(), &selectors, &Limits::default());
+    assert_eq!(article.author.as_deref(), Some("Б.Болормаа"));
+    assert_eq!(article.date_text.as_deref(), Some("2025-07-09 14:35:00"));
+    let unsigned = page.replace("<span>Б.Болормаа</span>", "");
+    let article = extract_article(&unsigned, &base(), &selectors, &Limits::default());
+    assert_eq!(article.author, None, "no name: no author, not the category");
+}

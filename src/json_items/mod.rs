@@ -13,7 +13,8 @@ use scraper::Selector;
 use serde_json::Value;
 use url::Url;
 
-use crate::extract::{RawItem, resolve_http_url};
+use crate::config::Limits;
+use crate::extract::{FieldBound, RawItem, resolve_http_url};
 use crate::identity::canonical_link;
 use crate::sanitize::{collapse_whitespace, sanitize_html};
 
@@ -73,6 +74,8 @@ pub struct JsonItems {
     pub incomplete: usize,
     /// Elements whose link repeated an earlier one.
     pub duplicates: usize,
+    /// Fields cut to `max_field`, and URLs longer than that left out.
+    pub cut_fields: usize,
 }
 
 /// Why a JSON listing gave no items: each names what was looked for and what was found.
@@ -129,11 +132,14 @@ pub enum JsonError {
 }
 
 /// Reads the items of a JSON listing (or an HTML page with the JSON in a
-/// script); `base` resolves relative links and images.
+/// script); `base` resolves relative links and images. Every field is held
+/// to `limits.field_bytes` as an html listing's is: an endpoint is as
+/// untrusted as a page.
 pub fn read_items(
     text: &str,
     base: &Url,
     selectors: &JsonSelectors,
+    limits: &Limits,
 ) -> Result<JsonItems, JsonError> {
     let document = listing_json(text, base, selectors)?;
     let array = item_array(&document, base, &selectors.item)?;
@@ -142,13 +148,15 @@ pub fn read_items(
         ..JsonItems::default()
     };
     let mut seen = HashSet::new();
+    let mut bound = FieldBound::new(limits.field_bytes);
     for element in array {
-        match read_item(element, base, selectors) {
+        match read_item(element, base, selectors, &mut bound) {
             None => out.incomplete += 1,
             Some(item) if seen.insert(item.canonical_link.clone()) => out.items.push(item),
             Some(_) => out.duplicates += 1,
         }
     }
+    out.cut_fields = bound.cut;
     if out.items.is_empty() {
         return Err(JsonError::NoUsableItems {
             pointer: selectors.item.as_str().to_string(),
@@ -260,8 +268,14 @@ fn describe(value: &Value) -> String {
     }
 }
 
-/// One array element as an item; `None` without a title or a usable link.
-fn read_item(element: &Value, base: &Url, selectors: &JsonSelectors) -> Option<RawItem> {
+/// One array element as an item, its fields within `bound`; `None` without
+/// a title or a usable link (a link longer than the bound is not usable).
+fn read_item(
+    element: &Value,
+    base: &Url,
+    selectors: &JsonSelectors,
+    bound: &mut FieldBound,
+) -> Option<RawItem> {
     let text = |pointer: Option<&JsonPointer>| {
         pointer
             .and_then(|p| p.find(element))
@@ -269,26 +283,32 @@ fn read_item(element: &Value, base: &Url, selectors: &JsonSelectors) -> Option<R
             .map(|t| collapse_whitespace(&t))
             .filter(|t| !t.is_empty())
     };
-    let title = text(Some(&selectors.title))?;
-    let link = resolve_http_url(base, &selectors.link.value(element)?)?;
+    let title = bound.text(text(Some(&selectors.title))?);
+    let link = bound.url(resolve_http_url(base, &selectors.link.value(element)?)?)?;
+    let date_text = selectors
+        .date
+        .as_ref()
+        .and_then(|p| p.find(element))
+        .and_then(date_text)
+        .map(|d| bound.text(d));
+    let summary = text(selectors.summary.as_ref())
+        .map(|s| sanitize_html(&s, base).trim().to_string())
+        .filter(|s| !s.is_empty())
+        .map(|s| bound.html(s));
+    let image = selectors
+        .image
+        .as_ref()
+        .and_then(|p| p.find(element))
+        .and_then(Value::as_str)
+        .and_then(|src| resolve_http_url(base, src))
+        .and_then(|url| bound.url(url));
     Some(RawItem {
         title,
         canonical_link: canonical_link(&link),
         link,
-        date_text: selectors
-            .date
-            .as_ref()
-            .and_then(|p| p.find(element))
-            .and_then(date_text),
-        summary: text(selectors.summary.as_ref())
-            .map(|s| sanitize_html(&s, base).trim().to_string())
-            .filter(|s| !s.is_empty()),
-        image: selectors
-            .image
-            .as_ref()
-            .and_then(|p| p.find(element))
-            .and_then(Value::as_str)
-            .and_then(|src| resolve_http_url(base, src)),
+        date_text,
+        summary,
+        image,
     })
 }
 

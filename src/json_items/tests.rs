@@ -42,7 +42,7 @@ const GOGO: &str = r#"{
 
 #[test]
 fn a_gogo_list_yields_items_with_links_dates_teasers_and_images() {
-    let out = read_items(GOGO, &base(), &gogo()).expect("items");
+    let out = read_items(GOGO, &base(), &gogo(), &Limits::default()).expect("items");
     assert_eq!(
         (out.matched, out.incomplete, out.duplicates, out.items.len()),
         (6, 3, 1, 2)
@@ -84,20 +84,25 @@ fn nested_pointers_read_fields_and_links_deep_in_an_item() {
         "/meta/links/0/href",
         [Some("/meta/at"), None, Some("/media/src")],
     );
-    let out = read_items(body, &base(), &s).expect("items");
+    let out = read_items(body, &base(), &s, &Limits::default()).expect("items");
     assert_eq!(out.items[0].title, "2026");
     assert_eq!(out.items[0].link, "https://gogo.mn/a/1?x=1");
     assert_eq!(out.items[0].date_text.as_deref(), Some("2026-01-02"));
     assert_eq!(out.items[0].image.as_deref(), Some("https://cdn.mn/i.jpg"));
     let templated = selectors("", "/p/{meta/at}", [None; 3]);
-    let out = read_items(body, &base(), &templated).expect("items");
+    let out = read_items(body, &base(), &templated, &Limits::default()).expect("items");
     assert_eq!(out.items[0].link, "https://gogo.mn/p/2026-01-02");
 }
 
 #[test]
 fn a_body_that_is_not_json_names_the_url() {
-    let err =
-        read_items("<html>Service unavailable</html>", &base(), &gogo()).expect_err("not json");
+    let err = read_items(
+        "<html>Service unavailable</html>",
+        &base(),
+        &gogo(),
+        &Limits::default(),
+    )
+    .expect_err("not json");
     assert!(matches!(err, JsonError::NotJson { .. }), "{err:?}");
     let message = err.to_string();
     assert!(
@@ -110,7 +115,7 @@ fn a_body_that_is_not_json_names_the_url() {
 fn a_pointer_that_misses_the_array_says_what_is_there() {
     let renamed = r#"{"data": {"shinemedee": [1], "total": 3}}"#;
     let s = selectors("/data/shinemedee_list", "/url", [None; 3]);
-    let err = read_items(renamed, &base(), &s).expect_err("missing");
+    let err = read_items(renamed, &base(), &s, &Limits::default()).expect_err("missing");
     assert_eq!(
         err,
         JsonError::NoItems {
@@ -120,17 +125,17 @@ fn a_pointer_that_misses_the_array_says_what_is_there() {
         }
     );
     let s = selectors("/data", "/url", [None; 3]);
-    let err = read_items(renamed, &base(), &s).expect_err("object");
+    let err = read_items(renamed, &base(), &s, &Limits::default()).expect_err("object");
     assert!(
         err.to_string()
             .contains("found an object with keys shinemedee, total"),
         "{err}"
     );
     let s = selectors("/politicmedee_list", "/url", [None; 3]);
-    let err = read_items(GOGO, &base(), &s).expect_err("empty");
+    let err = read_items(GOGO, &base(), &s, &Limits::default()).expect_err("empty");
     assert!(err.to_string().contains("found an empty array"), "{err}");
     let s = selectors("/x/y", "/url", [None; 3]);
-    let err = read_items("[1]", &base(), &s).expect_err("top level");
+    let err = read_items("[1]", &base(), &s, &Limits::default()).expect_err("top level");
     assert!(
         err.to_string()
             .contains("found nothing (the top level is an array of 1)"),
@@ -144,6 +149,7 @@ fn elements_without_title_or_link_are_no_usable_items() {
         r#"{"l": [{"title": "t"}, {"id": 1}]}"#,
         &base(),
         &selectors("/l", "/r/{id}", [None; 3]),
+        &Limits::default(),
     )
     .expect_err("none usable");
     assert!(
@@ -185,12 +191,13 @@ fn next_data_in_an_html_page_is_read_like_a_json_body() {
         page,
         &Url::parse("https://news.zindaa.mn/").expect("url"),
         &s,
+        &Limits::default(),
     )
     .expect("items");
     assert_eq!(out.items[0].title, "Шинэ мэдээ");
     assert_eq!(out.items[0].link, "https://news.zindaa.mn/n/a%20b");
     let s = with_script(selectors("/x", "/url", [None; 3]), "script#__NUXT__");
-    let err = read_items(page, &base(), &s).expect_err("no script");
+    let err = read_items(page, &base(), &s, &Limits::default()).expect_err("no script");
     assert!(
         err.to_string()
             .contains("script selector \"script#__NUXT__\" matched nothing"),
@@ -207,13 +214,13 @@ fn json_ld_uses_the_first_script_whose_json_holds_the_list() {
     let mut s = selectors("/itemListElement", "/url", [None; 3]);
     s.title = JsonPointer::parse("/name").expect("valid");
     let s = with_script(s, "script[type='application/ld+json']");
-    let out = read_items(page, &base(), &s).expect("items");
+    let out = read_items(page, &base(), &s, &Limits::default()).expect("items");
     assert_eq!(
         (out.items[0].title.as_str(), out.items[0].link.as_str()),
         ("First", "https://ikon.mn/n/1")
     );
     let broken = "<script type='application/ld+json'>{oops</script>";
-    let err = read_items(broken, &base(), &s).expect_err("not json");
+    let err = read_items(broken, &base(), &s, &Limits::default()).expect_err("not json");
     assert!(
         err.to_string()
             .contains("the text of script \"script[type='application/ld+json']\" is not JSON"),
@@ -228,7 +235,7 @@ fn dates_are_text_and_epoch_numbers_in_seconds_or_milliseconds() {
                    {"title": "c", "url": "/3", "at": " 2025-12-01\n 08:00 "},
                    {"title": "d", "url": "/4", "at": false}]"#;
     let s = selectors("", "/url", [Some("/at"), None, None]);
-    let out = read_items(body, &base(), &s).expect("items");
+    let out = read_items(body, &base(), &s, &Limits::default()).expect("items");
     let dates: Vec<Option<&str>> = out.items.iter().map(|i| i.date_text.as_deref()).collect();
     assert_eq!(
         dates,
@@ -239,4 +246,39 @@ fn dates_are_text_and_epoch_numbers_in_seconds_or_milliseconds() {
             None
         ]
     );
+}
+
+#[test]
+fn fields_are_held_to_max_field_as_html_listing_fields_are() {
+    let long_title = "Уих ".repeat(40);
+    let body = format!(
+        r#"[{{"title": "{long_title}", "url": "/short", "at": "2025-12-01 08:00", "teaser": "<p>{long_title}</p>", "img": "/a.jpg"}},
+            {{"title": "fits", "url": "/{long}", "img": "/{long}.jpg"}}]"#,
+        long = "x".repeat(80)
+    );
+    let s = selectors("", "/url", [Some("/at"), Some("/teaser"), Some("/img")]);
+    let limits = Limits {
+        field_bytes: 64,
+        ..Limits::default()
+    };
+    let out = read_items(&body, &base(), &s, &limits).expect("items");
+    let item = &out.items[0];
+    assert!(
+        item.title.len() <= 64 && item.title.starts_with("Уих Уих"),
+        "{:?}",
+        item.title
+    );
+    let summary = item.summary.as_deref().expect("summary kept, cut");
+    assert!(
+        summary.len() <= 64 + "</p>".len() && summary.ends_with("</p>"),
+        "{summary}"
+    );
+    assert_eq!(item.image.as_deref(), Some("https://gogo.mn/a.jpg"));
+    assert_eq!(
+        out.items.len(),
+        1,
+        "an item whose link is too long has no usable link"
+    );
+    assert_eq!(out.incomplete, 1);
+    assert_eq!(out.cut_fields, 3, "title, summary and the long link");
 }

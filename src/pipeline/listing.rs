@@ -142,7 +142,10 @@ pub fn read_page(source: &Source, page: &Page, limits: &Limits) -> Result<PageRe
             } else {
                 json_text(page)
             };
-            let mut read = crate::json_items::read_items(&text, &page.url, selectors)?;
+            let mut read = crate::json_items::read_items(&text, &page.url, selectors, limits)?;
+            if read.cut_fields > 0 {
+                warn!(source = %source.id, fields = read.cut_fields, "JSON list fields cut to the size limit");
+            }
             keep_page_items(source, &mut read.items, limits);
             Ok(PageRead {
                 counts: PageCounts {

@@ -96,7 +96,7 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
-        "gogo-mn.html",
+        "suggest-uikit-list.html",
         "https://gogo.mn/i/2",
         &[
             "УИХ-ын чуулган намрын ээлжит хуралдаанаа эхэллээ",
@@ -213,7 +213,7 @@ fn suggested_selectors_find_the_headlines_and_nothing_else_on_every_fixture() {
 
 #[test]
 fn the_block_names_the_page_and_its_language_and_escapes_css() {
-    let (toml, _) = suggest_then_preview("gogo-mn.html", "https://gogo.mn/i/2");
+    let (toml, _) = suggest_then_preview("suggest-uikit-list.html", "https://gogo.mn/i/2");
     assert!(toml.contains("name = \"Улс төр | GoGo.mn\""), "{toml}");
     assert!(toml.contains("language = \"mn\""), "{toml}");
     assert!(toml.contains("timezone = \"Asia/Ulaanbaatar\""), "{toml}");

@@ -368,14 +368,18 @@ pub fn shipped_config(server: &Server) -> String {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/medee.toml"))
             .expect("shipped config");
     let origin = server.origin();
-    // Pacing has its own tests; here all four sites share one loopback server.
+    // Pacing has its own tests; here all the sites share one loopback server,
+    // and the two feeds, both at /feed/ on their own hosts, get a path each.
     text.replace("per_host_delay = \"1s\"", "per_host_delay = \"0s\"")
         .replace("https://montsame.mn", &origin)
         .replace("https://gogo.mn", &origin)
-        .replace("https://blogs.ubc.ca", &origin)
         .replace(
-            "https://www.nknews.org/category",
-            &format!("{origin}/category"),
+            "https://mongoliafocus.com/feed/",
+            &format!("{origin}/mongoliafocus/feed/"),
+        )
+        .replace(
+            "https://www.nknews.org/feed/",
+            &format!("{origin}/nknews/feed/"),
         )
 }
 
@@ -390,19 +394,31 @@ pub const MONTSAME_ARTICLES: [&str; 7] = [
     "/en/read/377915",
 ];
 
+/// The gogo.mn article pages the gogo fixture links to, with the
+/// `last-modified` each one carries.
+pub const GOGO_ARTICLES: [(&str, &str); 4] = [
+    ("/r/n7k2qa", "2025-10-02T09:15:00+08:00"),
+    ("/r/m3zd8w", "2025-10-01T18:40:00+08:00"),
+    ("/r/p8x4tb", "2025-09-30T11:05:00+08:00"),
+    ("/r/k2v9hs", "2025-09-29T16:20:00+08:00"),
+];
+
 /// Serves the shipped sources' fixtures at the paths the shipped config uses.
 pub fn serve_shipped_fixtures(server: &Server) {
     server.set("/mn/more/8", Reply::html(fixture("montsame-mn.html")));
     server.set("/en/more/301", Reply::html(fixture("montsame-en.html")));
-    server.set("/i/2", Reply::html(fixture("gogo-mn.html")));
-    server.set("/category/news/", Reply::html(fixture("nknews.html")));
-    server.set(
-        "/mongolia/feed/",
-        Reply::html(fixture("feed-rss2.xml")).with_content_type("application/rss+xml"),
-    );
+    server.set("/", Reply::html(fixture("gogo-mn.html")));
+    let rss = |name: &str| Reply::html(fixture(name)).with_content_type("application/rss+xml");
+    server.set("/nknews/feed/", rss("nknews-feed.xml"));
+    server.set("/mongoliafocus/feed/", rss("mongoliafocus-feed.xml"));
     let article = fixture("montsame-mn-article.html");
     for path in MONTSAME_ARTICLES {
         server.set(path, Reply::html(article.clone()));
+    }
+    let gogo_article = String::from_utf8(fixture("gogo-mn-article.html")).expect("UTF-8");
+    for (path, modified) in GOGO_ARTICLES {
+        let page = gogo_article.replace("2025-10-02T09:15:00+08:00", modified);
+        server.set(path, Reply::html(page));
     }
 }
 
