@@ -360,6 +360,7 @@ fn seeded_store(history: usize) -> PathBuf {
                 validators: &validators,
                 items: &items,
                 want_articles: false,
+                stats: None,
             };
             store.record_success(&cycle, at).expect("seed items");
         }
@@ -433,6 +434,7 @@ impl StoreBench {
                 validators: &validators,
                 items,
                 want_articles: false,
+                stats: None,
             };
             black_box(self.store.record_success(&cycle, at).expect("upsert"));
         }

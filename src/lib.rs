@@ -14,7 +14,10 @@
 //! `fetch`, `store` and `publish` do the I/O; `pipeline` chains the stages
 //! for one source (`Runner::run`) and publishes from the store. `daemon`
 //! runs the pipeline per source on its schedule, `serve` hands the outputs to
-//! feed readers over HTTP, and `cli` maps each command onto these.
+//! feed readers over HTTP, and `cli` maps each command onto these. `repair`
+//! (pure) tells when a site changed under a source: it detects the collapse,
+//! proposes new selectors with `suggest`'s detection, words the feeds'
+//! notice and rewrites the config for `medee repair`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -29,6 +32,7 @@ pub mod json_items;
 pub mod pipeline;
 pub mod publish;
 pub mod render;
+pub mod repair;
 pub mod sanitize;
 pub mod schedule;
 pub mod serve;

@@ -3,6 +3,7 @@
 
 mod docs;
 mod preview;
+mod repair;
 mod status;
 mod suggest;
 
@@ -71,6 +72,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the fix proposed for a broken source (a TOML diff and a preview); --write applies it.
+    Repair {
+        /// Source id.
+        id: String,
+        /// Rewrite that source's selector lines in the config file (comments and all else kept).
+        #[arg(long)]
+        write: bool,
+    },
     /// Print an OPML 2.0 list of the output feeds.
     Opml,
     /// Find the news items on a listing page and print a ready `[[source]]` block.
@@ -135,6 +144,7 @@ pub async fn run(cli: Cli) -> u8 {
             preview::preview(config, &id, file.as_deref(), json).await
         }
         Command::Status { json } => status::status(&config, json),
+        Command::Repair { id, write } => repair::repair(config, &id, write).await,
         Command::Opml => {
             print!("{}", crate::publish::opml_document(&config, Utc::now()));
             EXIT_OK

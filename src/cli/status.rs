@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::repair::Proposal;
 use crate::store::{SourceHealth, Store};
 
 use super::{EXIT_FAILED, EXIT_OK};
@@ -27,7 +28,9 @@ pub struct SourceStatus {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// `ok`, `failing` (one failure), `backing_off` (two or more) or `never_run`.
+    /// `ok`, `failing` (one failure), `backing_off` (two or more), `broken`
+    /// (the page was read but its items are gone or collapsed), `adopted`
+    /// (reading with an adopted proposal) or `never_run`.
     pub state: &'static str,
     /// Last attempt (RFC 3339, UTC), or null.
     pub last_attempt: Option<DateTime<Utc>>,
@@ -41,6 +44,16 @@ pub struct SourceStatus {
     pub items: u64,
     /// When the running daemon fetches it next, or null.
     pub next_run: Option<DateTime<Utc>>,
+    /// When the current run of failures began, or null.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// When the source broke (the site changed), while it is broken, or null.
+    pub broken_since: Option<DateTime<Utc>>,
+    /// The selectors proposed at the breakage (or adopted), or null.
+    pub proposal: Option<Proposal>,
+    /// Whether the source extracts with an adopted proposal (`on_break = "adopt"`).
+    pub adopted: bool,
+    /// One line for people, e.g. `broken since 2026-12-02 14:30 UTC, fix proposed`; null when healthy.
+    pub condition: Option<String>,
 }
 
 /// The report for `config`'s sources from the store's health rows.
@@ -60,6 +73,15 @@ pub fn status_report(config: &Config, health: &[SourceHealth]) -> StatusReport {
                 last_error: h.and_then(|h| h.last_error.clone()),
                 items: h.map_or(0, |h| h.items),
                 next_run: h.and_then(|h| h.next_run),
+                failing_since: h.and_then(|h| h.failing_since),
+                broken_since: h.and_then(SourceHealth::broken_since),
+                proposal: h.and_then(|h| {
+                    h.proposal
+                        .clone()
+                        .or_else(|| h.adopted.as_ref().map(|a| a.proposal.clone()))
+                }),
+                adopted: h.is_some_and(|h| h.adopted.is_some()),
+                condition: h.and_then(SourceHealth::condition),
             }
         })
         .collect();
@@ -73,8 +95,10 @@ fn state(health: Option<&SourceHealth>) -> &'static str {
     match health {
         None => "never_run",
         Some(h) if h.last_attempt.is_none() => "never_run",
+        Some(h) if h.broken_since().is_some() => "broken",
         Some(h) if h.consecutive_failures >= 2 => "backing_off",
         Some(h) if h.consecutive_failures == 1 => "failing",
+        Some(h) if h.adopted.is_some() => "adopted",
         Some(_) => "ok",
     }
 }
@@ -125,10 +149,19 @@ fn print_table(report: &StatusReport) {
         } else {
             time(s.last_success, "never")
         };
-        let error = match (&s.last_error, s.consecutive_failures) {
-            (Some(e), n) if n >= 2 => format!("backing off after {n} failures: {e}"),
-            (Some(e), _) => e.clone(),
-            (None, _) => "-".to_string(),
+        let error = match (&s.last_error, s.consecutive_failures, &s.condition) {
+            (Some(e), _, Some(c)) if s.broken_since.is_some() => {
+                let fix = if s.proposal.is_some() {
+                    format!(" (see `medee repair {}`)", s.id)
+                } else {
+                    String::new()
+                };
+                format!("{c}{fix}: {e}")
+            }
+            (Some(e), n, _) if n >= 2 => format!("backing off after {n} failures: {e}"),
+            (Some(e), _, _) => e.clone(),
+            (None, _, Some(c)) => c.clone(),
+            (None, _, None) => "-".to_string(),
         };
         println!(
             "{:<20} {:<20} {:>8} {:>6}  {:<20} {}",

@@ -61,6 +61,10 @@ pub(super) struct RawDaemon {
     pub(super) oldest_date: Option<Spanned<String>>,
     /// Duration past the fetch time beyond which a publication date is a misreading.
     pub(super) max_future: Option<Spanned<String>>,
+    /// Whether a broken or failing source gets a notice entry at the top of its feeds.
+    pub(super) health_entries: Option<Spanned<bool>>,
+    /// Consecutive failed runs after which a failing source's notice entry appears.
+    pub(super) health_after: Option<Spanned<i64>>,
 }
 
 /// `[[feed]]`.
@@ -123,6 +127,9 @@ pub(super) struct RawSource {
     /// Regexes: drop items whose title and summary match one.
     #[serde(default)]
     pub(super) exclude: Vec<Spanned<String>>,
+    /// `"report"` (the default) or `"adopt"`: what medee does when the
+    /// selectors stop working and it found replacements that pass its checks.
+    pub(super) on_break: Option<Spanned<String>>,
     /// `[source.article]`: selectors for each item's own page.
     pub(super) article: Option<Spanned<RawArticle>>,
 }

@@ -9,6 +9,7 @@ use super::{
     StoredItem, UpsertStats, sqlite_err, timestamp, write_transaction,
 };
 use crate::fetch::Validators;
+use crate::repair::detect::{HISTORY_RUNS, RunStats};
 
 impl Store {
     /// Stores one source's successful cycle: its items, its validators and its
@@ -49,6 +50,9 @@ impl Store {
         )
         .map_err(err)?;
         mark_success(&tx, cycle.source_id, now).map_err(err)?;
+        if let Some(run) = &cycle.stats {
+            record_run(&tx, cycle.source_id, run, now).map_err(err)?;
+        }
         if stats.changed() {
             count_change(&tx).map_err(err)?;
         }
@@ -226,18 +230,60 @@ impl Store {
 }
 
 /// Records, in the transaction that made it, that what the outputs show changed.
-fn count_change(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+pub(super) fn count_change(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute("UPDATE outputs SET changes = changes + 1 WHERE id = 1", [])
         .map(drop)
 }
 
+/// A success ends a failure streak; the feeds lose their notice, so the
+/// outputs are marked for rendering when there was one.
 fn mark_success(tx: &Transaction<'_>, source_id: &str, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    let was_failing: bool = tx
+        .query_row(
+            "SELECT failing_since IS NOT NULL FROM sources WHERE id = ?1",
+            params![source_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(false);
     tx.execute(
         "INSERT INTO sources (id, last_attempt, last_success, last_error, consecutive_failures)
          VALUES (?1, ?2, ?2, NULL, 0)
          ON CONFLICT (id) DO UPDATE SET last_attempt = ?2, last_success = ?2,
-             last_error = NULL, consecutive_failures = 0",
+             last_error = NULL, consecutive_failures = 0, failing_since = NULL,
+             broken = 0, proposal = NULL",
         params![source_id, now.timestamp()],
+    )?;
+    if was_failing {
+        count_change(tx)?;
+    }
+    Ok(())
+}
+
+/// Keeps what a run found, and only the runs the baseline is made of.
+fn record_run(
+    tx: &Transaction<'_>,
+    source_id: &str,
+    stats: &RunStats,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    tx.execute(
+        "INSERT INTO source_runs (source_id, at, matched, found, dated, summarised)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            source_id,
+            now.timestamp(),
+            count(stats.matched),
+            count(stats.found),
+            count(stats.dated),
+            count(stats.summarised)
+        ],
+    )?;
+    tx.execute(
+        "DELETE FROM source_runs WHERE source_id = ?1 AND id NOT IN
+             (SELECT id FROM source_runs WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2)",
+        params![source_id, count(HISTORY_RUNS)],
     )
     .map(drop)
 }

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use crate::fetch::Validators;
+use crate::repair::detect::RunStats;
 
 pub use health::{PublishState, SourceHealth};
 pub use schema::MAX_ARTICLE_ATTEMPTS;
@@ -94,6 +95,9 @@ pub struct SourceCycle<'a> {
     pub items: &'a [NewItem],
     /// Whether new items should get their article page fetched.
     pub want_articles: bool,
+    /// What the page's items were like (the baseline of breakage detection);
+    /// none for sources that are not checked.
+    pub stats: Option<RunStats>,
 }
 
 /// What an article page gave.
@@ -367,6 +371,7 @@ mod tests {
             validators: &Validators::default(),
             items,
             want_articles: false,
+            stats: None,
         };
         store.record_success(&cycle, now).expect("stored")
     }
