@@ -11,6 +11,7 @@ use crate::dates::{ParsedDate, parse_date};
 use crate::extract::{Extraction, RawItem, extract};
 use crate::fetch::{Page, Validators};
 use crate::identity::{canonical_link, title_key};
+use crate::repair::SelectorSet;
 use crate::repair::detect::RunStats;
 use crate::sanitize::html_to_text;
 use crate::store::NewItem;
@@ -67,6 +68,9 @@ pub struct Listed {
     pub counts: PageCounts,
     /// What the items were like before filters: what breakage detection checks.
     pub stats: RunStats,
+    /// For an html source, the selectors that read the page
+    /// ([`SelectorSet::key`]): runs are compared with runs read the same way.
+    pub selectors: Option<String>,
 }
 
 /// Reads a fetched listing into filtered, dated items: what every run
@@ -85,6 +89,10 @@ pub fn read_listing(
         found,
         counts: read.counts,
         stats,
+        selectors: match &source.kind {
+            SourceKind::Html(selectors) => Some(SelectorSet::of(selectors).key()),
+            SourceKind::Feed | SourceKind::Json(_) => None,
+        },
     })
 }
 

@@ -253,11 +253,14 @@ impl Runner {
             }
             other => other?,
         };
-        if !matches!(source.kind, SourceKind::Html(_)) {
+        let Some(selectors) = listed.selectors.clone() else {
             return Ok(Ok(listed));
-        }
+        };
         let id = source.id.clone();
-        let history = self.store.run(move |s| s.recent_runs(&id)).await?;
+        let history = self
+            .store
+            .run(move |s| s.recent_runs(&id, &selectors))
+            .await?;
         let titles: Vec<&str> = listed.items.iter().map(|i| i.raw.title.as_str()).collect();
         Ok(match detect(&listed.stats, &titles, &history) {
             Some(collapse) => Err(collapse.to_string()),
@@ -330,7 +333,7 @@ impl Runner {
         validators: Validators,
     ) -> Result<(usize, UpsertStats), SourceError> {
         let kept = listed.items.len();
-        let stats = matches!(source.kind, SourceKind::Html(_)).then_some(listed.stats);
+        let stats = listed.selectors.map(|key| (key, listed.stats));
         let new_items: Vec<NewItem> = listed
             .items
             .into_iter()
@@ -350,7 +353,7 @@ impl Runner {
                     validators: &validators,
                     items: &new_items,
                     want_articles,
-                    stats,
+                    stats: stats.as_ref().map(|(key, run)| (key.as_str(), *run)),
                 };
                 s.record_success(&cycle, Utc::now())
             })

@@ -69,6 +69,16 @@ impl SelectorSet {
         ]
     }
 
+    /// One string naming these values, under which runs' counts are kept:
+    /// a run is only compared with runs read by the same selectors.
+    pub fn key(&self) -> String {
+        self.values()
+            .iter()
+            .map(|(key, value)| format!("{key}={}", value.unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Compiles the values as the config would; the error names the key.
     pub fn compile(&self) -> Result<ItemSelectors, String> {
         let field = |key: &str, value: &Option<String>| {

@@ -158,14 +158,19 @@ impl Store {
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
     }
 
-    /// What the last successful runs of `source_id` found, newest first: the
-    /// baseline breakage detection compares a run with.
-    pub fn recent_runs(&self, source_id: &str) -> Result<Vec<RunStats>, StoreError> {
+    /// What the last successful runs of `source_id` with these `selectors`
+    /// found, newest first: the baseline breakage detection compares a run
+    /// with. Runs with other selectors (before a repair) do not count.
+    pub fn recent_runs(
+        &self,
+        source_id: &str,
+        selectors: &str,
+    ) -> Result<Vec<RunStats>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT matched, found, dated, summarised FROM source_runs
-                 WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2",
+                 WHERE source_id = ?1 AND selectors = ?3 ORDER BY id DESC LIMIT ?2",
             )
             .map_err(sqlite_err(&self.path))?;
         let count = |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<usize> {
@@ -173,7 +178,7 @@ impl Store {
         };
         let limit = i64::try_from(HISTORY_RUNS).unwrap_or(i64::MAX);
         let rows = stmt
-            .query_map(params![source_id, limit], |r| {
+            .query_map(params![source_id, limit, selectors], |r| {
                 Ok(RunStats {
                     matched: count(r, 0)?,
                     found: count(r, 1)?,

@@ -50,8 +50,8 @@ impl Store {
         )
         .map_err(err)?;
         mark_success(&tx, cycle.source_id, now).map_err(err)?;
-        if let Some(run) = &cycle.stats {
-            record_run(&tx, cycle.source_id, run, now).map_err(err)?;
+        if let Some((selectors, run)) = &cycle.stats {
+            record_run(&tx, cycle.source_id, selectors, run, now).map_err(err)?;
         }
         if stats.changed() {
             count_change(&tx).map_err(err)?;
@@ -260,24 +260,27 @@ fn mark_success(tx: &Transaction<'_>, source_id: &str, now: DateTime<Utc>) -> ru
     Ok(())
 }
 
-/// Keeps what a run found, and only the runs the baseline is made of.
+/// Keeps what a run found with `selectors`, and only the runs the baseline
+/// is made of.
 fn record_run(
     tx: &Transaction<'_>,
     source_id: &str,
+    selectors: &str,
     stats: &RunStats,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     tx.execute(
-        "INSERT INTO source_runs (source_id, at, matched, found, dated, summarised)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO source_runs (source_id, selectors, at, matched, found, dated, summarised)
+         VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6)",
         params![
             source_id,
             now.timestamp(),
             count(stats.matched),
             count(stats.found),
             count(stats.dated),
-            count(stats.summarised)
+            count(stats.summarised),
+            selectors
         ],
     )?;
     tx.execute(

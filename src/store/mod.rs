@@ -95,9 +95,10 @@ pub struct SourceCycle<'a> {
     pub items: &'a [NewItem],
     /// Whether new items should get their article page fetched.
     pub want_articles: bool,
-    /// What the page's items were like (the baseline of breakage detection);
-    /// none for sources that are not checked.
-    pub stats: Option<RunStats>,
+    /// What the page's items were like, and the selectors (as
+    /// [`SelectorSet::key`](crate::repair::SelectorSet::key)) that read them:
+    /// the baseline of breakage detection. None for sources that are not checked.
+    pub stats: Option<(&'a str, RunStats)>,
 }
 
 /// What an article page gave.

@@ -57,8 +57,9 @@ CREATE TABLE outputs (
 );
 INSERT INTO outputs (id, changes, published) VALUES (1, 1, 0);
 ",
-    // Breakage detection and repair: what each successful run found (the
-    // baseline a collapse is measured against, the last ten per source kept),
+    // Breakage detection and repair: what each successful run found with
+    // which selectors (the baseline a collapse is measured against, the last
+    // ten per source kept),
     // when the current failure streak began, whether the last failure was a
     // breakage with a proposed fix (JSON), and the proposal adopted by an
     // `on_break = "adopt"` source with the selectors it replaced.
@@ -66,6 +67,7 @@ INSERT INTO outputs (id, changes, published) VALUES (1, 1, 0);
 CREATE TABLE source_runs (
     id        INTEGER PRIMARY KEY,
     source_id TEXT NOT NULL,
+    selectors TEXT NOT NULL,
     at        INTEGER NOT NULL,
     matched   INTEGER NOT NULL,
     found     INTEGER NOT NULL,

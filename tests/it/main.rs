@@ -14,6 +14,7 @@ mod metrics;
 mod once;
 mod preview;
 mod publishing;
+mod repair;
 mod shell_docs;
 mod suggest;
 mod support;
