@@ -10,8 +10,8 @@
 //!
 //! Everything here is pure: counts, page text and config text in; verdicts,
 //! proposals, feed entries and config text out. The pipeline calls
-//! [`detect::detect`] and [`propose::propose`] during a run, the publisher
-//! [`notice::notices`], and `medee repair` [`edit::rewrite_selectors`].
+//! [`detect::detect`] and [`propose::propose`] during a run, the publish snapshot
+//! [`notice::notice`], and `medee repair` [`edit::rewrite_selectors`].
 
 pub mod detect;
 pub mod edit;
@@ -40,9 +40,6 @@ pub struct SelectorSet {
     pub image: Option<String>,
 }
 
-/// The config keys a [`SelectorSet`] holds, in the order they are shown.
-pub const SELECTOR_KEYS: [&str; 6] = ["item", "title", "link", "date", "summary", "image"];
-
 impl SelectorSet {
     /// The values a compiled source was written with.
     pub fn of(selectors: &ItemSelectors) -> Self {
@@ -57,7 +54,7 @@ impl SelectorSet {
         }
     }
 
-    /// Each key with its value, in [`SELECTOR_KEYS`] order.
+    /// Each config key with its value, in the order they are shown.
     pub fn values(&self) -> [(&'static str, Option<&str>); 6] {
         [
             ("item", Some(self.item.as_str())),

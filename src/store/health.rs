@@ -102,11 +102,7 @@ impl Store {
         breakage: Option<Option<&Proposal>>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let proposal = breakage
-            .flatten()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| StoreError::Interrupted(e.to_string()))?;
+        let proposal = breakage.flatten().map(serde_json::to_string).transpose()?;
         let err = sqlite_err(&self.path);
         let tx = write_transaction(&mut self.conn, &self.path)?;
         tx.execute(
@@ -129,10 +125,7 @@ impl Store {
         source_id: &str,
         adoption: Option<&Adoption>,
     ) -> Result<(), StoreError> {
-        let json = adoption
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| StoreError::Interrupted(e.to_string()))?;
+        let json = adoption.map(serde_json::to_string).transpose()?;
         self.conn
             .execute(
                 "INSERT INTO sources (id, adopted) VALUES (?1, ?2)

@@ -48,6 +48,9 @@ pub enum StoreError {
         /// The database path.
         path: PathBuf,
     },
+    /// A value kept as JSON (a proposal, an adoption) could not be encoded.
+    #[error("cannot encode a value for the store: {0}")]
+    Encode(#[from] serde_json::Error),
     /// A store call did not complete (its thread panicked or the runtime stopped).
     #[error("a store operation was interrupted: {0}")]
     Interrupted(String),
