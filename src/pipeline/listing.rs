@@ -83,7 +83,9 @@ pub fn read_listing(
 ) -> Result<Listed, SourceError> {
     let read = read_page(source, page, &daemon.limits)?;
     let found = read.items.len();
-    let stats = RunStats::of(read.counts.matched, &read.items);
+    // Blocks read without a title or link count; matches past `max_page_items`
+    // were never read, and a repeated link is no missing one.
+    let stats = RunStats::of(read.items.len() + read.counts.incomplete, &read.items);
     Ok(Listed {
         items: process_items(source, read.items, now, daemon.dates),
         found,

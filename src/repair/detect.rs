@@ -39,7 +39,8 @@ pub const SAME_TITLE_MIN: usize = 3;
 /// of the next runs' checks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunStats {
-    /// Elements (entries, array elements) `item` matched.
+    /// Blocks `item` matched and medee read: items, and blocks without a
+    /// title or a link (not those past `max_page_items`, nor repeated links).
     pub matched: usize,
     /// Of those, items with a title and a link.
     pub found: usize,
@@ -50,7 +51,7 @@ pub struct RunStats {
 }
 
 impl RunStats {
-    /// The counts of a page's items before filters.
+    /// The counts of a page's items before filters, of `matched` blocks read.
     pub fn of(matched: usize, items: &[RawItem]) -> Self {
         Self {
             matched: matched.max(items.len()),
