@@ -6,9 +6,10 @@
 //! The entry is an item like any other as far as rendering goes, so the
 //! feeds stay valid without a second code path. Its id (the link) is the
 //! source's listing with a `#medee-notice-<unix time the trouble began>`
-//! fragment: stable for the whole breakage, new for the next one, and the
-//! notice's dates are those of the breakage, so publishing again renders the
-//! same bytes. Its title key is empty, so dedupe across sources never folds
+//! fragment: stable for the whole breakage, new for the next one. Its dates
+//! are the breakage's start and its text names no run count, so the runs of
+//! one breakage render the same bytes (a feed is rewritten only when the
+//! error or the proposal changes). Its title key is empty, so dedupe across sources never folds
 //! it into a story.
 
 use chrono::{DateTime, Utc};
@@ -29,7 +30,6 @@ pub fn notice(source: &Source, health: &SourceHealth, policy: HealthEntries) -> 
         return None;
     }
     let last_update = health.last_success.unwrap_or(since);
-    let updated = health.proposal.as_ref().map_or(since, |p| p.at.max(since));
     Some(StoredItem {
         id: 0,
         source_id: source.id.clone(),
@@ -46,7 +46,7 @@ pub fn notice(source: &Source, health: &SourceHealth, policy: HealthEntries) -> 
         author: Some("medee".to_string()),
         published: Some(since),
         first_seen: since,
-        updated,
+        updated: since,
         sort_at: since,
     })
 }
@@ -67,17 +67,11 @@ fn day_and_time(at: DateTime<Utc>) -> String {
 fn content(source: &Source, health: &SourceHealth, since: DateTime<Utc>) -> String {
     let error = health.last_error.as_deref().unwrap_or("unknown error");
     let mut html = format!(
-        "<p>medee has not been able to read <a href=\"{url}\">{name}</a> since {since} \
-         ({runs} run{s} in a row).</p><p>Last error: {error}</p>",
+        "<p>medee has not been able to read <a href=\"{url}\">{name}</a> since {since}.</p>\
+         <p>Last error: {error}</p>",
         url = escape(&redact_url(&source.url)),
         name = escape(&source.name),
         since = day_and_time(since),
-        runs = health.consecutive_failures,
-        s = if health.consecutive_failures == 1 {
-            ""
-        } else {
-            "s"
-        },
         error = escape(error),
     );
     match (&health.proposal, health.broken) {
@@ -210,6 +204,6 @@ mod tests {
             assert!(content.contains(part), "{part} not in {content}");
         }
         assert!(!content.contains("SECRET"));
-        assert_eq!(entry.updated, at(16));
+        assert_eq!((entry.updated, entry.sort_at), (at(15), at(15)));
     }
 }

@@ -189,6 +189,11 @@ fn a_redesigned_site_is_reported_with_a_fix_that_repair_writes_and_that_works() 
             assert!(content.contains(&item), "{content}");
         }
         assert_eq!(feeds(&ws, "h").entries.len(), 9);
+        // Another run of the same breakage renders the same notice, byte for byte.
+        let atom = ws.output("h.atom");
+        ws.medee(&["once"]).assert().code(1);
+        assert_eq!(ws.output("h.atom"), atom, "{page}");
+        assert_eq!(ws.source_status("h").0["consecutive_failures"], 2);
 
         // `repair` shows the diff, then what the proposal extracts now.
         let shown = ws.stdout(&["repair", "h"], 0);
