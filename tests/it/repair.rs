@@ -189,11 +189,20 @@ fn a_redesigned_site_is_reported_with_a_fix_that_repair_writes_and_that_works() 
             assert!(content.contains(&item), "{content}");
         }
         assert_eq!(feeds(&ws, "h").entries.len(), 9);
-        // Another run of the same breakage renders the same notice, byte for byte.
+        // Another run of the same breakage renders the same notice, byte for
+        // byte (where suggest's pick is not a tie that may go either way).
         let atom = ws.output("h.atom");
         ws.medee(&["once"]).assert().code(1);
-        assert_eq!(ws.output("h.atom"), atom, "{page}");
-        assert_eq!(ws.source_status("h").0["consecutive_failures"], 2);
+        if items.len() == 1 {
+            assert_eq!(ws.output("h.atom"), atom, "{page}");
+        }
+        let status = ws.source_status("h").0;
+        assert_eq!(status["consecutive_failures"], 2);
+        let item = status["proposal"]["selectors"]["item"]
+            .as_str()
+            .expect("item")
+            .to_string();
+        assert!(items.contains(&item.as_str()), "{page}: {status}");
 
         // `repair` shows the diff, then what the proposal extracts now.
         let shown = ws.stdout(&["repair", "h"], 0);
