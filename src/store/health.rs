@@ -43,7 +43,7 @@ impl SourceHealth {
     }
 
     /// One line for people: `broken since 2026-12-02 14:30 UTC, fix proposed`,
-    /// `failing since …`, `adopted the proposed fix`; none while healthy.
+    /// `failing since …`, `adopted the fix proposed …`; none while healthy.
     pub fn condition(&self) -> Option<String> {
         let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
         if let Some(since) = self.broken_since() {
@@ -67,6 +67,14 @@ impl SourceHealth {
     }
 }
 
+/// What kind of failure a run was.
+enum Failure<'a> {
+    /// Any other failure (the site is down, a fetch or store error): nothing to propose.
+    Other,
+    /// The page was read and the source is broken, with the fix found, if any.
+    Broken(Option<&'a Proposal>),
+}
+
 impl Store {
     /// Records a failed cycle; the source's items are left as they were.
     /// A failure that is not a breakage (the site is down) proposes nothing,
@@ -77,7 +85,7 @@ impl Store {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.record_failed_run(source_id, error, None, now)
+        self.record_failed_run(source_id, error, Failure::Other, now)
     }
 
     /// Records a cycle that read the page and found the source broken, with
@@ -89,7 +97,7 @@ impl Store {
         proposal: Option<&Proposal>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.record_failed_run(source_id, error, Some(proposal), now)
+        self.record_failed_run(source_id, error, Failure::Broken(proposal), now)
     }
 
     /// One failed run: the streak's start kept, the breakage and proposal
@@ -99,10 +107,13 @@ impl Store {
         &mut self,
         source_id: &str,
         error: &str,
-        breakage: Option<Option<&Proposal>>,
+        failure: Failure<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let proposal = breakage.flatten().map(serde_json::to_string).transpose()?;
+        let (broken, proposal) = match failure {
+            Failure::Other => (false, None),
+            Failure::Broken(proposal) => (true, proposal.map(serde_json::to_string).transpose()?),
+        };
         let err = sqlite_err(&self.path);
         let tx = write_transaction(&mut self.conn, &self.path)?;
         tx.execute(
@@ -112,7 +123,7 @@ impl Store {
                  consecutive_failures = consecutive_failures + 1,
                  failing_since = CASE WHEN consecutive_failures = 0 THEN ?2 ELSE COALESCE(failing_since, ?2) END,
                  broken = ?4, proposal = ?5",
-            params![source_id, now.timestamp(), error, breakage.is_some(), proposal],
+            params![source_id, now.timestamp(), error, broken, proposal],
         )
         .map_err(err)?;
         super::items::count_change(&tx).map_err(err)?;
