@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::Config;
-use crate::repair::Proposal;
+use crate::config::{Config, OnBreak, Source, SourceKind};
+use crate::repair::{Proposal, SelectorSet};
 use crate::store::{SourceHealth, Store};
 
 use super::{EXIT_FAILED, EXIT_OK};
@@ -62,7 +62,9 @@ pub fn status_report(config: &Config, health: &[SourceHealth]) -> StatusReport {
         .sources
         .iter()
         .map(|source| {
-            let h = health.iter().find(|h| h.id == source.id);
+            let found = health.iter().find(|h| h.id == source.id);
+            let in_force = found.map(|h| with_adoption_in_force(source, h));
+            let h = in_force.as_ref();
             SourceStatus {
                 id: source.id.clone(),
                 name: source.name.clone(),
@@ -89,6 +91,23 @@ pub fn status_report(config: &Config, health: &[SourceHealth]) -> StatusReport {
         daemon_running: sources.iter().any(|s| s.next_run.is_some()),
         sources,
     }
+}
+
+/// `health` without its adoption once the config no longer has the
+/// selectors it replaced (a `repair --write` not yet followed by a run): the
+/// next run drops it, and `status` should not say "adopted" meanwhile.
+fn with_adoption_in_force(source: &Source, health: &SourceHealth) -> SourceHealth {
+    let mut health = health.clone();
+    let in_force = match (&source.kind, &health.adopted) {
+        (SourceKind::Html(selectors), Some(adoption)) => {
+            source.on_break == OnBreak::Adopt && SelectorSet::of(selectors) == adoption.replaces
+        }
+        _ => false,
+    };
+    if !in_force {
+        health.adopted = None;
+    }
+    health
 }
 
 fn state(health: Option<&SourceHealth>) -> &'static str {

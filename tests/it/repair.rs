@@ -291,6 +291,11 @@ fn with_adopt_items_keep_flowing_with_their_titles_and_nothing_is_duplicated() {
 
     // Applying the fix later changes no item's identity.
     ws.medee(&["repair", "h", "--write"]).assert().code(0);
+    let status = ws.source_status("h").0;
+    assert_eq!(
+        status["state"], "ok",
+        "the config no longer has what was replaced: {status}"
+    );
     ws.medee(&["once"]).assert().code(0);
     let status = ws.source_status("h").0;
     assert_eq!(status["state"], "ok", "{status}");
