@@ -55,7 +55,7 @@ impl Snapshot {
             index,
         };
         if config.daemon.health.enabled {
-            snapshot.put_notices_on_top(config, &store.health()?);
+            snapshot.put_notices_on_top(config, &store.failing_health()?);
         }
         Ok(snapshot)
     }

@@ -234,6 +234,12 @@ impl Store {
         self.query_health("", [])
     }
 
+    /// Health of the sources that failed their last run: all a publish
+    /// needs for the feeds' notices, without counting every source's items.
+    pub fn failing_health(&self) -> Result<Vec<SourceHealth>, StoreError> {
+        self.query_health("WHERE s.consecutive_failures > 0", [])
+    }
+
     /// Health of one source (`None` before its first run): what the daemon
     /// reads after each run, so `/healthz` never counts every item.
     pub fn source_health(&self, id: &str) -> Result<Option<SourceHealth>, StoreError> {
