@@ -361,6 +361,7 @@ fn seeded_store(history: usize) -> PathBuf {
                 validators: &validators,
                 items: &items,
                 want_articles: false,
+                stats: None,
             };
             store.record_success(&cycle, at).expect("seed items");
         }
@@ -434,6 +435,7 @@ impl StoreBench {
                 validators: &validators,
                 items,
                 want_articles: false,
+                stats: None,
             };
             black_box(self.store.record_success(&cycle, at).expect("upsert"));
         }

@@ -17,7 +17,10 @@
 //! runs the pipeline per source on its schedule, `serve` hands the outputs to
 //! feed readers over HTTP, `deliver` runs the `on_new` hook with new items and
 //! pings the WebSub hub about changed feeds (after a cycle, off its path), and
-//! `cli` maps each command onto these.
+//! `cli` maps each command onto these. `repair` (pure) tells when a site
+//! changed under a source: it detects the collapse, proposes new selectors
+//! with `suggest`'s detection, words the feeds' notice and rewrites the config
+//! for `medee repair`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -33,6 +36,7 @@ pub mod json_items;
 pub mod pipeline;
 pub mod publish;
 pub mod render;
+pub mod repair;
 pub mod sanitize;
 pub mod schedule;
 pub mod serve;

@@ -5,6 +5,7 @@ mod catalog;
 mod docs;
 mod preview;
 mod progress;
+mod repair;
 mod status;
 mod suggest;
 
@@ -72,6 +73,14 @@ pub enum Command {
         /// Print JSON (stable field names) instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Show the fix proposed for a broken source (a TOML diff and a preview); --write applies it.
+    Repair {
+        /// Source id.
+        id: String,
+        /// Rewrite that source's selector lines in the config file (comments and all else kept).
+        #[arg(long)]
+        write: bool,
     },
     /// Print an OPML 2.0 list of the output feeds.
     Opml,
@@ -151,6 +160,7 @@ pub async fn run(cli: Cli) -> u8 {
             preview::preview(config, &id, file.as_deref(), json).await
         }
         Command::Status { json } => status::status(&config, json),
+        Command::Repair { id, write } => repair::repair(config, &id, write).await,
         Command::Opml => {
             print!("{}", crate::publish::opml_document(&config, Utc::now()));
             EXIT_OK

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, OnBreak, Source, SourceKind};
+use crate::repair::{Proposal, SelectorSet};
 use crate::store::{SourceHealth, Store};
 
 use super::{EXIT_FAILED, EXIT_OK};
@@ -27,7 +28,9 @@ pub struct SourceStatus {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// `ok`, `failing` (one failure), `backing_off` (two or more) or `never_run`.
+    /// `ok`, `failing` (one failure), `backing_off` (two or more), `broken`
+    /// (the page was read but its items are gone or collapsed), `adopted`
+    /// (reading with an adopted proposal) or `never_run`.
     pub state: &'static str,
     /// Last attempt (RFC 3339, UTC), or null.
     pub last_attempt: Option<DateTime<Utc>>,
@@ -41,6 +44,16 @@ pub struct SourceStatus {
     pub items: u64,
     /// When the running daemon fetches it next, or null.
     pub next_run: Option<DateTime<Utc>>,
+    /// When the current run of failures began, or null.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// When the source broke (the site changed), while it is broken, or null.
+    pub broken_since: Option<DateTime<Utc>>,
+    /// The selectors proposed at the breakage (or adopted), or null.
+    pub proposal: Option<Proposal>,
+    /// Whether the source extracts with an adopted proposal (`on_break = "adopt"`).
+    pub adopted: bool,
+    /// One line for people, e.g. `broken since 2026-12-02 14:30 UTC, fix proposed`; null when healthy.
+    pub condition: Option<String>,
 }
 
 /// The report for `config`'s sources from the store's health rows.
@@ -49,7 +62,9 @@ pub fn status_report(config: &Config, health: &[SourceHealth]) -> StatusReport {
         .sources
         .iter()
         .map(|source| {
-            let h = health.iter().find(|h| h.id == source.id);
+            let found = health.iter().find(|h| h.id == source.id);
+            let in_force = found.map(|h| with_adoption_in_force(source, h));
+            let h = in_force.as_ref();
             SourceStatus {
                 id: source.id.clone(),
                 name: source.name.clone(),
@@ -60,6 +75,15 @@ pub fn status_report(config: &Config, health: &[SourceHealth]) -> StatusReport {
                 last_error: h.and_then(|h| h.last_error.clone()),
                 items: h.map_or(0, |h| h.items),
                 next_run: h.and_then(|h| h.next_run),
+                failing_since: h.and_then(|h| h.failing_since),
+                broken_since: h.and_then(SourceHealth::broken_since),
+                proposal: h.and_then(|h| {
+                    h.proposal
+                        .clone()
+                        .or_else(|| h.adopted.as_ref().map(|a| a.proposal.clone()))
+                }),
+                adopted: h.is_some_and(|h| h.adopted.is_some()),
+                condition: h.and_then(SourceHealth::condition),
             }
         })
         .collect();
@@ -67,6 +91,23 @@ pub fn status_report(config: &Config, health: &[SourceHealth]) -> StatusReport {
         daemon_running: sources.iter().any(|s| s.next_run.is_some()),
         sources,
     }
+}
+
+/// `health` without its adoption once the config no longer has the
+/// selectors it replaced (a `repair --write` not yet followed by a run): the
+/// next run drops it, and `status` should not say "adopted" meanwhile.
+fn with_adoption_in_force(source: &Source, health: &SourceHealth) -> SourceHealth {
+    let mut health = health.clone();
+    let in_force = match (&source.kind, &health.adopted) {
+        (SourceKind::Html(selectors), Some(adoption)) => {
+            source.on_break == OnBreak::Adopt && SelectorSet::of(selectors) == adoption.replaces
+        }
+        _ => false,
+    };
+    if !in_force {
+        health.adopted = None;
+    }
+    health
 }
 
 fn state(health: Option<&SourceHealth>) -> &'static str {
@@ -119,10 +160,19 @@ fn print_table(report: &StatusReport) {
         } else {
             time(s.last_success, "never")
         };
-        let error = match (&s.last_error, s.consecutive_failures) {
-            (Some(e), n) if n >= 2 => format!("backing off after {n} failures: {e}"),
-            (Some(e), _) => e.clone(),
-            (None, _) => "-".to_string(),
+        let error = match (&s.last_error, s.consecutive_failures, &s.condition) {
+            (Some(e), _, Some(c)) if s.broken_since.is_some() => {
+                let fix = if s.proposal.is_some() {
+                    format!(" (see `medee repair {}`)", s.id)
+                } else {
+                    String::new()
+                };
+                format!("{c}{fix}: {e}")
+            }
+            (Some(e), n, _) if n >= 2 => format!("backing off after {n} failures: {e}"),
+            (Some(e), _, _) => e.clone(),
+            (None, _, Some(c)) => c.clone(),
+            (None, _, None) => "-".to_string(),
         };
         println!(
             "{:<20} {:<20} {:>8} {:>6}  {:<20} {}",

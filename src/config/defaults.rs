@@ -59,6 +59,13 @@ pub const OLDEST_DATE: DateTime<Utc> = DateTime::UNIX_EPOCH;
 /// `[daemon] max_future`: a day covers every time zone and some clock skew.
 pub const MAX_FUTURE: Duration = Duration::from_secs(DAY_SECS);
 
+/// `[daemon] health_entries`: readers learn that a source stopped updating.
+pub const HEALTH_ENTRIES: bool = true;
+
+/// `[daemon] health_after`: failed runs tolerated before the reader is told
+/// (a site that is down for one or two runs is not news).
+pub const HEALTH_AFTER: u32 = 3;
+
 /// `[[source]] language`.
 pub const LANGUAGE: &str = "en";
 

@@ -239,6 +239,7 @@ mod tests {
                 "image",
                 "include",
                 "exclude",
+                "on_break",
                 "article",
             ]
         );
@@ -268,7 +269,8 @@ mod tests {
         );
     }
 
-    /// Round trip: every listed key, given a value of the wrong type, passes the
+    /// Round trip: every listed key, given a value of the wrong type (no key
+    /// takes a float), passes the
     /// unknown-key walk and is then read by serde (which rejects the type), so
     /// the list names exactly keys the structs read.
     #[test]
@@ -284,7 +286,7 @@ mod tests {
                     text.push_str(line);
                     text.push('\n');
                 }
-                text.push_str(&format!("{key} = true\n"));
+                text.push_str(&format!("{key} = 1.5\n"));
                 let errs = errors(&text);
                 assert_eq!(errs.len(), 1, "{text}\n{errs:?}");
                 assert!(errs[0].contains("invalid type"), "{text}\n{errs:?}");

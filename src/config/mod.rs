@@ -86,6 +86,37 @@ pub struct Daemon {
     pub on_new: Option<Vec<String>>,
     /// `websub_hub`: the hub named in every feed and pinged when one changes.
     pub websub_hub: Option<Url>,
+    /// Reader-visible notices about broken or failing sources.
+    pub health: HealthEntries,
+}
+
+/// `health_entries` and `health_after`: when a source's trouble is told to
+/// the readers of its feeds, as an entry at the top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthEntries {
+    /// Whether notices are written at all.
+    pub enabled: bool,
+    /// Consecutive failures after which a failing source gets one (a broken one gets one at once).
+    pub after: u32,
+}
+
+impl Default for HealthEntries {
+    fn default() -> Self {
+        Self {
+            enabled: defaults::HEALTH_ENTRIES,
+            after: defaults::HEALTH_AFTER,
+        }
+    }
+}
+
+/// What a source does when its selectors stop working (`on_break`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnBreak {
+    /// Tell (status, `/healthz`, the feed's notice) and propose a fix.
+    #[default]
+    Report,
+    /// Also extract with the proposal, when it passes the quality checks, until the config changes.
+    Adopt,
 }
 
 /// Bounds on what one page can make medee hold, store or write; what is cut is logged once per source.
@@ -192,6 +223,8 @@ pub struct Source {
     pub exclude: Vec<Regex>,
     /// Optional article-page selectors.
     pub article: Option<ArticleSelectors>,
+    /// What to do when the selectors stop working.
+    pub on_break: OnBreak,
 }
 
 impl Source {

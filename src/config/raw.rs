@@ -86,6 +86,10 @@ pub(super) struct RawDaemon {
     /// WebSub hub (an http(s) URL) named in every feed and pinged when one changes; needs
     /// `base_url` or `listen` (see "WebSub").
     pub(super) websub_hub: Option<Spanned<String>>,
+    /// Whether a broken or failing source gets a notice entry at the top of its feeds.
+    pub(super) health_entries: Option<Spanned<bool>>,
+    /// Consecutive failed runs after which a failing source's notice entry appears.
+    pub(super) health_after: Option<Spanned<i64>>,
 }
 
 /// `[[feed]]`.
@@ -152,6 +156,9 @@ pub(super) struct RawSource {
     /// Regexes on title and summary: drop the items that match one.
     #[serde(default)]
     pub(super) exclude: Vec<Spanned<String>>,
+    /// `"report"` (the default) or `"adopt"`: what medee does when the
+    /// selectors stop working and it found replacements that pass its checks.
+    pub(super) on_break: Option<Spanned<String>>,
     /// `[source.article]`: selectors read on each new item's own page, fetched once.
     pub(super) article: Option<Spanned<RawArticle>>,
 }

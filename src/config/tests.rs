@@ -304,3 +304,40 @@ fn output_dir_and_database_on_one_path_is_an_error() {
     let apart = daemon("output_dir = \"out\"\ndatabase = \"out/medee.db\"");
     assert!(errors(&apart).is_empty(), "{:?}", errors(&apart));
 }
+
+#[test]
+fn health_entries_health_after_and_on_break_have_defaults_and_are_checked() {
+    let config = Config::parse(MINIMAL, Path::new("x.toml")).expect("valid");
+    assert_eq!(config.daemon.health, HealthEntries::default());
+    assert_eq!(
+        (config.daemon.health.enabled, config.daemon.health.after),
+        (true, 3)
+    );
+    assert_eq!(config.sources[0].on_break, OnBreak::Report);
+    let set = Config::parse(
+        &format!(
+            "[daemon]\nhealth_entries = false\nhealth_after = 0\n{MINIMAL}on_break = \"adopt\"\n"
+        ),
+        Path::new("x.toml"),
+    )
+    .expect("valid");
+    assert_eq!(
+        set.daemon.health,
+        HealthEntries {
+            enabled: false,
+            after: 0
+        }
+    );
+    assert_eq!(set.sources[0].on_break, OnBreak::Adopt);
+    let error = only_error(&daemon("health_after = -1"));
+    assert!(
+        error.starts_with("medee.toml:2:16: health_after must be a number of runs from 0 to 1000"),
+        "{error}"
+    );
+    let error = only_error(&format!("{MINIMAL}on_break = \"fix\"\n"));
+    assert!(
+        error.contains("unknown on_break \"fix\" in [[source]]")
+            && error.contains("\"report\" or \"adopt\""),
+        "{error}"
+    );
+}

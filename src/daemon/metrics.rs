@@ -123,9 +123,11 @@ fn http_status(outcome: &Outcome) -> Option<u16> {
         Outcome::NotModified { .. } => Some(304),
         Outcome::Refreshed { .. } => Some(200),
         Outcome::Failed(SourceError::Fetch(FetchError::Status { status, .. })) => Some(*status),
-        Outcome::Failed(SourceError::NoMatch { .. } | SourceError::NoUsableItems { .. }) => {
-            Some(200)
-        }
+        Outcome::Failed(
+            SourceError::NoMatch { .. }
+            | SourceError::NoUsableItems { .. }
+            | SourceError::Broken { .. },
+        ) => Some(200),
         Outcome::Failed(_) => None,
     }
 }

@@ -176,13 +176,25 @@ impl Drop for RunGuard<'_> {
     }
 }
 
-/// `/healthz`: 200 while the scheduler runs, with every source's health,
-/// answered from memory (it never queries the store).
+/// `/healthz`: 200 while the scheduler runs, with every source's health
+/// and its condition in words (`broken since …, fix proposed`), answered
+/// from memory (it never queries the store).
 pub fn health_json(state: &State) -> (bool, String) {
     let scheduling = state.scheduling();
+    let sources: Vec<serde_json::Value> = state
+        .health()
+        .iter()
+        .map(|h| {
+            let mut value = serde_json::to_value(h).unwrap_or_default();
+            if let Some(fields) = value.as_object_mut() {
+                fields.insert("condition".to_string(), h.condition().into());
+            }
+            value
+        })
+        .collect();
     let body = serde_json::json!({
         "status": if scheduling { "ok" } else { "starting" },
-        "sources": state.health(),
+        "sources": sources,
     });
     (scheduling, body.to_string())
 }

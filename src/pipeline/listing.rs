@@ -11,6 +11,8 @@ use crate::dates::{ParsedDate, parse_date};
 use crate::extract::{Extraction, RawItem, extract};
 use crate::fetch::{Page, Validators};
 use crate::identity::{canonical_link, title_key};
+use crate::repair::SelectorSet;
+use crate::repair::detect::RunStats;
 use crate::sanitize::html_to_text;
 use crate::store::NewItem;
 
@@ -52,7 +54,7 @@ pub enum Listing {
     /// 304: unchanged since the stored validators.
     NotModified,
     /// A new page: its items (filtered and dated) and its validators.
-    Items(Vec<ProcessedItem>, Validators),
+    Items(Listed, Validators),
 }
 
 /// A listing as read: its items filtered and dated, with the counts `preview` shows.
@@ -64,6 +66,11 @@ pub struct Listed {
     pub found: usize,
     /// What the page's `item` matched.
     pub counts: PageCounts,
+    /// What the items were like before filters: what breakage detection checks.
+    pub stats: RunStats,
+    /// For an html source, the selectors that read the page
+    /// ([`SelectorSet::key`]): runs are compared with runs read the same way.
+    pub selectors: Option<String>,
 }
 
 /// Reads a fetched listing into filtered, dated items: what every run
@@ -76,10 +83,18 @@ pub fn read_listing(
 ) -> Result<Listed, SourceError> {
     let read = read_page(source, page, &daemon.limits)?;
     let found = read.items.len();
+    // Blocks read without a title or link count; matches past `max_page_items`
+    // were never read, and a repeated link is no missing one.
+    let stats = RunStats::of(read.items.len() + read.counts.incomplete, &read.items);
     Ok(Listed {
         items: process_items(source, read.items, now, daemon.dates),
         found,
         counts: read.counts,
+        stats,
+        selectors: match &source.kind {
+            SourceKind::Html(selectors) => Some(SelectorSet::of(selectors).key()),
+            SourceKind::Feed | SourceKind::Json(_) => None,
+        },
     })
 }
 

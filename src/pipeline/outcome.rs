@@ -1,6 +1,7 @@
 //! What running one source did, as one typed value every caller branches on.
 
 use crate::fetch::FetchError;
+use crate::repair::Proposal;
 use crate::store::{StoreError, UpsertStats};
 
 /// Why one source's run failed. Never fatal to the others.
@@ -34,6 +35,15 @@ pub enum SourceError {
         url: String,
         /// How many elements matched.
         matched: usize,
+    },
+    /// The page was read, but the source's items are gone (`item` matches
+    /// nothing usable) or collapsed against its recent runs: the site changed.
+    #[error("{reason}")]
+    Broken {
+        /// What was found, in words.
+        reason: String,
+        /// Replacement selectors found on the page, if any.
+        proposal: Option<Box<Proposal>>,
     },
     /// A `kind = "feed"` source did not parse as a feed.
     #[error("{url}: not a readable RSS, Atom or JSON feed: {message}")]

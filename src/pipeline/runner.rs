@@ -13,9 +13,13 @@ use chrono::Utc;
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
-use crate::config::{Config, Daemon, Source};
+use crate::config::{Config, Daemon, OnBreak, Source, SourceKind};
+use crate::extract::ItemSelectors;
 use crate::fetch::{FetchError, FetchPolicy, Fetched, Fetcher, HostUse, Page, Validators};
 use crate::identity::redact_secrets;
+use crate::repair::detect::detect;
+use crate::repair::propose::propose;
+use crate::repair::{Adoption, SelectorSet};
 use crate::store::{NewItem, SharedStore, SourceCycle, UpsertStats};
 
 use super::articles::read_articles;
@@ -102,7 +106,7 @@ impl Runner {
             // `/healthz`) or the log.
             let message = redact_secrets(&e.to_string(), &url);
             warn!(source = %id, error = %message, "source failed");
-            self.record_failure(&id, message).await;
+            self.record_failure(&id, message, e).await;
         }
         log_outcome(&id, &outcome);
         SourceRun { id, outcome }
@@ -121,14 +125,15 @@ impl Runner {
         source: &SourceRef,
         page: Arc<Page>,
     ) -> Result<Listed, SourceError> {
-        read_on_blocking_pool(source, page).await
+        read_on_blocking_pool(source, None, page).await
     }
 
     /// Fetches, reads and stores the listing, then the pending article pages.
     async fn refresh(&self, source: SourceRef) -> Result<Outcome, SourceError> {
         let url = source.url.to_string();
         let stored = self.store.run(move |s| s.validators(&url)).await?;
-        let listing = self.fetch_listing(&source, &stored).await?;
+        let adopted = self.adoption_in_force(&source).await?;
+        let listing = self.fetch_listing(&source, &stored, adopted).await?;
         let stored = match listing {
             Listing::NotModified => {
                 let id = source.id.clone();
@@ -137,8 +142,8 @@ impl Runner {
                     .await?;
                 None
             }
-            Listing::Items(items, validators) => {
-                Some(self.store_items(&source, items, validators).await?)
+            Listing::Items(listed, validators) => {
+                Some(self.store_items(&source, listed, validators).await?)
             }
         };
         let articles = match &source.article {
@@ -157,11 +162,51 @@ impl Runner {
         })
     }
 
-    /// Fetches the listing and reads it on the blocking pool.
+    /// The compiled selectors of the proposal an `on_break = "adopt"` source extracts with,
+    /// while the config still has the selectors it replaced; otherwise the
+    /// config wins and a stale adoption is dropped.
+    async fn adoption_in_force(
+        &self,
+        source: &SourceRef,
+    ) -> Result<Option<Arc<ItemSelectors>>, SourceError> {
+        let id = source.id.clone();
+        let Some(adoption) = self.store.run(move |s| s.adoption(&id)).await? else {
+            return Ok(None);
+        };
+        let current = match &source.kind {
+            SourceKind::Html(selectors) => Some(SelectorSet::of(selectors)),
+            _ => None,
+        };
+        let compiled = adoption.proposal.selectors.compile().ok();
+        match compiled {
+            Some(compiled)
+                if source.on_break == OnBreak::Adopt
+                    && current.as_ref() == Some(&adoption.replaces) =>
+            {
+                warn!(
+                    source = %source.id,
+                    item = %adoption.proposal.selectors.item,
+                    "extracting with the adopted proposal (on_break = \"adopt\"); apply it with `medee repair {} --write`",
+                    source.id
+                );
+                Ok(Some(Arc::new(compiled)))
+            }
+            _ => {
+                info!(source = %source.id, "the config changed since a proposal was adopted; reading with the config's selectors again");
+                let id = source.id.clone();
+                self.store.run(move |s| s.set_adoption(&id, None)).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Fetches the listing, reads it on the blocking pool and checks it for
+    /// breakage (see [`crate::repair::detect`]).
     async fn fetch_listing(
         &self,
         source: &SourceRef,
         validators: &Validators,
+        adopted: Option<Arc<ItemSelectors>>,
     ) -> Result<Listing, SourceError> {
         // A source whose new items' pages are read next keeps the connection.
         let host_use = if source.article.is_some() {
@@ -181,10 +226,102 @@ impl Runner {
         {
             Fetched::NotModified => Ok(Listing::NotModified),
             Fetched::Page(page, validators) => {
-                let listed = read_on_blocking_pool(source, Arc::new(page)).await?;
-                Ok(Listing::Items(listed.items, validators))
+                let page = Arc::new(page);
+                let read = read_on_blocking_pool(source, adopted, Arc::clone(&page)).await;
+                match self.check_breakage(source, read).await? {
+                    Ok(listed) => Ok(Listing::Items(listed, validators)),
+                    Err(reason) => {
+                        let listed = self.repair(source, page, reason).await?;
+                        Ok(Listing::Items(listed, validators))
+                    }
+                }
             }
         }
+    }
+
+    /// Whether a read html listing is broken: `item` matched nothing usable,
+    /// or the items collapsed against the source's recent successful runs.
+    /// The inner error is the breakage in words; other failures pass through.
+    async fn check_breakage(
+        &self,
+        source: &SourceRef,
+        read: Result<Listed, SourceError>,
+    ) -> Result<Result<Listed, String>, SourceError> {
+        let listed = match read {
+            Err(e @ (SourceError::NoMatch { .. } | SourceError::NoUsableItems { .. })) => {
+                return Ok(Err(e.to_string()));
+            }
+            other => other?,
+        };
+        let Some(selectors) = listed.selectors.clone() else {
+            return Ok(Ok(listed));
+        };
+        let id = source.id.clone();
+        let history = self
+            .store
+            .run(move |s| s.recent_runs(&id, &selectors))
+            .await?;
+        let titles: Vec<&str> = listed.items.iter().map(|i| i.raw.title.as_str()).collect();
+        Ok(match detect(&listed.stats, &titles, &history) {
+            Some(collapse) => Err(collapse.to_string()),
+            None => Ok(listed),
+        })
+    }
+
+    /// A broken html source: proposes selectors found on the page (on the
+    /// blocking pool, like any parse), and with `on_break = "adopt"` reads
+    /// the page with them when they pass the quality checks. Otherwise the
+    /// run fails with the proposal, which the store keeps.
+    async fn repair(
+        &self,
+        source: &SourceRef,
+        page: Arc<Page>,
+        reason: String,
+    ) -> Result<Listed, SourceError> {
+        let SourceKind::Html(selectors) = &source.kind else {
+            return Err(SourceError::Broken {
+                reason,
+                proposal: None,
+            });
+        };
+        let current = SelectorSet::of(selectors);
+        let limits = source.config().daemon.limits;
+        let (for_proposal, replaces) = (Arc::clone(&page), current.clone());
+        let proposal = tokio::task::spawn_blocking(move || {
+            let (text, _) = for_proposal.text();
+            propose(&text, &for_proposal.url, &replaces, &limits, Utc::now())
+        })
+        .await
+        .map_err(|e| SourceError::Panicked(e.to_string()))?;
+        let adoptable = proposal
+            .as_ref()
+            .filter(|p| source.on_break == OnBreak::Adopt && p.passes());
+        let Some((proposal, compiled)) =
+            adoptable.and_then(|p| Some((p.clone(), p.selectors.compile().ok()?)))
+        else {
+            return Err(SourceError::Broken {
+                reason,
+                proposal: proposal.map(Box::new),
+            });
+        };
+        let listed = read_on_blocking_pool(source, Some(Arc::new(compiled)), page).await?;
+        warn!(
+            source = %source.id,
+            %reason,
+            item = %proposal.selectors.item,
+            items = listed.items.len(),
+            "the site changed; adopted the proposed selectors (on_break = \"adopt\"); apply them with `medee repair {} --write`",
+            source.id
+        );
+        let adoption = Adoption {
+            proposal,
+            replaces: current,
+        };
+        let id = source.id.clone();
+        self.store
+            .run(move |s| s.set_adoption(&id, Some(&adoption)))
+            .await?;
+        Ok(listed)
     }
 
     /// Stores a listing's items and the source's success in one transaction;
@@ -192,11 +329,13 @@ impl Runner {
     async fn store_items(
         &self,
         source: &Source,
-        items: Vec<ProcessedItem>,
+        listed: Listed,
         validators: Validators,
     ) -> Result<(usize, UpsertStats), SourceError> {
-        let kept = items.len();
-        let new_items: Vec<NewItem> = items
+        let kept = listed.items.len();
+        let stats = listed.selectors.map(|key| (key, listed.stats));
+        let new_items: Vec<NewItem> = listed
+            .items
             .into_iter()
             .map(ProcessedItem::into_new_item)
             .collect();
@@ -214,6 +353,7 @@ impl Runner {
                     validators: &validators,
                     items: &new_items,
                     want_articles,
+                    stats: stats.as_ref().map(|(key, run)| (key.as_str(), *run)),
                 };
                 s.record_success(&cycle, Utc::now())
             })
@@ -221,11 +361,19 @@ impl Runner {
         Ok((kept, stored))
     }
 
-    async fn record_failure(&self, id: &str, message: String) {
+    /// Records a failed run; a breakage with the fix proposed for it.
+    async fn record_failure(&self, id: &str, message: String, error: &SourceError) {
         let id = id.to_string();
+        let breakage = match error {
+            SourceError::Broken { proposal, .. } => Some(proposal.as_deref().cloned()),
+            _ => None,
+        };
         if let Err(e) = self
             .store
-            .run(move |s| s.record_failure(&id, &message, Utc::now()))
+            .run(move |s| match &breakage {
+                Some(proposal) => s.record_breakage(&id, &message, proposal.as_ref(), Utc::now()),
+                None => s.record_failure(&id, &message, Utc::now()),
+            })
             .await
         {
             warn!(error = %e, "cannot record the failure in the store");
@@ -240,12 +388,25 @@ const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Reads a listing off the async workers: parsing a hostile page must not
 /// stall the runtime (or `/healthz`). A panic fails the source, and so does
-/// a read that outlasts [`READ_TIMEOUT`].
-async fn read_on_blocking_pool(source: &SourceRef, page: Arc<Page>) -> Result<Listed, SourceError> {
+/// a read that outlasts [`READ_TIMEOUT`]. With `adopted`, an html source's
+/// page is read with those selectors instead of its own.
+async fn read_on_blocking_pool(
+    source: &SourceRef,
+    adopted: Option<Arc<ItemSelectors>>,
+    page: Arc<Page>,
+) -> Result<Listed, SourceError> {
     let url = page.url.to_string();
     let source = source.clone();
     let read = tokio::task::spawn_blocking(move || {
-        read_listing(&source, &source.config().daemon, &page, Utc::now())
+        let daemon = &source.config().daemon;
+        match adopted {
+            Some(selectors) => {
+                let mut reading = Source::clone(&source);
+                reading.kind = SourceKind::Html(Box::new(ItemSelectors::clone(&selectors)));
+                read_listing(&reading, daemon, &page, Utc::now())
+            }
+            None => read_listing(&source, daemon, &page, Utc::now()),
+        }
     });
     match tokio::time::timeout(READ_TIMEOUT, read).await {
         Ok(joined) => joined.map_err(|e| SourceError::Panicked(e.to_string()))?,

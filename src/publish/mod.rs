@@ -418,6 +418,7 @@ mod tests {
                 validators: &crate::fetch::Validators::default(),
                 items: &items,
                 want_articles: false,
+                stats: None,
             };
             store.record_success(&cycle, now).expect("store items");
             Self {

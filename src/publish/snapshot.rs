@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 
 use crate::config::Config;
+use crate::repair::notice::notice;
 use crate::store::{History, SourceHealth, Store, StoreError, StoredItem};
 
 /// How many headlines the digest page shows.
@@ -55,13 +56,50 @@ impl Snapshot {
         }
         let all_ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
         let index = merged_items(store, &all_ids, INDEX_ITEMS)?;
-        Ok(Self {
+        let mut snapshot = Self {
             merged,
             sources,
             index,
             health: store.health()?,
             history: store.history(Utc::now().date_naive())?,
-        })
+        };
+        if config.daemon.health.enabled {
+            snapshot.put_notices_on_top(config, &store.failing_health()?);
+        }
+        Ok(snapshot)
+    }
+
+    /// Puts each broken or long-failing source's notice (see
+    /// [`crate::repair::notice`]) at the top of its own feed and of every
+    /// merged feed that includes it. The digest page shows headlines only.
+    fn put_notices_on_top(&mut self, config: &Config, health: &[SourceHealth]) {
+        let notices: HashMap<&str, StoredItem> = config
+            .sources
+            .iter()
+            .filter_map(|source| {
+                let h = health.iter().find(|h| h.id == source.id)?;
+                Some((source.id.as_str(), notice(source, h, config.daemon.health)?))
+            })
+            .collect();
+        if notices.is_empty() {
+            return;
+        }
+        for (id, entry) in &notices {
+            if let Some(items) = self.sources.get_mut(*id) {
+                items.insert(0, entry.clone());
+            }
+        }
+        for feed in &config.feeds {
+            let Some(items) = self.merged.get_mut(&feed.name) else {
+                continue;
+            };
+            let on_top: Vec<StoredItem> = feed
+                .sources
+                .iter()
+                .filter_map(|id| notices.get(id.as_str()).cloned())
+                .collect();
+            items.splice(0..0, on_top);
+        }
     }
 }
 

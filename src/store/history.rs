@@ -191,6 +191,7 @@ mod tests {
             validators: &Validators::default(),
             items,
             want_articles: false,
+            stats: None,
         };
         store.record_success(&cycle, now).expect("stored");
     }

@@ -10,6 +10,7 @@ use super::{
     StoredItem, UpsertStats, sqlite_err, timestamp, write_transaction,
 };
 use crate::fetch::Validators;
+use crate::repair::detect::{HISTORY_RUNS, RunStats};
 
 impl Store {
     /// Stores one source's successful cycle: its items, its validators and its
@@ -57,6 +58,9 @@ impl Store {
             stats.new_ids.clear();
         }
         mark_success(&tx, cycle.source_id, now).map_err(err)?;
+        if let Some((selectors, run)) = &cycle.stats {
+            record_run(&tx, cycle.source_id, selectors, run, now).map_err(err)?;
+        }
         if stats.changed() {
             count_change(&tx).map_err(err)?;
         }
@@ -264,24 +268,60 @@ pub(super) fn count_change(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         .map(drop)
 }
 
-/// Records a successful run. One that ends a run of failures changes what
-/// the status page shows, so it counts as a change of the outputs.
+/// Records a successful run. One that ends a failure streak changes what
+/// the status page shows and takes the feeds' notice away, so it counts as
+/// a change of the outputs.
 fn mark_success(tx: &Transaction<'_>, source_id: &str, now: DateTime<Utc>) -> rusqlite::Result<()> {
     let was_failing: bool = tx
-        .prepare_cached("SELECT consecutive_failures > 0 FROM sources WHERE id = ?1")?
-        .query_row(params![source_id], |r| r.get(0))
+        .query_row(
+            "SELECT failing_since IS NOT NULL FROM sources WHERE id = ?1",
+            params![source_id],
+            |r| r.get(0),
+        )
         .optional()?
         .unwrap_or(false);
-    if was_failing {
-        count_change(tx)?;
-    }
     count_run(tx, source_id, now, false)?;
     tx.execute(
         "INSERT INTO sources (id, last_attempt, last_success, last_error, consecutive_failures)
          VALUES (?1, ?2, ?2, NULL, 0)
          ON CONFLICT (id) DO UPDATE SET last_attempt = ?2, last_success = ?2,
-             last_error = NULL, consecutive_failures = 0",
+             last_error = NULL, consecutive_failures = 0, failing_since = NULL,
+             broken = 0, proposal = NULL",
         params![source_id, now.timestamp()],
+    )?;
+    if was_failing {
+        count_change(tx)?;
+    }
+    Ok(())
+}
+
+/// Keeps what a run found with `selectors`, and only the runs the baseline
+/// is made of.
+fn record_run(
+    tx: &Transaction<'_>,
+    source_id: &str,
+    selectors: &str,
+    stats: &RunStats,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    tx.execute(
+        "INSERT INTO source_runs (source_id, selectors, at, matched, found, dated, summarised)
+         VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            source_id,
+            now.timestamp(),
+            count(stats.matched),
+            count(stats.found),
+            count(stats.dated),
+            count(stats.summarised),
+            selectors
+        ],
+    )?;
+    tx.execute(
+        "DELETE FROM source_runs WHERE source_id = ?1 AND id NOT IN
+             (SELECT id FROM source_runs WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2)",
+        params![source_id, count(HISTORY_RUNS)],
     )
     .map(drop)
 }

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use crate::fetch::Validators;
+use crate::repair::detect::RunStats;
 
 pub use health::{PublishState, SourceHealth};
 pub use history::{DayCounts, HISTORY_DAYS, History, first_history_day};
@@ -49,6 +50,9 @@ pub enum StoreError {
         /// The database path.
         path: PathBuf,
     },
+    /// A value kept as JSON (a proposal, an adoption) could not be encoded.
+    #[error("cannot encode a value for the store: {0}")]
+    Encode(#[from] serde_json::Error),
     /// A store call did not complete (its thread panicked or the runtime stopped).
     #[error("a store operation was interrupted: {0}")]
     Interrupted(String),
@@ -96,6 +100,10 @@ pub struct SourceCycle<'a> {
     pub items: &'a [NewItem],
     /// Whether new items should get their article page fetched.
     pub want_articles: bool,
+    /// What the page's items were like, and the selectors (as
+    /// [`SelectorSet::key`](crate::repair::SelectorSet::key)) that read them:
+    /// the baseline of breakage detection. None for sources that are not checked.
+    pub stats: Option<(&'a str, RunStats)>,
 }
 
 /// What an article page gave.
@@ -373,6 +381,7 @@ mod tests {
             validators: &Validators::default(),
             items,
             want_articles: false,
+            stats: None,
         };
         store.record_success(&cycle, now).expect("stored")
     }
@@ -432,6 +441,92 @@ mod tests {
         assert_eq!(health[0].consecutive_failures, 0);
         assert_eq!(health[0].last_error, None);
         assert_eq!(health[0].last_success, Some(at(3)));
+    }
+
+    #[test]
+    fn a_breakage_keeps_its_start_and_proposal_until_a_success_clears_them() {
+        use crate::repair::{Adoption, Proposal, SelectorSet};
+        let (_dir, mut store) = open();
+        let before = store.publish_state().expect("state").changes;
+        store
+            .record_failure("s", "HTTP 500", at(1))
+            .expect("recorded");
+        let proposal = Proposal {
+            selectors: SelectorSet {
+                item: "article".to_string(),
+                ..SelectorSet::default()
+            },
+            at: at(2),
+            items: 7,
+            sample: vec!["One".to_string()],
+            problems: Vec::new(),
+        };
+        store
+            .record_breakage("s", "item matched nothing", Some(&proposal), at(2))
+            .expect("recorded");
+        let health = store.source_health("s").expect("health").expect("row");
+        assert_eq!(health.failing_since, Some(at(1)));
+        assert_eq!(health.broken_since(), Some(at(1)));
+        assert_eq!(health.proposal.as_ref(), Some(&proposal));
+        assert_eq!(health.consecutive_failures, 2);
+        assert!(store.publish_state().expect("state").changes >= before + 2);
+
+        store
+            .record_failure("s", "HTTP 500", at(3))
+            .expect("recorded");
+        let health = store.source_health("s").expect("health").expect("row");
+        assert!(health.proposal.is_none() && health.broken_since().is_none());
+        assert_eq!(health.failing_since, Some(at(1)));
+
+        let adoption = Adoption {
+            proposal,
+            replaces: SelectorSet::default(),
+        };
+        store.set_adoption("s", Some(&adoption)).expect("adopted");
+        assert_eq!(store.adoption("s").expect("read"), Some(adoption));
+        let changes = store.publish_state().expect("state").changes;
+        listed(&mut store, &[], at(4));
+        let health = store.source_health("s").expect("health").expect("row");
+        assert_eq!((health.failing_since, health.broken), (None, false));
+        assert!(health.adopted.is_some(), "a success keeps the adoption");
+        assert_eq!(store.publish_state().expect("state").changes, changes + 1);
+        store.set_adoption("s", None).expect("dropped");
+        assert_eq!(store.adoption("s").expect("read"), None);
+    }
+
+    #[test]
+    fn the_last_ten_runs_are_kept_and_read_back_per_selectors() {
+        use crate::repair::detect::RunStats;
+        let (_dir, mut store) = open();
+        for (n, selectors) in (0..12).map(|n| (n, "a")).chain([(99, "b")]) {
+            let cycle = SourceCycle {
+                source_id: "s",
+                url: "https://a.mn/",
+                validators: &Validators::default(),
+                items: &[],
+                want_articles: false,
+                stats: Some((
+                    selectors,
+                    RunStats {
+                        matched: n,
+                        found: n,
+                        dated: 0,
+                        summarised: 0,
+                    },
+                )),
+            };
+            store.record_success(&cycle, at(1)).expect("stored");
+        }
+        let found = |key| -> Vec<usize> {
+            store
+                .recent_runs("s", key)
+                .expect("runs")
+                .iter()
+                .map(|r| r.found)
+                .collect()
+        };
+        assert_eq!(found("b"), [99]);
+        assert_eq!(found("a"), [11, 10, 9, 8, 7, 6, 5, 4, 3]);
     }
 
     #[test]

@@ -68,6 +68,29 @@ CREATE TABLE run_days (
     PRIMARY KEY (source_id, day)
 ) WITHOUT ROWID;
 ",
+    // Breakage detection and repair: what each successful run found with
+    // which selectors (the baseline a collapse is measured against, the last
+    // ten per source kept),
+    // when the current failure streak began, whether the last failure was a
+    // breakage with a proposed fix (JSON), and the proposal adopted by an
+    // `on_break = "adopt"` source with the selectors it replaced.
+    r"
+CREATE TABLE source_runs (
+    id        INTEGER PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    selectors TEXT NOT NULL,
+    at        INTEGER NOT NULL,
+    matched   INTEGER NOT NULL,
+    found     INTEGER NOT NULL,
+    dated     INTEGER NOT NULL,
+    summarised INTEGER NOT NULL
+);
+CREATE INDEX source_runs_by_source ON source_runs (source_id, id DESC);
+ALTER TABLE sources ADD COLUMN failing_since INTEGER;
+ALTER TABLE sources ADD COLUMN broken INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN proposal TEXT;
+ALTER TABLE sources ADD COLUMN adopted TEXT;
+",
 ];
 
 /// `items.article_state`: no article page wanted.

@@ -522,6 +522,7 @@ fn status_json_matches_its_golden_file_and_parses_back() {
             consecutive_failures: 0,
             items: 42,
             next_run: Some(utc("2025-07-10T04:15:00Z")),
+            ..Default::default()
         },
         medee::store::SourceHealth {
             id: "gogo-mn".into(),
@@ -531,6 +532,8 @@ fn status_json_matches_its_golden_file_and_parses_back() {
             consecutive_failures: 3,
             items: 7,
             next_run: Some(utc("2025-07-10T05:00:00Z")),
+            failing_since: Some(utc("2025-07-09T23:00:00Z")),
+            ..Default::default()
         },
     ];
     let report = medee::cli::status_report(&config, &health);
@@ -547,4 +550,8 @@ fn status_json_matches_its_golden_file_and_parses_back() {
     assert_eq!(states, ["ok", "backing_off", "never_run"]);
     assert_eq!(doc["sources"][1]["last_attempt"], "2025-07-10T04:00:00Z");
     assert_eq!(doc["sources"][2]["items"], 0);
+    assert_eq!(
+        doc["sources"][1]["condition"],
+        "failing since 2025-07-09 23:00 UTC"
+    );
 }

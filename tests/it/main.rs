@@ -17,6 +17,7 @@ mod once;
 mod packaging;
 mod preview;
 mod publishing;
+mod repair;
 mod schema;
 mod shell_docs;
 mod status_page;

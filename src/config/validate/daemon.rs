@@ -11,7 +11,9 @@ use super::{check_cron, check_http_url, count_at_least_one};
 use crate::config::diagnostics::Diagnostics;
 use crate::config::raw::RawDaemon;
 use crate::config::units::{format_duration, format_size, parse_date};
-use crate::config::{Daemon, DateRange, Limits, Schedule, defaults, parse_duration, parse_size};
+use crate::config::{
+    Daemon, DateRange, HealthEntries, Limits, Schedule, defaults, parse_duration, parse_size,
+};
 
 /// The longest `per_host_delay`: beyond an hour it is a typo, and honouring
 /// one of years (`"100000000w"`) would stall every fetch from that host.
@@ -29,6 +31,9 @@ const MAX_MAX_FUTURE: Duration = Duration::from_secs(365 * 86_400);
 /// The largest of the `max_field`, `max_content` and `max_feed_size` limits:
 /// they exist to bound memory, and a limit past a gibibyte bounds nothing.
 const MAX_LIMIT_SIZE: usize = 1 << 30;
+
+/// The largest `health_after`: past a thousand runs a notice would never come.
+const MAX_HEALTH_AFTER: u32 = 1_000;
 
 /// `[daemon]` with every absent key at its default from `defaults`.
 pub(super) fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Daemon {
@@ -96,6 +101,12 @@ pub(super) fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Da
         dates,
         on_new,
         websub_hub,
+        health: HealthEntries {
+            enabled: raw
+                .health_entries
+                .map_or(defaults::HEALTH_ENTRIES, Spanned::into_inner),
+            after: health_after(raw.health_after, diags),
+        },
     }
 }
 
@@ -141,6 +152,22 @@ fn websub_hub(
         return None;
     }
     Some(hub)
+}
+
+/// `health_after`: a count of runs, zero included (a notice from the first failure).
+fn health_after(value: Option<Spanned<i64>>, diags: &mut Diagnostics<'_>) -> u32 {
+    value.map_or(defaults::HEALTH_AFTER, |v| {
+        match u32::try_from(*v.get_ref()) {
+            Ok(n) if n <= MAX_HEALTH_AFTER => n,
+            _ => {
+                diags.at(
+                    v.span(),
+                    format!("health_after must be a number of runs from 0 to {MAX_HEALTH_AFTER}"),
+                );
+                defaults::HEALTH_AFTER
+            }
+        }
+    })
 }
 
 /// `max_page_items`, `max_field`, `max_content` and `max_feed_size`.

@@ -7,7 +7,7 @@ use toml::Spanned;
 use super::{check_cron, check_http_url, is_valid_id};
 use crate::config::diagnostics::Diagnostics;
 use crate::config::raw::{RawArticle, RawSource};
-use crate::config::{Source, SourceKind, defaults};
+use crate::config::{OnBreak, Source, SourceKind, defaults};
 use crate::extract::{ArticleSelectors, FieldSelector, ItemSelectors, parse_css};
 
 /// The source, or `None` with its mistakes recorded.
@@ -29,6 +29,7 @@ pub(super) fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Op
     let timezone = validate_timezone(raw.timezone, diags);
     let include = compile_regexes(raw.include, &id, diags);
     let exclude = compile_regexes(raw.exclude, &id, diags);
+    let on_break = validate_on_break(raw.on_break.as_ref(), &id, diags);
     let article = raw
         .article
         .map(|a| validate_article(a.into_inner(), &id, diags));
@@ -51,7 +52,28 @@ pub(super) fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Op
         include,
         exclude,
         article,
+        on_break,
     })
+}
+
+/// `on_break`: `"report"` (default) or `"adopt"`.
+fn validate_on_break(
+    value: Option<&Spanned<String>>,
+    id: &str,
+    diags: &mut Diagnostics<'_>,
+) -> OnBreak {
+    match value.map(|v| v.get_ref().as_str()) {
+        None | Some("report") => OnBreak::Report,
+        Some("adopt") => OnBreak::Adopt,
+        Some(other) => {
+            let span = value.map_or(0..0, Spanned::span);
+            diags.at(
+                span,
+                format!("unknown on_break \"{other}\" in [[source]] \"{id}\"; expected \"report\" or \"adopt\""),
+            );
+            OnBreak::Report
+        }
+    }
 }
 
 /// `kind` with what it implies: an html source's compiled selectors, a feed

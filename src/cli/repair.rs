@@ -1,0 +1,182 @@
+//! `medee repair ID [--write]`: the fix proposed for a broken source, as a
+//! TOML diff of its selector lines and a preview of what the proposal
+//! extracts from the page now; `--write` puts it in the config file.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::config::{Config, Source, SourceKind};
+use crate::pipeline::{Runner, read_listing};
+use crate::repair::edit::rewrite_selectors;
+use crate::repair::notice::toml_string;
+use crate::repair::{Proposal, SelectorSet};
+use crate::store::{SharedStore, SourceHealth, Store};
+
+use super::preview::print_preview;
+use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK};
+
+/// `medee repair ID [--write]`.
+pub(super) async fn repair(config: Config, id: &str, write: bool) -> u8 {
+    let Some(source) = config.source(id) else {
+        eprintln!("{}: no source with id \"{id}\"", config.path.display());
+        return EXIT_CONFIG;
+    };
+    let SourceKind::Html(selectors) = &source.kind else {
+        eprintln!("{id}: only html sources have selectors to repair");
+        return EXIT_CONFIG;
+    };
+    let current = SelectorSet::of(selectors);
+    let health = match stored_health(&config, id) {
+        Ok(health) => health,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_FAILED;
+        }
+    };
+    let Some(proposal) = health.as_ref().and_then(proposal_of) else {
+        let state = health
+            .as_ref()
+            .and_then(SourceHealth::condition)
+            .unwrap_or_else(|| "the source is not broken".to_string());
+        eprintln!(
+            "{id}: no fix proposed ({state}); `medee suggest {}` looks for selectors on the page now",
+            source.url
+        );
+        return EXIT_FAILED;
+    };
+    print!("{}", diff(&config.path, id, &current, &proposal));
+    let previewed = preview_proposal(&config, source, &proposal.selectors).await;
+    if !write {
+        return previewed;
+    }
+    match write_proposal(&config.path, id, &proposal.selectors) {
+        Ok(()) => {
+            println!(
+                "\nwrote {}: [[source]] \"{id}\" has the proposed selectors; a running daemon reads them on SIGHUP (`systemctl reload medee`)",
+                config.path.display()
+            );
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("{}: not written: {e}", config.path.display());
+            EXIT_FAILED
+        }
+    }
+}
+
+fn stored_health(config: &Config, id: &str) -> Result<Option<SourceHealth>, String> {
+    let path = &config.daemon.database;
+    if !path.exists() {
+        return Ok(None);
+    }
+    Store::open(path)
+        .and_then(|s| s.source_health(id))
+        .map_err(|e| e.to_string())
+}
+
+/// The proposal of the current breakage, else the one adopted.
+fn proposal_of(health: &SourceHealth) -> Option<Proposal> {
+    health
+        .proposal
+        .clone()
+        .or_else(|| health.adopted.as_ref().map(|a| a.proposal.clone()))
+}
+
+/// The source's selector lines, current (`-`) against proposed (`+`),
+/// unchanged ones with a space, then what the quality checks found.
+fn diff(path: &Path, id: &str, current: &SelectorSet, proposal: &Proposal) -> String {
+    let mut out = format!(
+        "--- {path} [[source]] \"{id}\" (current)\n+++ proposed {} from the page fetched then ({} items)\n",
+        proposal.at.format("%Y-%m-%d %H:%M UTC"),
+        proposal.items,
+        path = path.display(),
+    );
+    for ((key, old), (_, new)) in current
+        .values()
+        .into_iter()
+        .zip(proposal.selectors.values())
+    {
+        let line = |value: &str| format!("{key} = {}", toml_string(value));
+        match (old, new) {
+            (Some(old), Some(new)) if old == new => out.push_str(&format!(" {}\n", line(old))),
+            (old, new) => {
+                if let Some(old) = old {
+                    out.push_str(&format!("-{}\n", line(old)));
+                }
+                if let Some(new) = new {
+                    out.push_str(&format!("+{}\n", line(new)));
+                }
+            }
+        }
+    }
+    if proposal.passes() {
+        out.push_str("# quality checks: passed\n");
+    } else {
+        out.push_str(&format!(
+            "# quality checks: {}\n",
+            proposal.problems.join("; ")
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// Fetches the page and shows what the proposal extracts from it now, as `preview` does.
+async fn preview_proposal(config: &Config, source: &Source, proposed: &SelectorSet) -> u8 {
+    let compiled = match proposed.compile() {
+        Ok(compiled) => compiled,
+        Err(e) => {
+            eprintln!("{}: the proposal does not compile: {e}", source.id);
+            return EXIT_FAILED;
+        }
+    };
+    let mut reading = source.clone();
+    reading.kind = SourceKind::Html(Box::new(compiled));
+    let runner = match Store::in_memory()
+        .map_err(|e| e.to_string())
+        .and_then(|store| {
+            Runner::new(&config.daemon, SharedStore::new(store)).map_err(|e| e.to_string())
+        }) {
+        Ok(runner) => runner,
+        Err(e) => {
+            eprintln!("{}: {e}", source.id);
+            return EXIT_FAILED;
+        }
+    };
+    let page = match runner.fetch_page(&reading).await {
+        Ok(page) => Arc::new(page),
+        Err(e) => {
+            eprintln!("{}: {e}", source.id);
+            return EXIT_FAILED;
+        }
+    };
+    let listed = read_listing(&reading, &config.daemon, &page, Utc::now());
+    print_preview(&reading, &config.daemon.limits, &page, listed, false)
+}
+
+/// Rewrites the file with `proposed` for `id`, if the result validates;
+/// replaced whole (a temporary file renamed over it, its permissions kept).
+fn write_proposal(path: &Path, id: &str, proposed: &SelectorSet) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let new = rewrite_selectors(&text, id, proposed).map_err(|e| e.to_string())?;
+    Config::parse(&new, path)
+        .map_err(|e| format!("the rewritten config does not validate:\n{e}"))?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "config".into(), |n| n.to_string_lossy().into_owned());
+    let temp = path.with_file_name(format!(".{name}.repair-{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(new.as_bytes())?;
+        file.sync_all()?;
+        std::fs::set_permissions(&temp, std::fs::metadata(path)?.permissions())?;
+        std::fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written.map_err(|e| e.to_string())
+}
