@@ -73,16 +73,22 @@ fn matches_only(
     let has_links =
         |m: ElementRef<'_>| m.value().name() == "a" || m.select(&ANCHORS).next().is_some();
     let matched: Vec<ElementRef<'_>> = document.select(&parsed).collect();
+    let inside_member = |m: &ElementRef<'_>| m.ancestors().any(|a| members.contains(&a.id()));
     // Besides the group itself, matches may be copies of the list or link-less
     // rows (a table header), never blocks that link elsewhere (a menu of the
-    // same shape) or containers holding several articles.
+    // same shape), containers holding several articles or parts of an item.
     matched.len() >= group.members.len()
         && matched
             .iter()
             .filter(|m| !members.contains(&m.id()))
-            .all(|m| match main_link(*m, base) {
-                Some((link, _)) => wanted.contains(&link) && distinct_article_links(*m, base) == 1,
-                None => !has_links(*m),
+            .all(|m| {
+                !inside_member(m)
+                    && match main_link(*m, base) {
+                        Some((link, _)) => {
+                            wanted.contains(&link) && distinct_article_links(*m, base) == 1
+                        }
+                        None => !has_links(*m),
+                    }
             })
 }
 

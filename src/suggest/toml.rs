@@ -43,11 +43,28 @@ pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String 
             let _ = writeln!(out, "{key} = {}", quote(value));
         }
     }
+    write_label_excludes(&mut out, &candidate.labels);
     if fields.date.is_none() {
         out.push_str("# No date on the listing: items get their first-seen time.\n");
         out.push_str("# Run `medee suggest --article URL` for a [source.article] block that reads it from each page.\n");
     }
     out
+}
+
+/// `exclude` lines for recurring labels: each matches the title line exactly.
+fn write_label_excludes(out: &mut String, labels: &[String]) {
+    if labels.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "# These titles head several different items: recurring labels, not headlines."
+    );
+    let patterns: Vec<String> = labels
+        .iter()
+        .map(|l| quote(&format!("(?m)^{}$", regex::escape(l))))
+        .collect();
+    let _ = writeln!(out, "exclude = [{}]", patterns.join(", "));
 }
 
 /// A TOML string, quoted and escaped.
