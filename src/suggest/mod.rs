@@ -21,6 +21,7 @@ use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
 mod discover;
+mod embedded;
 mod selectors;
 mod shapes;
 mod standing;
@@ -29,11 +30,12 @@ mod toml;
 use crate::extract::element_text;
 
 pub use discover::{EmbeddedData, Feed, PageInfo};
+pub use embedded::JsonBlock;
 pub use selectors::css_escape;
 use selectors::{derive_fields, item_selector};
 use shapes::Site;
 use standing::Standing;
-pub use toml::{article_toml, feed_toml, source_toml};
+pub use toml::{article_toml, feed_toml, json_toml, source_toml};
 
 pub(super) static ANCHORS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("a[href]").expect("static selector"));
@@ -122,7 +124,11 @@ pub fn candidates(html: &str, page: &Url, now: DateTime<Utc>) -> (Vec<Candidate>
             labels,
         });
     }
-    let info = discover::page_info(&document, page, &samples);
+    let mut info = discover::page_info(&document, page, &samples);
+    // Only a page without an HTML list is searched for script-carried items.
+    if ranked.is_empty() {
+        info.json = embedded::embedded_block(&document, page, now);
+    }
     (ranked, info)
 }
 
@@ -450,9 +456,29 @@ pub(super) fn headline(element: ElementRef<'_>, base: &Site) -> Option<String> {
     if let Some(linked) = headings().find(|h| is_linked_to(*h, element, &link, base)) {
         return Some(element_text(linked));
     }
+    let text = without_rank(&text, element);
     match headings().next().map(element_text) {
         Some(heading) if heading.chars().count() > text.chars().count() => Some(heading),
         _ => Some(text),
+    }
+}
+
+/// A link's text without the rank a numbered list shows in an element of
+/// its own (`<span class="num">3</span> Headline`): the rank is not news.
+fn without_rank(text: &str, item: ElementRef<'_>) -> String {
+    let Some((first, rest)) = text.split_once(' ') else {
+        return text.to_string();
+    };
+    let is_rank = (1..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && item
+            .descendants()
+            .filter_map(ElementRef::wrap)
+            .any(|e| element_text(e) == first);
+    if is_rank {
+        rest.to_string()
+    } else {
+        text.to_string()
     }
 }
 
@@ -601,6 +627,26 @@ mod tests {
         for url in no {
             assert!(!looks_like_article(&Url::parse(url).expect("url")), "{url}");
         }
+    }
+
+    #[test]
+    fn a_rank_in_an_element_of_its_own_is_not_part_of_the_headline() {
+        let html = r#"<ol><li id="t"><a href="/n/101"><span class="num">3</span> Coal exports rise again</a></li>
+            <li id="k"><a href="/n/102">5 things to know about the budget</a></li></ol>"#;
+        let document = crate::extract::parse_html(html);
+        let site = Site::learn(&document, &Url::parse("https://x.mn/").expect("url"));
+        let item = |id: &str| {
+            let selector = Selector::parse(&format!("#{id}")).expect("selector");
+            document.select(&selector).next().expect("item")
+        };
+        assert_eq!(
+            headline(item("t"), &site).as_deref(),
+            Some("Coal exports rise again")
+        );
+        assert_eq!(
+            headline(item("k"), &site).as_deref(),
+            Some("5 things to know about the budget")
+        );
     }
 
     #[test]

@@ -500,3 +500,26 @@ fn a_title_heading_three_different_items_is_excluded_as_a_label() {
     );
     assert!(!titles.iter().any(|t| t.contains("дуулал")), "{titles:#?}");
 }
+
+#[test]
+fn a_page_without_a_list_gets_a_json_block_for_its_script_data() {
+    let url = "https://udur.example.mn/";
+    let (toml, titles) = suggest_then_preview("suggest-next-data.html", url);
+    for line in [
+        "kind = \"json\"",
+        "script = \"script#__NEXT_DATA__\"",
+        "item = \"/props/pageProps/latest\"",
+        "title = \"/title\"",
+        "link = \"/n/{slug}\"",
+        "date = \"/publishedAt\"",
+        "summary = \"/excerpt\"",
+        "image = \"/cover/src\"",
+    ] {
+        assert!(toml.contains(line), "{line} missing from\n{toml}");
+    }
+    assert_eq!(titles.len(), 4, "{titles:#?}");
+    assert_eq!(
+        titles[2],
+        "Нийслэлийн агаарын бохирдол энэ долоо хоногт буурчээ"
+    );
+}
