@@ -82,10 +82,19 @@ pub(super) async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
     let Some(best) = candidates.first() else {
         if feed.is_some() {
             println!("# No repeated blocks of article links to scrape on the page itself.");
+            if let Some(json) = &info.json {
+                println!();
+                print!("{}", suggest::json_toml(json, &info, &url));
+            }
             return EXIT_OK;
         }
-        eprintln!("{}", nothing_found(&page, &info));
-        return EXIT_FAILED;
+        return match &info.json {
+            Some(json) => print_json_block(json, &info, &page, &url, args, now),
+            None => {
+                eprintln!("{}", nothing_found(&page, &info));
+                EXIT_FAILED
+            }
+        };
     };
     if feed.is_none() {
         for other in &info.feeds {
@@ -115,7 +124,37 @@ pub(super) async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
             );
         }
     }
-    let config = match Config::parse(&toml, Path::new("suggested")) {
+    preview_block(&toml, &page, now)
+}
+
+/// The `kind = "json"` block for a page without an HTML list, then its
+/// preview; without a link it cannot be previewed, and says so.
+fn print_json_block(
+    json: &suggest::JsonBlock,
+    info: &suggest::PageInfo,
+    page: &Page,
+    url: &Url,
+    args: &SuggestArgs,
+    now: DateTime<Utc>,
+) -> u8 {
+    let toml = suggest::json_toml(json, info, url);
+    print!("{toml}");
+    if json.link.is_none() {
+        eprintln!(
+            "the page's script holds {} items, but no field or page link gives their address: complete `link` before use",
+            json.items
+        );
+        return EXIT_FAILED;
+    }
+    if args.toml {
+        return EXIT_OK;
+    }
+    preview_block(&toml, page, now)
+}
+
+/// Validates a suggested block and previews it on the page it came from.
+fn preview_block(toml: &str, page: &Page, now: DateTime<Utc>) -> u8 {
+    let config = match Config::parse(toml, Path::new("suggested")) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("the suggested block does not validate (please report): {e}");
@@ -127,8 +166,8 @@ pub(super) async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
         Some(source) => print_preview(
             source,
             &config.daemon.limits,
-            &page,
-            read_listing(source, &config.daemon, &page, now),
+            page,
+            read_listing(source, &config.daemon, page, now),
             false,
         ),
         None => EXIT_FAILED,
@@ -152,7 +191,7 @@ fn nothing_found(page: &Page, info: &suggest::PageInfo) -> String {
     if !info.embedded.is_empty() {
         let kinds: Vec<String> = info.embedded.iter().map(ToString::to_string).collect();
         message.push_str(&format!(
-            "\nthe page carries its items as JSON ({}); medee cannot read a JSON source yet",
+            "\nthe page carries JSON ({}), but no list of three or more items with headlines in it",
             kinds.join(", ")
         ));
     }

@@ -19,6 +19,8 @@ pub struct PageInfo {
     pub feeds: Vec<Feed>,
     /// Item data carried as JSON in the page.
     pub embedded: Vec<EmbeddedData>,
+    /// A `kind = "json"` reading of that data, when the page has no HTML list.
+    pub json: Option<super::JsonBlock>,
 }
 
 /// A feed the page advertises.
@@ -72,6 +74,7 @@ pub fn page_info(document: &Html, page: &Url, headlines: &[String]) -> PageInfo 
         language: language(declared, headlines),
         feeds: advertised_feeds(document, page),
         embedded: embedded_data(document),
+        json: None,
     }
 }
 

@@ -21,21 +21,21 @@ use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
 mod discover;
+mod embedded;
 mod selectors;
 mod shapes;
+mod standing;
 mod toml;
 
 use crate::extract::element_text;
 
 pub use discover::{EmbeddedData, Feed, PageInfo};
+pub use embedded::JsonBlock;
 pub use selectors::css_escape;
 use selectors::{derive_fields, item_selector};
 use shapes::Site;
-pub use toml::{article_toml, feed_toml, source_toml};
-
-/// Tab rows made of buttons ("Latest | Most read") are not section titles.
-static BUTTONS: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse("button, [role=tab]").expect("static selector"));
+use standing::Standing;
+pub use toml::{article_toml, feed_toml, json_toml, source_toml};
 
 pub(super) static ANCHORS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("a[href]").expect("static selector"));
@@ -53,6 +53,10 @@ pub struct Candidate {
     pub sample: Vec<String>,
     /// Field selectors derived within the blocks.
     pub fields: Fields,
+    /// Titles that head three or more different items ("Монгол Улсын Төрийн
+    /// дуулал" on every daily broadcast): recurring labels that cannot tell a
+    /// reader which item is which, so the block excludes them.
+    pub labels: Vec<String>,
 }
 
 /// Field selectors within one item, relative to it.
@@ -108,6 +112,7 @@ pub fn candidates(html: &str, page: &Url, now: DateTime<Utc>) -> (Vec<Candidate>
             .filter_map(|m| headline(*m, base))
             .collect();
         let fields = derive_fields(&valid, base, now);
+        let labels = recurring_labels(&valid, base);
         samples.extend(valid.iter().filter_map(|m| headline(*m, base)));
         seen_link_sets.push(links);
         ranked.push(Candidate {
@@ -116,10 +121,43 @@ pub fn candidates(html: &str, page: &Url, now: DateTime<Utc>) -> (Vec<Candidate>
             score: (score * 10.0).round() / 10.0,
             sample,
             fields,
+            labels,
         });
     }
-    let info = discover::page_info(&document, page, &samples);
+    let mut info = discover::page_info(&document, page, &samples);
+    // Only a page without an HTML list is searched for script-carried items.
+    if ranked.is_empty() {
+        info.json = embedded::embedded_block(&document, page, now);
+    }
     (ranked, info)
+}
+
+/// Items a recurring title must head before it counts as a label.
+const LABEL_REPEATS: usize = 3;
+
+/// Headlines that head [`LABEL_REPEATS`] or more different links, in page order.
+fn recurring_labels(valid: &[ElementRef<'_>], base: &Site) -> Vec<String> {
+    let mut links_by_title: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for member in valid {
+        let (Some(title), Some((link, _))) = (headline(*member, base), main_link(*member, base))
+        else {
+            continue;
+        };
+        let links = links_by_title.entry(title.clone()).or_default();
+        if links.is_empty() {
+            order.push(title);
+        }
+        links.insert(link);
+    }
+    order
+        .into_iter()
+        .filter(|t| {
+            links_by_title
+                .get(t)
+                .is_some_and(|l| l.len() >= LABEL_REPEATS)
+        })
+        .collect()
 }
 
 fn overlap(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
@@ -147,6 +185,7 @@ impl Group<'_> {
 fn group_link_ancestors<'a>(document: &'a Html, base: &Site) -> HashMap<String, Group<'a>> {
     let mut groups: HashMap<String, Group<'a>> = HashMap::new();
     let mut member_ids: HashMap<String, HashSet<ego_tree::NodeId>> = HashMap::new();
+    let mut signatures = Signatures::default();
     for (position, anchor) in document.select(&ANCHORS).enumerate() {
         if article_link(anchor, base).is_none() {
             continue;
@@ -156,7 +195,7 @@ fn group_link_ancestors<'a>(document: &'a Html, base: &Site) -> HashMap<String, 
             if matches!(element.value().name(), "body" | "html" | "main") {
                 break;
             }
-            let path = path_signature(element);
+            let path = signatures.path(element);
             if member_ids
                 .entry(path.clone())
                 .or_default()
@@ -173,26 +212,67 @@ fn group_link_ancestors<'a>(document: &'a Html, base: &Site) -> HashMap<String, 
     groups
 }
 
-/// `body>div.container>div#left>div.news-box`: tags with stable classes from the root.
-fn path_signature(element: ElementRef<'_>) -> String {
-    let mut parts: Vec<String> = std::iter::once(element)
-        .chain(element.ancestors().filter_map(ElementRef::wrap))
-        .map(|e| {
-            let mut part = e.value().name().to_string();
-            // Tabs and widgets of one shape differ by id only (`#latest` and `#popular`).
-            if let Some(id) = e.value().id().filter(|id| is_stable_class(id)) {
-                part.push('#');
-                part.push_str(id);
+/// Path signatures of elements, memoised: every link asks for up to six
+/// ancestors, and the children's classes of each parent are read once.
+#[derive(Default)]
+struct Signatures {
+    paths: HashMap<ego_tree::NodeId, String>,
+    children: HashMap<ego_tree::NodeId, Vec<(ego_tree::NodeId, String, Vec<String>)>>,
+}
+
+impl Signatures {
+    /// `body>div.container>div#left>div.news-box`: tags with stable classes from the root.
+    fn path(&mut self, element: ElementRef<'_>) -> String {
+        if let Some(known) = self.paths.get(&element.id()) {
+            return known.clone();
+        }
+        let step = self.step(element);
+        let signature = match element.parent().and_then(ElementRef::wrap) {
+            Some(parent) => format!("{}>{step}", self.path(parent)),
+            None => step,
+        };
+        self.paths.insert(element.id(), signature.clone());
+        signature
+    }
+
+    /// One step of a path: the tag, a stable id, the classes it shares with its kin.
+    fn step(&mut self, element: ElementRef<'_>) -> String {
+        let mut step = element.value().name().to_string();
+        // Tabs and widgets of one shape differ by id only (`#latest` and `#popular`).
+        if let Some(id) = element.value().id().filter(|id| is_stable_class(id)) {
+            step.push('#');
+            step.push_str(id);
+        }
+        for class in self.shared_classes(element) {
+            step.push('.');
+            step.push_str(&class);
+        }
+        step
+    }
+
+    /// The element's stable classes that its kin (siblings of the same tag
+    /// that share a class with it) all carry too, so one list's rows or cards
+    /// stay one group when some add a modifier (`mh-posts-grid-more`, `featured`).
+    fn shared_classes(&mut self, element: ElementRef<'_>) -> Vec<String> {
+        let mut classes = stable_classes(element);
+        let Some(parent) = element.parent() else {
+            return classes;
+        };
+        let siblings = self.children.entry(parent.id()).or_insert_with(|| {
+            parent
+                .children()
+                .filter_map(ElementRef::wrap)
+                .map(|c| (c.id(), c.value().name().to_string(), stable_classes(c)))
+                .collect()
+        });
+        let name = element.value().name();
+        for (id, tag, theirs) in siblings.iter() {
+            if *id != element.id() && tag == name && classes.iter().any(|c| theirs.contains(c)) {
+                classes.retain(|c| theirs.contains(c));
             }
-            for class in stable_classes(e) {
-                part.push('.');
-                part.push_str(&class);
-            }
-            part
-        })
-        .collect();
-    parts.reverse();
-    parts.join(">")
+        }
+        classes
+    }
 }
 
 /// Classes worth naming in a selector: not generated hashes, not grid/layout or state classes.
@@ -229,7 +309,7 @@ pub(super) fn is_stable_class(class: &str) -> bool {
     .any(|p| class.starts_with(p))
         || class == "has-post-thumbnail"
         || class.starts_with("post_format")
-        || ["slick-", "owl-", "swiper-", "splide", "glide"]
+        || ["slick-", "owl-", "swiper-", "splide", "glide", "bx-"]
             .iter()
             .any(|p| class.starts_with(p));
     let layout = matches!(
@@ -263,23 +343,27 @@ fn is_hashed_module_class(class: &str) -> bool {
     class.rsplit_once(['_', '-']).is_some_and(|(stem, hash)| {
         !stem.is_empty()
             && (5..=8).contains(&hash.len())
-            && hash.bytes().any(|b| b.is_ascii_digit())
-            && hash.bytes().any(|b| b.is_ascii_alphabetic())
             && hash.bytes().all(|b| b.is_ascii_alphanumeric())
+            && hash.bytes().any(|b| b.is_ascii_alphabetic())
+            && looks_random(hash)
     })
+}
+
+/// Two digits, or a digit among mixed case (`7t5AG`, `a1B2c`); `news1` is a word and a number.
+fn looks_random(hash: &str) -> bool {
+    let digits = hash.bytes().filter(u8::is_ascii_digit).count();
+    let upper = hash.bytes().any(|b| b.is_ascii_uppercase());
+    let lower = hash.bytes().any(|b| b.is_ascii_lowercase());
+    digits >= 2 || (digits >= 1 && upper && lower)
 }
 
 /// The absolute URL of a same-site link that looks like an article, with its text:
 /// one of the shapes learned from the page, or an id or slug.
 pub(super) fn article_link(anchor: ElementRef<'_>, base: &Site) -> Option<(String, String)> {
     let url = shapes::same_site_target(anchor, &base.url)?;
-    let article = base.is_article(&url) || looks_like_article(&url);
-    article.then(|| {
-        (
-            crate::identity::canonical_link(url.as_str()),
-            element_text(anchor),
-        )
-    })
+    let text = element_text(anchor);
+    let article = base.is_article(&url, &shapes::link_text(anchor)) || looks_like_article(&url);
+    article.then(|| (crate::identity::canonical_link(url.as_str()), text))
 }
 
 /// Article URLs carry an id or a slug: `/mn/read/398211`, `/r/n7k2qa`, `/2024/07/a-long-slug/`.
@@ -347,21 +431,66 @@ fn without_query(link: &str) -> String {
     link.split(['?', '#']).next().unwrap_or(link).to_string()
 }
 
-/// A headline: a heading's text if the item has one, else the main link's text.
+static HEADINGS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("h1, h2, h3, h4, h5, h6").expect("static selector"));
+
+static TITLED: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse("[class*=title], [class*=headline], [class*=heading]").expect("static selector")
+});
+
+/// A headline: the heading linked to the item's article, else the main
+/// link's text, else the item's first heading. An unlinked heading can be a
+/// date or category line (`h6.article-meta` "October 11, 2016 #BigData"), so
+/// it only wins over a shorter link text ("Read more").
 pub(super) fn headline(element: ElementRef<'_>, base: &Site) -> Option<String> {
-    [
-        "h1, h2, h3, h4, h5, h6",
-        "[class*=title], [class*=headline], [class*=heading]",
-    ]
-    .iter()
-    .filter_map(|s| Selector::parse(s).ok())
-    .find_map(|s| {
+    let long = |t: &String| t.chars().count() >= 10;
+    let headings = || {
         element
-            .select(&s)
-            .map(element_text)
-            .find(|t| t.chars().count() >= 10)
-    })
-    .or_else(|| main_link(element, base).map(|(_, text)| text))
+            .select(&HEADINGS)
+            .chain(element.select(&TITLED))
+            .filter(|h| long(&element_text(*h)))
+    };
+    let Some((link, text)) = main_link(element, base) else {
+        return headings().next().map(element_text);
+    };
+    if let Some(linked) = headings().find(|h| is_linked_to(*h, element, &link, base)) {
+        return Some(element_text(linked));
+    }
+    let text = without_rank(&text, element);
+    match headings().next().map(element_text) {
+        Some(heading) if heading.chars().count() > text.chars().count() => Some(heading),
+        _ => Some(text),
+    }
+}
+
+/// A link's text without the rank a numbered list shows in an element of
+/// its own (`<span class="num">3</span> Headline`): the rank is not news.
+fn without_rank(text: &str, item: ElementRef<'_>) -> String {
+    let Some((first, rest)) = text.split_once(' ') else {
+        return text.to_string();
+    };
+    let is_rank = (1..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && item
+            .descendants()
+            .filter_map(ElementRef::wrap)
+            .any(|e| element_text(e) == first);
+    if is_rank {
+        rest.to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+/// Whether a heading holds, or sits inside, a link to `link` within `item`.
+fn is_linked_to(heading: ElementRef<'_>, item: ElementRef<'_>, link: &str, base: &Site) -> bool {
+    let to_link = |a: ElementRef<'_>| article_link(a, base).is_some_and(|(l, _)| l == link);
+    heading.select(&ANCHORS).any(to_link)
+        || std::iter::once(heading)
+            .chain(heading.ancestors().filter_map(ElementRef::wrap))
+            .take_while(|a| a.id() != item.id())
+            .chain((item.value().name() == "a").then_some(item))
+            .any(|a| a.value().name() == "a" && to_link(a))
 }
 
 /// One news item: exactly one article (allowing an image link to the same URL)
@@ -370,125 +499,6 @@ fn is_item(element: ElementRef<'_>, base: &Site) -> bool {
     distinct_article_links(element, base) == 1
         && headline(element, base).is_some_and(|h| {
             (10..=300).contains(&h.chars().count()) && h.split_whitespace().count() >= 2
-        })
-}
-
-const BOILERPLATE_WORDS: &[&str] = &[
-    "navbar",
-    "navigation",
-    "menu",
-    "footer",
-    "header",
-    "sidebar",
-    "breadcrumb",
-    "widget",
-    "most",
-    "popular",
-    "related",
-    "share",
-    "social",
-    "trending",
-    "tags",
-    "submenu",
-    "top-news",
-    "toplist",
-    "trend",
-    "slider",
-    "carousel",
-    "swiper",
-    "slick",
-    "owl-",
-    "ticker",
-    "wpp",
-    "partner",
-    "sponsor",
-    "profile",
-    "banner",
-];
-
-/// Section titles of side blocks: most read, trending, related, partners, video.
-const SIDE_TITLES: &[&str] = &[
-    "most read",
-    "most popular",
-    "most viewed",
-    "popular",
-    "trending",
-    "related",
-    "partner",
-    "sponsored",
-    "video",
-    "эрэлттэй",
-    "их уншсан",
-    "их үзсэн",
-    "тренд",
-    "холбоотой",
-    "видео",
-    "нийтлэлч",
-    "хамтрагч",
-];
-
-/// Whether the element sits in navigation, header, footer, aside or a "most read" block.
-fn in_boilerplate(element: ElementRef<'_>) -> bool {
-    std::iter::once(element)
-        .chain(element.ancestors().filter_map(ElementRef::wrap))
-        .any(|e| {
-            let v = e.value();
-            matches!(v.name(), "nav" | "header" | "footer" | "aside")
-                || v.attr("role").is_some_and(|r| r == "navigation")
-                || v.classes().any(|c| c == "nav")
-                || v.classes().chain(v.id()).any(|c| {
-                    let c = c.to_ascii_lowercase();
-                    BOILERPLATE_WORDS.iter().any(|w| c.contains(w))
-                })
-        })
-}
-
-/// Whether the title just before the block (or its containers) names a side
-/// block such as "Эрэлттэй" (in demand) or "Most read".
-fn under_side_title(element: ElementRef<'_>) -> bool {
-    element
-        .ancestors()
-        .filter_map(ElementRef::wrap)
-        .take(4)
-        .flat_map(|container| {
-            // A row of tabs ("Latest | Trending") links to or switches each tab: not a title.
-            container
-                .prev_siblings()
-                .filter_map(ElementRef::wrap)
-                .take(2)
-                .filter(|c| {
-                    c.select(&ANCHORS).count() <= 1
-                        && c.select(&BUTTONS).count() <= 1
-                        && c.value().attr("role") != Some("tablist")
-                })
-                .chain(
-                    container
-                        .children()
-                        .filter_map(ElementRef::wrap)
-                        .take_while(|c| c.select(&ANCHORS).count() <= 1)
-                        .take(2),
-                )
-        })
-        .map(element_text)
-        .filter(|t| t.chars().count() <= 40)
-        .any(|t| {
-            let t = t.to_lowercase();
-            SIDE_TITLES.iter().any(|w| t.contains(w))
-        })
-}
-
-/// Whether a container's id calls it the latest news (`#nav-new`, `#news-latest`,
-/// `#latest-news`): the stream a subscriber wants, even inside a sidebar.
-fn in_latest_block(element: ElementRef<'_>) -> bool {
-    element
-        .ancestors()
-        .filter_map(ElementRef::wrap)
-        .take(6)
-        .filter_map(|e| e.value().id())
-        .any(|id| {
-            id.to_ascii_lowercase()
-                .split(['-', '_'])
-                .any(|t| matches!(t, "new" | "latest" | "recent" | "shine"))
         })
 }
 
@@ -506,6 +516,20 @@ pub(super) fn is_semantic_word(class: &str) -> bool {
     .any(|w| class.contains(w))
 }
 
+/// How many times the list repeats itself whole (`A B C A B C` is 2): the
+/// mobile and desktop copies of one list, which are one list, not a list
+/// that links the same article twice.
+fn copies(links: &[String]) -> usize {
+    (2..=3)
+        .find(|&n| {
+            links.len().is_multiple_of(n) && {
+                let (first, rest) = links.split_at(links.len() / n);
+                rest.chunks(first.len()).all(|chunk| chunk == first)
+            }
+        })
+        .unwrap_or(1)
+}
+
 fn score_group(group: &Group<'_>, base: &Site) -> Option<f64> {
     let members = &group.members;
     if members.len() < 3 {
@@ -519,12 +543,13 @@ fn score_group(group: &Group<'_>, base: &Site) -> Option<f64> {
     if valid.len() < 3 || valid.len() * 10 < members.len() * 6 {
         return None;
     }
-    let links: HashSet<String> = valid
+    let in_order: Vec<String> = valid
         .iter()
         .filter_map(|m| main_link(*m, base))
         .map(|(l, _)| l)
         .collect();
-    let distinct = links.len() as f64 / valid.len() as f64;
+    let links: HashSet<&String> = in_order.iter().collect();
+    let distinct = (links.len() * copies(&in_order)) as f64 / valid.len() as f64;
     if distinct < 0.8 {
         return None;
     }
@@ -539,13 +564,16 @@ fn score_group(group: &Group<'_>, base: &Site) -> Option<f64> {
     } else {
         0.5
     };
-    let latest = valid.first().is_some_and(|m| in_latest_block(*m));
-    let boilerplate = valid.iter().filter(|m| in_boilerplate(**m)).count() * 2 > valid.len()
-        || valid.first().is_some_and(|m| under_side_title(*m));
-    let position_factor = match (latest, boilerplate) {
-        (true, _) => 1.5,
-        (false, true) => 0.2,
-        (false, false) => 1.0,
+    let position_factor = match valid.first().copied().map(standing::standing) {
+        Some(Standing::Latest { by_id: true }) => 1.5,
+        Some(Standing::Latest { by_id: false }) => 1.3,
+        Some(Standing::Side) => 0.2,
+        Some(Standing::Neutral) | None => 1.0,
+    };
+    let sections_factor = if standing::in_titled_sections(&valid) {
+        0.4
+    } else {
+        1.0
     };
     let semantic_factor = if valid.iter().all(|m| is_semantic(*m)) {
         1.3
@@ -563,7 +591,8 @@ fn score_group(group: &Group<'_>, base: &Site) -> Option<f64> {
             * text_factor
             * position_factor
             * semantic_factor
-            * wrapper_factor,
+            * wrapper_factor
+            * sections_factor,
     )
 }
 
@@ -598,6 +627,26 @@ mod tests {
         for url in no {
             assert!(!looks_like_article(&Url::parse(url).expect("url")), "{url}");
         }
+    }
+
+    #[test]
+    fn a_rank_in_an_element_of_its_own_is_not_part_of_the_headline() {
+        let html = r#"<ol><li id="t"><a href="/n/101"><span class="num">3</span> Coal exports rise again</a></li>
+            <li id="k"><a href="/n/102">5 things to know about the budget</a></li></ol>"#;
+        let document = crate::extract::parse_html(html);
+        let site = Site::learn(&document, &Url::parse("https://x.mn/").expect("url"));
+        let item = |id: &str| {
+            let selector = Selector::parse(&format!("#{id}")).expect("selector");
+            document.select(&selector).next().expect("item")
+        };
+        assert_eq!(
+            headline(item("t"), &site).as_deref(),
+            Some("Coal exports rise again")
+        );
+        assert_eq!(
+            headline(item("k"), &site).as_deref(),
+            Some("5 things to know about the budget")
+        );
     }
 
     #[test]

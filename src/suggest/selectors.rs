@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::shapes::Site;
+use super::shapes::{Site, same_site_target};
 use chrono::{DateTime, Utc};
 use scraper::{ElementRef, Html, Selector};
 
@@ -49,13 +49,35 @@ pub(super) fn item_selector(document: &Html, group: &Group<'_>, base: &Site) -> 
             .id()
             .filter(|id| is_stable_class(id))
             .map(|id| format!("#{}", css_escape(id)));
-        let qualifier = id.unwrap_or_else(|| simple_selector(ancestor));
+        let qualifier = id
+            .or_else(|| named_simple_selector(ancestor))
+            .or_else(|| after_named_sibling(ancestor))
+            .unwrap_or_else(|| simple_selector(ancestor));
         if qualifier != ancestor.value().name() || qualifiers.is_empty() {
             qualifiers.insert(0, qualifier);
         }
     }
     let candidate = format!("{} {own}", qualifiers.join(" "));
     matches_only(document, &candidate, group, &wanted, base).then_some(candidate)
+}
+
+/// `tag.class` when the element has a stable class.
+fn named_simple_selector(element: ElementRef<'_>) -> Option<String> {
+    let simple = simple_selector(element);
+    (simple != element.value().name()).then_some(simple)
+}
+
+/// A plain element known by the named element just before it
+/// (`h2#articles + ul`): the only structure a class-less list may have.
+fn after_named_sibling(element: ElementRef<'_>) -> Option<String> {
+    let previous = element.prev_siblings().find_map(ElementRef::wrap)?;
+    let name = previous
+        .value()
+        .id()
+        .filter(|id| is_stable_class(id))
+        .map(|id| format!("{}#{}", previous.value().name(), css_escape(id)))
+        .or_else(|| named_simple_selector(previous))?;
+    Some(format!("{name} + {}", element.value().name()))
 }
 
 /// True when `selector` matches at least `count` elements and every match's main link is wanted.
@@ -73,17 +95,41 @@ fn matches_only(
     let has_links =
         |m: ElementRef<'_>| m.value().name() == "a" || m.select(&ANCHORS).next().is_some();
     let matched: Vec<ElementRef<'_>> = document.select(&parsed).collect();
+    let inside_member = |m: &ElementRef<'_>| m.ancestors().any(|a| members.contains(&a.id()));
     // Besides the group itself, matches may be copies of the list or link-less
     // rows (a table header), never blocks that link elsewhere (a menu of the
-    // same shape) or containers holding several articles.
-    matched.len() >= group.members.len()
-        && matched
-            .iter()
-            .filter(|m| !members.contains(&m.id()))
-            .all(|m| match main_link(*m, base) {
+    // same shape), containers holding several articles or parts of an item.
+    // A few blocks of the list's shape whose one link is of another kind
+    // (`/articles/academic/` "Academic") are items the page shows alike.
+    let mut odd = 0;
+    let fits = matched
+        .iter()
+        .filter(|m| !members.contains(&m.id()))
+        .all(|m| {
+            if inside_member(m) {
+                return false;
+            }
+            match main_link(*m, base) {
                 Some((link, _)) => wanted.contains(&link) && distinct_article_links(*m, base) == 1,
-                None => !has_links(*m),
-            })
+                None if !has_links(*m) => true,
+                None => {
+                    odd += 1;
+                    one_same_site_link(*m, base)
+                }
+            }
+        });
+    fits && matched.len() >= group.members.len() && odd * 10 <= matched.len()
+}
+
+/// A block with one same-site link target (any number of anchors to it).
+fn one_same_site_link(element: ElementRef<'_>, base: &Site) -> bool {
+    let targets: HashSet<String> = std::iter::once(element)
+        .filter(|e| e.value().name() == "a")
+        .chain(element.select(&ANCHORS))
+        .filter_map(|a| same_site_target(a, &base.url))
+        .map(|u| u.path().trim_end_matches('/').to_string())
+        .collect();
+    targets.len() == 1
 }
 
 /// Classes per compound step: more only repeat the same block's styling and

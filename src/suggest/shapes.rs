@@ -78,9 +78,14 @@ impl Site {
         }
     }
 
-    /// Whether `url` has one of the page's article shapes.
-    pub(crate) fn is_article(&self, url: &Url) -> bool {
-        shapes_of(url).iter().any(|s| self.shapes.contains(s))
+    /// Whether a link to `url` reading `text` is an article: it has one of the
+    /// page's article shapes. A plain word under an article prefix
+    /// (`/articles/tugsugchid`) must also read as a headline, since author and
+    /// section pages share such prefixes (`/sites/johnsmith`).
+    pub(crate) fn is_article(&self, url: &Url, text: &str) -> bool {
+        shapes_of(url)
+            .iter()
+            .any(|s| self.shapes.contains(s) && (!s.ends_with("/Name") || is_headline_text(text)))
     }
 }
 
@@ -99,7 +104,7 @@ pub(crate) fn same_site_target(anchor: ElementRef<'_>, page: &Url) -> Option<Url
 }
 
 /// The anchor's text, else its `title` or an image's `alt` (image-only cards).
-fn link_text(anchor: ElementRef<'_>) -> String {
+pub(crate) fn link_text(anchor: ElementRef<'_>) -> String {
     let text = element_text(anchor);
     if !text.is_empty() {
         return text;
@@ -137,11 +142,19 @@ fn shapes_of(url: &Url) -> Vec<String> {
     let mut generic = vec!["*"; segments.len()];
     generic.push(last);
     let generic = generic.join("/") + &query.map(|q| format!("?{q}")).unwrap_or_default();
-    if generic == exact || last == "Word" {
-        vec![exact]
-    } else {
-        vec![exact, generic]
+    if last == "Name" {
+        return vec![exact];
     }
+    let mut shapes = vec![exact.clone()];
+    if generic != exact {
+        shapes.push(generic);
+    }
+    // A slug and a plain word under one prefix name articles alike
+    // (`/articles/free-bus-route`, `/articles/tugsugchid`).
+    if last == "Slug" && query.is_none() && !segments.is_empty() {
+        shapes.push(format!("{}/Name", segments.join("/")));
+    }
+    shapes
 }
 
 /// `a/#id`, `n/#code`, `#/#/#/#slug`, `content.php?id=#`; `None` for taxonomy,
@@ -176,7 +189,7 @@ fn shape_of(url: &Url) -> Option<String> {
         // A plain word is an article name only under a fixed prefix (`/articles/city-bond`,
         // `/articles/tugsugchid`), and only when many headlines share that prefix.
         (Some(Kind::Word), None) if !leading.is_empty() => {
-            shape.push("Word".to_string());
+            shape.push("Name".to_string());
             Some(shape.join("/"))
         }
         (Some(Kind::Word) | None, None) => None,
@@ -253,7 +266,7 @@ mod tests {
     fn a_word_under_a_prefix_has_a_shape_of_its_own() {
         assert_eq!(
             shapes_of(&Url::parse("https://x.mn/articles/tugsugchid").expect("url")),
-            vec!["articles/Word".to_string()]
+            vec!["articles/Name".to_string()]
         );
     }
 

@@ -12,7 +12,7 @@ use crate::dates::{DateContext, parse_date};
 use crate::extract::element_text;
 
 use super::selectors::{css_escape, simple_selector};
-use super::{Candidate, Feed, PageInfo, is_stable_class};
+use super::{Candidate, Feed, JsonBlock, PageInfo, is_stable_class};
 
 /// A `[[source]]` TOML block for the best candidate.
 pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String {
@@ -43,11 +43,28 @@ pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String 
             let _ = writeln!(out, "{key} = {}", quote(value));
         }
     }
+    write_label_excludes(&mut out, &candidate.labels);
     if fields.date.is_none() {
         out.push_str("# No date on the listing: items get their first-seen time.\n");
         out.push_str("# Run `medee suggest --article URL` for a [source.article] block that reads it from each page.\n");
     }
     out
+}
+
+/// `exclude` lines for recurring labels: each matches the title line exactly.
+fn write_label_excludes(out: &mut String, labels: &[String]) {
+    if labels.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "# These titles head several different items: recurring labels, not headlines."
+    );
+    let patterns: Vec<String> = labels
+        .iter()
+        .map(|l| quote(&format!("(?m)^{}$", regex::escape(l))))
+        .collect();
+    let _ = writeln!(out, "exclude = [{}]", patterns.join(", "));
 }
 
 /// A TOML string, quoted and escaped.
@@ -96,6 +113,50 @@ pub fn feed_toml(feed: &Feed, info: &PageInfo, url: &Url) -> String {
     );
     if let Some(language) = &info.language {
         let _ = writeln!(out, "language = {}", quote(language));
+    }
+    out
+}
+
+/// A `kind = "json"` `[[source]]` block reading the items a page carries in a script.
+pub fn json_toml(block: &JsonBlock, info: &PageInfo, url: &Url) -> String {
+    let mut out = block_head(&format!("{}-json", source_id(url)), info, url, url.as_str());
+    let _ = writeln!(out, "kind = \"json\"");
+    if let Some(language) = &info.language {
+        let _ = writeln!(out, "language = {}", quote(language));
+    }
+    if block.date.is_some()
+        && let Some(zone) = zone_for_host(site_host(url))
+    {
+        let _ = writeln!(
+            out,
+            "timezone = {}  # dates without an offset are read in this zone",
+            quote(zone)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "script = {}  # the page carries its items as {}",
+        quote(&block.script),
+        block.what
+    );
+    let _ = writeln!(out, "item = {}", quote(&block.item));
+    let _ = writeln!(out, "title = {}", quote(&block.title));
+    match &block.link {
+        Some(link) => {
+            let _ = writeln!(out, "link = {}", quote(link));
+        }
+        None => out.push_str(
+            "# link = \"/news/{id}\"  # no field holds the article address and no link on the page\n#   shows its pattern: write the template from an article's address, then uncomment\n",
+        ),
+    }
+    for (key, value) in [
+        ("date", &block.date),
+        ("summary", &block.summary),
+        ("image", &block.image),
+    ] {
+        if let Some(value) = value {
+            let _ = writeln!(out, "{key} = {}", quote(value));
+        }
     }
     out
 }

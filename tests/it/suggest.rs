@@ -149,6 +149,63 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
+        "suggest-utility-classes.html",
+        "https://elch.example.mn/",
+        &[
+            "Уул уурхайн салбарт хамтарсан хяналт шалгалт үргэлжилж байна",
+            "Цэргийн их сургуулийн төгсөгчид цолоо гардаж авлаа",
+            "Наадмын өдрүүдэд үнэгүй автобусны чиглэл нэмэгдэнэ",
+            "Даншиг наадмын барилдаанд шинэ аварга тодорлоо",
+            "Төсвийн тодотголыг ирэх долоо хоногт хэлэлцэнэ",
+            "Нийслэлийн агаарын чанар энэ долоо хоногт сайжирчээ",
+            "Нүүрсний экспорт оны эхний хагаст өсөлттэй гарлаа",
+            "Шинэ хичээлийн жилд бэлтгэх ажил эхэллээ",
+            "Замын-Үүдийн боомтоор нэвтрэх ачаа нэмэгдэв",
+            "Сүхбаатар дүүрэгт шинэ эмнэлэг ашиглалтад орлоо",
+        ],
+    ),
+    (
+        "suggest-category-boxes.html",
+        "https://dasgal.example.mn/",
+        &[
+            "Сагсан бөмбөгийн баг Азийн аваргаас мөнгөн медаль авлаа",
+            "Засгийн газрын ээлжит хуралдаан өнөөдөр болно",
+            "Хилчин Д.Цоодолын гэргий шударга ёсыг нэхэж байна",
+            "Электрон тамхины импортыг хязгаарлах тогтоол гарлаа",
+            "Элчин сайд Вьетнамын Дак Лак мужид ажиллав",
+            "Монголбанк своп хэлцлийн гэрээг сунгалаа",
+            "Ойн түймрийг бүрэн унтраажээ",
+        ],
+    ),
+    (
+        "suggest-recurring-label.html",
+        "https://radio.example.mn/",
+        &[
+            "ХӨСҮТ: Улаанбурхан өвчний багц шинжилгээ нэмэгдэв",
+            "Даншиг наадамд Д.Анар заан түрүүлэв",
+            "Налайх дүүрэгт нөлөөллийн аян эхэллээ",
+            "УИХ: Өнөөдөр хуралдах байнгын хороод",
+            "ЦАГ АГААР: Улаанбаатарт өдөртөө 27 хэм дулаан",
+            "Эрчим хүчний засварын хуваарь гарлаа",
+            "ЦАГ АГААР: Улаанбаатарт өдөртөө 25 хэм дулаан",
+            "Хүүхдийн зуслангийн улирал эхэллээ",
+            "Тээврийн цагдаа хурдны хяналт нэмэв",
+            "Ховд аймагт үер буужээ",
+        ],
+    ),
+    (
+        "suggest-wp-widgets.html",
+        "https://diaspora.example.com/",
+        &[
+            "Weekly episode: herders prepare for winter",
+            "Weekly episode: the new airport one year on",
+            "Weekly episode: cashmere from goat to coat",
+            "Weekly episode: students abroad come home",
+            "Weekly episode: the last reindeer herders",
+            "Weekly episode: Naadam behind the scenes",
+        ],
+    ),
+    (
         "nknews.html",
         "https://www.nknews.org/category/news/",
         &[
@@ -430,5 +487,39 @@ fn a_script_rendered_page_says_it_carries_json_and_names_its_feed() {
     assert!(
         stderr.contains("Atom feed: https://next.example.mn/atom.xml"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_title_heading_three_different_items_is_excluded_as_a_label() {
+    let (toml, titles) =
+        suggest_then_preview("suggest-recurring-label.html", "https://radio.example.mn/");
+    assert!(
+        toml.contains(r#"exclude = ["(?m)^Монгол Улсын Төрийн дуулал$"]"#),
+        "{toml}"
+    );
+    assert!(!titles.iter().any(|t| t.contains("дуулал")), "{titles:#?}");
+}
+
+#[test]
+fn a_page_without_a_list_gets_a_json_block_for_its_script_data() {
+    let url = "https://udur.example.mn/";
+    let (toml, titles) = suggest_then_preview("suggest-next-data.html", url);
+    for line in [
+        "kind = \"json\"",
+        "script = \"script#__NEXT_DATA__\"",
+        "item = \"/props/pageProps/latest\"",
+        "title = \"/title\"",
+        "link = \"/n/{slug}\"",
+        "date = \"/publishedAt\"",
+        "summary = \"/excerpt\"",
+        "image = \"/cover/src\"",
+    ] {
+        assert!(toml.contains(line), "{line} missing from\n{toml}");
+    }
+    assert_eq!(titles.len(), 4, "{titles:#?}");
+    assert_eq!(
+        titles[2],
+        "Нийслэлийн агаарын бохирдол энэ долоо хоногт буурчээ"
     );
 }
