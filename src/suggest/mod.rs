@@ -82,16 +82,20 @@ pub fn candidates(html: &str, page: &Url, now: DateTime<Utc>) -> (Vec<Candidate>
     let groups = group_link_ancestors(&document, base);
     let mut ranked: Vec<Candidate> = Vec::new();
     let mut seen_link_sets: Vec<HashSet<String>> = Vec::new();
-    let mut scored: Vec<(f64, Group<'_>)> = groups
-        .into_values()
-        .filter_map(|g| score_group(&g, base).map(|s| (s, g)))
+    let mut scored: Vec<(f64, String, Group<'_>)> = groups
+        .into_iter()
+        .filter_map(|(path, g)| score_group(&g, base).map(|s| (s, path, g)))
         .collect();
+    // Equal scores (a list item and the card inside it) are ordered by the
+    // page, then the outer block, then the path: never by hash order.
     scored.sort_by(|a, b| {
         b.0.total_cmp(&a.0)
-            .then(a.1.first_position.cmp(&b.1.first_position))
+            .then(a.2.first_position.cmp(&b.2.first_position))
+            .then(a.1.len().cmp(&b.1.len()))
+            .then(a.1.cmp(&b.1))
     });
     let mut samples: Vec<String> = Vec::new();
-    for (score, group) in scored {
+    for (score, _, group) in scored {
         let links: HashSet<String> = group.main_links(base);
         // The same list seen through a wrapper, a cell or a second copy: keep the best view.
         if seen_link_sets.iter().any(|s| overlap(s, &links) > 0.8) {
