@@ -52,11 +52,7 @@ pub(super) async fn preview(config: Config, id: &str, file: Option<&Path>, json:
         );
         return EXIT_CONFIG;
     };
-    let runner = match Store::in_memory()
-        .map_err(|e| e.to_string())
-        .and_then(|store| {
-            Runner::new(&config.daemon, SharedStore::new(store)).map_err(|e| e.to_string())
-        }) {
+    let runner = match throwaway_runner(&config) {
         Ok(runner) => runner,
         Err(e) => {
             eprintln!("{id}: {e}");
@@ -271,4 +267,11 @@ fn ellipsis(text: &str, max: usize) -> String {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_string(),
     }
+}
+
+/// A runner over an in-memory store: previews read pages the way runs do
+/// and store nothing.
+pub(super) fn throwaway_runner(config: &Config) -> Result<Runner, String> {
+    let store = Store::in_memory().map_err(|e| e.to_string())?;
+    Runner::new(&config.daemon, SharedStore::new(store)).map_err(|e| e.to_string())
 }

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::config::{Config, Source, SourceKind};
-use crate::pipeline::{Runner, read_listing};
+use crate::pipeline::read_listing;
 use crate::repair::edit::rewrite_selectors;
 use crate::repair::notice::toml_string;
 use crate::repair::{Proposal, SelectorSet};
-use crate::store::{SharedStore, SourceHealth, Store};
+use crate::store::{SourceHealth, Store};
 
-use super::preview::print_preview;
+use super::preview::{print_preview, throwaway_runner};
 use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK};
 
 /// `medee repair ID [--write]`.
@@ -135,11 +135,7 @@ async fn preview_proposal(config: &Config, source: &Source, proposed: &SelectorS
     };
     let mut reading = source.clone();
     reading.kind = SourceKind::Html(Box::new(compiled));
-    let runner = match Store::in_memory()
-        .map_err(|e| e.to_string())
-        .and_then(|store| {
-            Runner::new(&config.daemon, SharedStore::new(store)).map_err(|e| e.to_string())
-        }) {
+    let runner = match throwaway_runner(config) {
         Ok(runner) => runner,
         Err(e) => {
             eprintln!("{}: {e}", source.id);

@@ -27,21 +27,6 @@ pub const MIN_ITEMS: usize = 5;
 pub const TITLE_CHARS: RangeInclusive<usize> = 12..=300;
 /// Headlines it shows.
 const SAMPLE: usize = 5;
-/// Path segments of listing pages, never of an article.
-const NOT_ARTICLES: &[&str] = &[
-    "category",
-    "categories",
-    "tag",
-    "tags",
-    "author",
-    "authors",
-    "page",
-    "search",
-    "user",
-    "users",
-    "profile",
-];
-
 /// The best candidate `suggest` finds on `html` (fetched from `page` at
 /// `at`), unless it is what the source already has (then there is nothing
 /// to propose) or nothing is found.
@@ -116,7 +101,7 @@ fn is_article_link(link: &str, page: &Url) -> bool {
             .path_segments()
             .into_iter()
             .flatten()
-            .any(|segment| NOT_ARTICLES.contains(&segment.to_ascii_lowercase().as_str()))
+            .any(crate::suggest::is_listing_word)
 }
 
 fn is_headline(title: &str) -> bool {

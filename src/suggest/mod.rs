@@ -34,6 +34,7 @@ pub use embedded::JsonBlock;
 pub use selectors::css_escape;
 use selectors::{derive_fields, item_selector};
 use shapes::Site;
+pub use shapes::is_listing_word;
 use standing::Standing;
 pub use toml::{article_toml, feed_toml, json_toml, source_toml};
 

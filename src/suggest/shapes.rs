@@ -200,7 +200,9 @@ fn shape_of(url: &Url) -> Option<String> {
     }
 }
 
-fn is_listing_word(segment: &str) -> bool {
+/// Whether a path segment names a listing, taxonomy or account page
+/// (`category`, `tag`, `users`, `page`…), never an article.
+pub fn is_listing_word(segment: &str) -> bool {
     let lower = segment.to_ascii_lowercase();
     LISTING_WORDS.contains(&lower.as_str())
 }
