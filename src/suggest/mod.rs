@@ -365,6 +365,15 @@ fn looks_random(hash: &str) -> bool {
 /// The absolute URL of a same-site link that looks like an article, with its text:
 /// one of the shapes learned from the page, or an id or slug.
 pub(super) fn article_link(anchor: ElementRef<'_>, base: &Site) -> Option<(String, String)> {
+    if let Some(known) = base.links.borrow().get(&anchor.id()) {
+        return known.clone();
+    }
+    let found = read_article_link(anchor, base);
+    base.links.borrow_mut().insert(anchor.id(), found.clone());
+    found
+}
+
+fn read_article_link(anchor: ElementRef<'_>, base: &Site) -> Option<(String, String)> {
     let url = shapes::same_site_target(anchor, &base.url)?;
     let text = element_text(anchor);
     let article = base.is_article(&url, &shapes::link_text(anchor)) || looks_like_article(&url);
@@ -448,6 +457,17 @@ static TITLED: LazyLock<Selector> = LazyLock::new(|| {
 /// date or category line (`h6.article-meta` "October 11, 2016 #BigData"), so
 /// it only wins over a shorter link text ("Read more").
 pub(super) fn headline(element: ElementRef<'_>, base: &Site) -> Option<String> {
+    if let Some(known) = base.headlines.borrow().get(&element.id()) {
+        return known.clone();
+    }
+    let found = read_headline(element, base);
+    base.headlines
+        .borrow_mut()
+        .insert(element.id(), found.clone());
+    found
+}
+
+fn read_headline(element: ElementRef<'_>, base: &Site) -> Option<String> {
     let long = |t: &String| t.chars().count() >= 10;
     let headings = || {
         element

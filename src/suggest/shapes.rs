@@ -8,6 +8,7 @@
 //! when several distinct links of that shape carry headline-length text. Links
 //! under category, tag, author, user, page or search paths never count.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use scraper::{ElementRef, Html};
@@ -49,7 +50,14 @@ pub(crate) struct Site {
     /// The page's URL: relative links resolve against it.
     pub(crate) url: Url,
     shapes: HashSet<String>,
+    /// What each anchor links to: ranking asks many times, and each answer parses URLs.
+    pub(crate) links: Memo<Option<(String, String)>>,
+    /// Each block's headline, asked for as often.
+    pub(crate) headlines: Memo<Option<String>>,
 }
+
+/// Answers per element of one page, computed once.
+pub(crate) type Memo<T> = RefCell<HashMap<ego_tree::NodeId, T>>;
 
 impl Site {
     /// Learns the article shapes from every same-site link of `document`.
@@ -75,6 +83,8 @@ impl Site {
         Self {
             url: url.clone(),
             shapes,
+            links: Memo::default(),
+            headlines: Memo::default(),
         }
     }
 
