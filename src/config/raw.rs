@@ -130,11 +130,13 @@ pub(super) struct RawSource {
 /// `[source.article]`.
 #[derive(Debug, Deserialize)]
 pub(super) struct RawArticle {
-    /// Field selector for the article body.
+    /// `true`: every field not given a selector is found automatically.
+    pub(super) auto: Option<Spanned<bool>>,
+    /// Field selector for the article body, or `"auto"`.
     pub(super) content: Option<Spanned<String>>,
-    /// Field selector for the publication date.
+    /// Field selector for the publication date, or `"auto"`.
     pub(super) date: Option<Spanned<String>>,
-    /// Field selector for the author.
+    /// Field selector for the author, or `"auto"`.
     pub(super) author: Option<Spanned<String>>,
     /// Hosts besides the source's own that article links may point to.
     #[serde(default)]

@@ -1,0 +1,266 @@
+//! `date = "auto"`: the publication date of an article page.
+//!
+//! Sources are tried from the most to the least deliberate, as htmldate does:
+//! structured data written for machines (JSON-LD `datePublished`, OpenGraph
+//! and other publication meta, `itemprop`), then a date in the URL, then
+//! `<time datetime>` and elements whose class says "date", then any short
+//! text after the headline that the date recogniser reads (Mongolian dates
+//! included). Modification and comment dates are passed over: meta and JSON-LD
+//! fields for them are not read, and elements named "updated", "modified" or
+//! lying in comments are furniture.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::{ElementRef, Html};
+use url::Url;
+
+use super::content::is_furniture;
+use super::jsonld::JsonLd;
+use super::{class_and_id, selector};
+use crate::dates::{DateContext, parse_date};
+use crate::extract::element_text;
+use crate::sanitize::collapse_whitespace;
+
+/// Where the date was found, for `preview`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateOrigin {
+    /// JSON-LD `datePublished` / `dateCreated`.
+    JsonLd,
+    /// A `<meta>` publication field.
+    Meta,
+    /// An `itemprop="datePublished"` element.
+    Itemprop,
+    /// `/2024/12/20/` in the page's URL.
+    Url,
+    /// A `<time datetime>` element.
+    Time,
+    /// Text of an element whose class or id names a date.
+    DateElement,
+    /// Short text after the headline.
+    Headline,
+}
+
+/// `<meta>` names of the publication date, most specific first.
+const META_NAMES: &[&str] = &[
+    "article:published_time",
+    "og:article:published_time",
+    "og:published_time",
+    "article:published",
+    "datepublished",
+    "published_time",
+    "article.published",
+    "parsely-pub-date",
+    "sailthru.date",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "publication_date",
+    "publicationdate",
+    "originalpublicationdate",
+    "article_date_original",
+    "cxenseparse:recs:publishtime",
+    "citation_publication_date",
+    "citation_date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date.created",
+    "dcterms.created",
+    "dc.date.published",
+    "date_published",
+    "datecreated",
+    "release_date",
+    "displaydate",
+    "dc.date",
+    "dcterms.date",
+    "date",
+];
+
+/// A date found on the page: the text as written and where it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundDate {
+    /// The date as the page wrote it, for the recogniser.
+    pub text: String,
+    /// Where it was.
+    pub origin: DateOrigin,
+}
+
+/// The publication date of the page, or `None` when nothing the recogniser reads is found.
+pub(super) fn find_date(
+    document: &Html,
+    jsonld: &JsonLd,
+    url: &Url,
+    ctx: &DateContext<'_>,
+) -> Option<FoundDate> {
+    let readable = |text: String, origin: DateOrigin| {
+        let text = collapse_whitespace(&text);
+        parse_date(&text, ctx).map(|_| FoundDate { text, origin })
+    };
+    jsonld
+        .dates()
+        .into_iter()
+        .find_map(|d| readable(d, DateOrigin::JsonLd))
+        .or_else(|| meta_dates(document).find_map(|d| readable(d, DateOrigin::Meta)))
+        .or_else(|| itemprop_dates(document).find_map(|d| readable(d, DateOrigin::Itemprop)))
+        .or_else(|| url_date(url).and_then(|d| readable(d, DateOrigin::Url)))
+        .or_else(|| time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
+        .or_else(|| date_elements(document).find_map(|d| readable(d, DateOrigin::DateElement)))
+        .or_else(|| after_headline(document).find_map(|d| readable(d, DateOrigin::Headline)))
+}
+
+/// Publication `<meta>` values in the order of [`META_NAMES`].
+fn meta_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+    let metas: Vec<(usize, String)> = document
+        .select(selector!("meta[content]"))
+        .filter_map(|meta| {
+            let value = meta.value();
+            let name = value
+                .attr("property")
+                .or_else(|| value.attr("name"))
+                .or_else(|| value.attr("itemprop"))
+                .or_else(|| value.attr("http-equiv"))?
+                .trim()
+                .to_ascii_lowercase();
+            let rank = META_NAMES.iter().position(|n| *n == name)?;
+            Some((rank, value.attr("content")?.to_string()))
+        })
+        .collect();
+    let mut metas = metas;
+    metas.sort_by_key(|(rank, _)| *rank);
+    metas.into_iter().map(|(_, v)| v)
+}
+
+fn itemprop_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+    document
+        .select(selector!(
+            "[itemprop='datePublished'], [itemprop='dateCreated']"
+        ))
+        .filter(|e| e.value().name() != "meta")
+        .filter_map(machine_or_text)
+}
+
+/// A `datetime` or `content` attribute when the element has one, else its text.
+fn machine_or_text(element: ElementRef<'_>) -> Option<String> {
+    let value = element.value();
+    value
+        .attr("datetime")
+        .or_else(|| value.attr("content"))
+        .map(str::to_string)
+        .or_else(|| Some(element_text(element)))
+        .filter(|t| !t.trim().is_empty())
+}
+
+static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:^|[/_-])((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:$|[/_.-])",
+    )
+    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// `/2024/12/20/`, `/2024-12-20-title`, `/20241220/` in the URL's path.
+fn url_date(url: &Url) -> Option<String> {
+    let c = URL_DATE.captures(url.path())?;
+    Some(format!("{}-{}-{}", &c[1], &c[2], &c[3]))
+}
+
+/// Words of a class or id that name another date than the publication's.
+static OTHER_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|expir")
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// Whether an element, or one around it, is furniture or names another date.
+fn is_elsewhere(element: ElementRef<'_>) -> bool {
+    element
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .chain(std::iter::once(element))
+        .any(|e| is_furniture(e) || OTHER_DATE.is_match(&class_and_id(e)))
+}
+
+/// `<time datetime>` values, those marked as the publication's first.
+fn time_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+    let (marked, rest): (Vec<_>, Vec<_>) = document
+        .select(selector!("time"))
+        .filter(|t| !is_elsewhere(*t))
+        .partition(|t| {
+            t.value().attr("pubdate").is_some()
+                || class_and_id(*t).to_ascii_lowercase().contains("publish")
+        });
+    marked.into_iter().chain(rest).filter_map(machine_or_text)
+}
+
+static DATE_CLASS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)date|time|publish|posted|dateline|byline|meta|info|datum|fecha|data|огноо")
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// Longest text of a date element worth reading.
+const DATE_TEXT: usize = 120;
+
+/// Short texts of elements whose class or id names a date.
+fn date_elements(document: &Html) -> impl Iterator<Item = String> + '_ {
+    document
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| DATE_CLASS.is_match(&class_and_id(*e)))
+        .filter(|e| !is_elsewhere(*e))
+        .filter_map(machine_or_text)
+        .filter(|t| t.len() <= DATE_TEXT)
+}
+
+/// How many text pieces after the headline are read for a date.
+const AFTER_HEADLINE: usize = 40;
+
+/// Short text pieces that follow the first `<h1>` (or those of the body when there is none).
+fn after_headline(document: &Html) -> impl Iterator<Item = String> + '_ {
+    let texts: Box<dyn Iterator<Item = TextNode<'_>>> =
+        match document.select(selector!("h1")).next() {
+            Some(h1) => Box::new(following_texts(h1)),
+            None => Box::new(
+                document
+                    .root_element()
+                    .descendants()
+                    .filter_map(|n| n.value().as_text().map(|t| (n, t))),
+            ),
+        };
+    texts
+        .filter(|(node, _)| {
+            node.parent()
+                .and_then(ElementRef::wrap)
+                .is_some_and(|p| !is_elsewhere(p))
+        })
+        .map(|(_, text)| collapse_whitespace(text))
+        .filter(|t| !t.is_empty() && t.len() <= DATE_TEXT)
+        .take(AFTER_HEADLINE)
+}
+
+type TextNode<'a> = (
+    ego_tree::NodeRef<'a, scraper::Node>,
+    &'a scraper::node::Text,
+);
+
+/// The text nodes after `start` in document order.
+fn following_texts(start: ElementRef<'_>) -> impl Iterator<Item = TextNode<'_>> {
+    let mut next = Some(*start);
+    std::iter::from_fn(move || {
+        loop {
+            let current = next?;
+            next = current
+                .next_sibling()
+                .or_else(|| current.ancestors().find_map(|a| a.next_sibling()));
+            let found = next?;
+            let texts: Vec<TextNode<'_>> = found
+                .descendants()
+                .filter_map(|n| n.value().as_text().map(|t| (n, t)))
+                .collect();
+            if !texts.is_empty() {
+                return Some(texts);
+            }
+        }
+    })
+    .flatten()
+}
