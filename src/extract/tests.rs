@@ -15,6 +15,14 @@ fn selectors(item: &str, fields: [Option<&str>; 5]) -> ItemSelectors {
     }
 }
 
+fn selector(css: &str) -> ArticleField {
+    ArticleField::Selector(FieldSelector::parse(css).expect("selector"))
+}
+
+fn ctx() -> crate::dates::DateContext<'static> {
+    crate::dates::DateContext::plain(chrono::Utc::now())
+}
+
 fn base() -> Url {
     Url::parse("https://example.mn/news/").expect("valid url")
 }
@@ -286,13 +294,13 @@ fn an_article_nested_100_000_deep_is_flattened() {
         nested(100_000, "Deep <em>article</em> text")
     );
     let selectors = ArticleSelectors {
-        content: FieldSelector::parse(".body").ok(),
-        date: None,
-        author: FieldSelector::parse(".by").ok(),
+        content: selector(".body"),
+        date: ArticleField::Off,
+        author: selector(".by"),
         allow_hosts: Vec::new(),
     };
     let article =
-        on_worker_stack(|| extract_article(&html, &base(), &selectors, &Limits::default()));
+        on_worker_stack(|| extract_article(&html, &base(), &selectors, &Limits::default(), &ctx()));
     let content = article.content.expect("content");
     assert!(content.contains(">Deep article text<"));
     assert!(
@@ -399,16 +407,16 @@ fn article_content_is_cut_to_its_limit_and_stays_well_formed() {
         paragraph.repeat(200)
     );
     let selectors = ArticleSelectors {
-        content: FieldSelector::parse(".body").ok(),
-        date: FieldSelector::parse(".d").ok(),
-        author: None,
+        content: selector(".body"),
+        date: selector(".d"),
+        author: ArticleField::Off,
         allow_hosts: Vec::new(),
     };
-    let whole = extract_article(&html, &base(), &selectors, &Limits::default());
+    let whole = extract_article(&html, &base(), &selectors, &Limits::default(), &ctx());
     assert_eq!(whole.cut, Cut::default());
     let whole = whole.content.expect("content");
     for max in [0, 1, 7, 100, 1_001, 4_096, whole.len() - 1] {
-        let article = extract_article(&html, &base(), &selectors, &limits(500, 1024, max));
+        let article = extract_article(&html, &base(), &selectors, &limits(500, 1024, max), &ctx());
         let content = article.content.expect("content");
         assert!(content.len() <= max, "{max}: {} bytes", content.len());
         assert_eq!(

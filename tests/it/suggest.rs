@@ -292,12 +292,18 @@ fn article_suggests_a_block_from_the_first_item_page() {
         ],
         0,
     );
-    assert!(out.contains("[source.article]"), "{out}");
-    assert!(out.contains("date = \"span.stat\""), "{out}");
+    assert!(out.contains("[source.article]\nauto = true\n"), "{out}");
+    let found = out
+        .lines()
+        .find(|l| l.starts_with("# found on "))
+        .expect("what auto found");
+    assert!(found.contains("/mn/read/398211"), "{found}");
     assert!(
-        out.contains("content = \"div.news-body.content-mn\""),
-        "{out}"
+        found.contains("date \"Б.Болормаа · 2025-07-09 14:35\""),
+        "{found}"
     );
+    assert!(found.contains("author \"Б.Болормаа\""), "{found}");
+    assert!(found.contains("content of 220 characters"), "{found}");
     ws.write_config(&out.replace("/mn/more/8\"", "/mn/more/8\"\n"));
     ws.medee(&["check"]).assert().code(0);
 }

@@ -162,7 +162,7 @@ pub fn extract_article(
     let content = read_field(
         &selectors.content,
         |f| Teaser::read(f, page.root())?.finish(base),
-        || auto_content(&page),
+        || auto_content(&page, html, parsed.dropped_tags == 0),
     )
     .map(|(c, how)| {
         found.content = Some(how);
@@ -211,9 +211,18 @@ pub fn extract_article(
 const SCRIPTED_BODY: usize = 500;
 
 /// The main text block, sanitised; JSON-LD's `articleBody` when the markup holds little text.
-fn auto_content(page: &ArticlePage<'_>) -> Option<String> {
-    let from_markup = content::main_blocks(page.document)
-        .map(|(blocks, furniture)| content::write_blocks(&blocks, &furniture))
+fn auto_content(page: &ArticlePage<'_>, html: &str, shallow: bool) -> Option<String> {
+    let mode = std::env::var("MEDEE_CONTENT").unwrap_or_default();
+    let own = || {
+        content::main_blocks(page.document)
+            .map(|(blocks, furniture)| content::write_blocks(&blocks, &furniture))
+    };
+    let raw = match mode.as_str() {
+        "own" => own(),
+        "smoothie" => readability(page, html, shallow),
+        _ => readability(page, html, shallow).or_else(own),
+    };
+    let from_markup = raw
         .map(|html| sanitize_html(&html, page.base))
         .filter(|html| !article_text(html).is_empty());
     let markup_chars = from_markup
@@ -226,6 +235,19 @@ fn auto_content(page: &ArticlePage<'_>) -> Option<String> {
         return Some(paragraphs(body));
     }
     from_markup
+}
+
+fn readability(page: &ArticlePage<'_>, html: &str, shallow: bool) -> Option<String> {
+    let bounded;
+    let input = if shallow {
+        html
+    } else {
+        bounded = page.document.html();
+        bounded.as_str()
+    };
+    let mut reader = dom_smoothie::Readability::new(input, Some(page.base.as_str()), None).ok()?;
+    let article = reader.parse().ok()?;
+    Some(article.content.to_string())
 }
 
 /// Plain text as escaped `<p>` paragraphs, one per line.
@@ -257,3 +279,6 @@ fn is_hidden(element: ElementRef<'_>) -> bool {
             s.contains("display:none") || s.contains("visibility:hidden")
         })
 }
+
+#[cfg(test)]
+mod tests;
