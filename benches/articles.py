@@ -118,6 +118,7 @@ def main():
     ap.add_argument("binary", help="the medee binary")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--keep", help="write the raw answers (JSON) into this folder")
+    ap.add_argument("--only", choices=["dates", "content"], help="run the pages of one labels file only")
     a = ap.parse_args()
     corpus = os.path.abspath(a.corpus)
     binary = os.path.abspath(a.binary)
@@ -125,6 +126,10 @@ def main():
         date_labels = json.load(f)
     with open(os.path.join(corpus, "content.json"), encoding="utf-8") as f:
         content_labels = json.load(f)
+    if a.only == "dates":
+        content_labels = []
+    elif a.only == "content":
+        date_labels = []
     entries = {e["file"]: e for e in date_labels + content_labels}
     workdir = tempfile.mkdtemp(prefix="medee-articles-")
     try:
@@ -145,16 +150,18 @@ def main():
         for h in ("all", "A", "B"):
             dl = [e for e in date_labels if h == "all" or half(e["file"]) == h]
             cl = [e for e in content_labels if h == "all" or half(e["file"]) == h]
-            d = score(os.path.join(corpus, "score_dates.py"), dl, dates, workdir, "dates")
-            c = score(os.path.join(corpus, "score_content.py"), cl, texts, workdir, "content")
             label = "all pages" if h == "all" else f"half {h}"
-            table(f"dates ({label})", ["n", "accuracy", "coverage", "precision"],
-                  [(k, [str(v["n"]), f'{v["accuracy"]:.3f}', f'{v["coverage"]:.3f}', f'{v["precision"]:.3f}'])
-                   for k, v in sorted(d.items()) if k == "all" or k.startswith("source:")])
-            table(f"content ({label})", ["n", "precision", "recall", "f1", "f1_mean", "coverage"],
-                  [(k, [str(v["n"]), f'{v["precision"]:.3f}', f'{v["recall"]:.3f}', f'{v["f1"]:.3f}',
-                        f'{v["f1_mean"]:.3f}', f'{v["coverage"]:.3f}'])
-                   for k, v in sorted(c.items()) if k == "all" or k.startswith("source:")])
+            if dl:
+                d = score(os.path.join(corpus, "score_dates.py"), dl, dates, workdir, "dates")
+                table(f"dates ({label})", ["n", "accuracy", "coverage", "precision"],
+                      [(k, [str(v["n"]), f'{v["accuracy"]:.3f}', f'{v["coverage"]:.3f}', f'{v["precision"]:.3f}'])
+                      for k, v in sorted(d.items()) if k == "all" or k.startswith("source:")])
+            if cl:
+                c = score(os.path.join(corpus, "score_content.py"), cl, texts, workdir, "content")
+                table(f"content ({label})", ["n", "precision", "recall", "f1", "f1_mean", "coverage"],
+                      [(k, [str(v["n"]), f'{v["precision"]:.3f}', f'{v["recall"]:.3f}', f'{v["f1"]:.3f}',
+                            f'{v["f1_mean"]:.3f}', f'{v["coverage"]:.3f}'])
+                       for k, v in sorted(c.items()) if k == "all" or k.startswith("source:")])
         with_authors = [e for e in date_labels if e.get("authors")]
         found = sum(1 for e in with_authors if answers.get(e["file"], {}).get("author"))
         right = sum(1 for e in with_authors

@@ -15,11 +15,9 @@ use regex::Regex;
 use scraper::{ElementRef, Html};
 use url::Url;
 
-use super::content::is_furniture;
 use super::jsonld::JsonLd;
-use super::{class_and_id, selector};
+use super::{class_and_id, is_hidden, selector};
 use crate::dates::{DateContext, parse_date};
-use crate::extract::element_text;
 use crate::sanitize::collapse_whitespace;
 
 /// Where the date was found, for `preview`.
@@ -148,7 +146,7 @@ fn machine_or_text(element: ElementRef<'_>) -> Option<String> {
         .attr("datetime")
         .or_else(|| value.attr("content"))
         .map(str::to_string)
-        .or_else(|| Some(element_text(element)))
+        .or_else(|| Some(spaced_text(element)))
         .filter(|t| !t.trim().is_empty())
 }
 
@@ -165,19 +163,37 @@ fn url_date(url: &Url) -> Option<String> {
     Some(format!("{}-{}-{}", &c[1], &c[2], &c[3]))
 }
 
-/// Words of a class or id that name another date than the publication's.
+/// Words of a class or id that name another date than the publication's, or
+/// a part of the page whose dates belong to other articles or to readers.
 static OTHER_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|expir")
+    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|replies|expir|related|recommend|teaser|sidebar|widget|promo|newsletter|footer|breadcrumb|cookie|archive|calendar|more-|weitere")
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
-/// Whether an element, or one around it, is furniture or names another date.
+/// Whether an element lies where dates are not the article's: navigation,
+/// sidebars, footers, scripts, hidden parts, comments, related lists,
+/// or an element named for another date. (Headers and meta lines, furniture
+/// for the text, are where the date usually is.)
 fn is_elsewhere(element: ElementRef<'_>) -> bool {
     element
         .ancestors()
         .filter_map(ElementRef::wrap)
         .chain(std::iter::once(element))
-        .any(|e| is_furniture(e) || OTHER_DATE.is_match(&class_and_id(e)))
+        .any(|e| {
+            matches!(
+                e.value().name(),
+                "nav"
+                    | "footer"
+                    | "aside"
+                    | "script"
+                    | "style"
+                    | "template"
+                    | "noscript"
+                    | "select"
+                    | "option"
+            ) || is_hidden(e)
+                || OTHER_DATE.is_match(&class_and_id(e))
+        })
 }
 
 /// `<time datetime>` values, those marked as the publication's first.
@@ -215,27 +231,86 @@ fn date_elements(document: &Html) -> impl Iterator<Item = String> + '_ {
 /// How many text pieces after the headline are read for a date.
 const AFTER_HEADLINE: usize = 40;
 
-/// Short text pieces that follow the first `<h1>` (or those of the body when there is none).
+/// How many text pieces before the headline are read, nearest first, when
+/// those after it hold no date (sites that print the date above the title).
+const BEFORE_HEADLINE: usize = 15;
+
+/// Short texts near the first `<h1>`: those after it, then those before it
+/// (or the body's when there is no `<h1>`). A piece is the text of the
+/// element holding it when that is short (`28. <b>Januar</b> 2022`), else
+/// the piece itself.
 fn after_headline(document: &Html) -> impl Iterator<Item = String> + '_ {
-    let texts: Box<dyn Iterator<Item = TextNode<'_>>> =
+    let (after, before): (Vec<TextNode<'_>>, Vec<TextNode<'_>>) =
         match document.select(selector!("h1")).next() {
-            Some(h1) => Box::new(following_texts(h1)),
-            None => Box::new(
+            Some(h1) => (
+                following_texts(h1).take(AFTER_HEADLINE * 4).collect(),
+                preceding_texts(document, h1),
+            ),
+            None => (
                 document
                     .root_element()
                     .descendants()
-                    .filter_map(|n| n.value().as_text().map(|t| (n, t))),
+                    .filter_map(|n| n.value().as_text().map(|t| (n, t)))
+                    .take(AFTER_HEADLINE * 8)
+                    .collect(),
+                Vec::new(),
             ),
         };
+    let near = |texts: Vec<TextNode<'_>>, limit: usize| {
+        let mut last = String::new();
+        texts
+            .into_iter()
+            .filter_map(|(node, text)| {
+                let parent = node.parent().and_then(ElementRef::wrap)?;
+                if is_elsewhere(parent) {
+                    return None;
+                }
+                let whole = spaced_text(parent);
+                Some(if whole.len() <= DATE_TEXT {
+                    whole
+                } else {
+                    collapse_whitespace(text)
+                })
+            })
+            .filter(|t| !t.is_empty() && t.len() <= DATE_TEXT)
+            .filter(move |t| {
+                let new = *t != last;
+                last.clone_from(t);
+                new
+            })
+            .take(limit)
+            .collect::<Vec<_>>()
+    };
+    let mut pieces = near(after, AFTER_HEADLINE);
+    pieces.extend(near(before, BEFORE_HEADLINE));
+    pieces.into_iter()
+}
+
+/// The text nodes before `h1` in document order, nearest first.
+fn preceding_texts<'a>(document: &'a Html, h1: ElementRef<'a>) -> Vec<TextNode<'a>> {
+    let mut texts: Vec<TextNode<'a>> = Vec::new();
+    for node in document.root_element().descendants() {
+        if node.id() == h1.id() {
+            break;
+        }
+        if let Some(text) = node.value().as_text() {
+            texts.push((node, text));
+        }
+    }
+    texts.reverse();
+    texts.truncate(BEFORE_HEADLINE * 4);
     texts
-        .filter(|(node, _)| {
-            node.parent()
-                .and_then(ElementRef::wrap)
-                .is_some_and(|p| !is_elsewhere(p))
-        })
-        .map(|(_, text)| collapse_whitespace(text))
-        .filter(|t| !t.is_empty() && t.len() <= DATE_TEXT)
-        .take(AFTER_HEADLINE)
+}
+
+/// The element's text with a space between its pieces, so that
+/// `<li>Datum:</li><li>26. Januar 2022</li>` does not run together.
+fn spaced_text(element: ElementRef<'_>) -> String {
+    let mut out = String::new();
+    for text in element.text() {
+        out.push_str(text);
+        out.push(' ');
+    }
+    collapse_whitespace(&out)
 }
 
 type TextNode<'a> = (
