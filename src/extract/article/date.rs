@@ -166,7 +166,7 @@ fn url_date(url: &Url) -> Option<String> {
 /// Words of a class or id that name another date than the publication's, or
 /// a part of the page whose dates belong to other articles or to readers.
 static OTHER_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|replies|expir|related|recommend|teaser|sidebar|widget|promo|newsletter|footer|breadcrumb|cookie|archive|calendar|more-|weitere")
+    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|replies|expir|related|recommend|sidebar|widget|newsletter|footer|calendar")
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
@@ -269,7 +269,7 @@ fn after_headline(document: &Html) -> impl Iterator<Item = String> + '_ {
                 Some(if whole.len() <= DATE_TEXT {
                     whole
                 } else {
-                    collapse_whitespace(text)
+                    dateline(&collapse_whitespace(text))
                 })
             })
             .filter(|t| !t.is_empty() && t.len() <= DATE_TEXT)
@@ -284,6 +284,18 @@ fn after_headline(document: &Html) -> impl Iterator<Item = String> + '_ {
     let mut pieces = near(after, AFTER_HEADLINE);
     pieces.extend(near(before, BEFORE_HEADLINE));
     pieces.into_iter()
+}
+
+/// Characters at the start of a long text read for a dateline
+/// (`27.1.2022 - Bei der…`, `BERLIN, 3. Mai 2024 –`).
+const DATELINE: usize = 40;
+
+/// A short text as it is; the start of a long one, where a dateline would be.
+fn dateline(text: &str) -> String {
+    if text.len() <= DATE_TEXT {
+        return text.to_string();
+    }
+    text.chars().take(DATELINE).collect()
 }
 
 /// The text nodes before `h1` in document order, nearest first.
