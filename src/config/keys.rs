@@ -248,7 +248,7 @@ mod tests {
         );
         assert_eq!(
             keys_of::<RawArticle>(),
-            ["content", "date", "author", "allow_hosts"]
+            ["content", "date", "author", "allow_hosts", "auto"]
         );
         assert_eq!(
             keys_of::<RawDaemon>()[..11],
@@ -284,7 +284,9 @@ mod tests {
                     text.push_str(line);
                     text.push('\n');
                 }
-                text.push_str(&format!("{key} = true\n"));
+                // `true` is the wrong type for every key but the one boolean.
+                let wrong = if *key == "auto" { "\"yes\"" } else { "true" };
+                text.push_str(&format!("{key} = {wrong}\n"));
                 let errs = errors(&text);
                 assert_eq!(errs.len(), 1, "{text}\n{errs:?}");
                 assert!(errs[0].contains("invalid type"), "{text}\n{errs:?}");

@@ -130,8 +130,6 @@ pub(super) struct RawSource {
 /// `[source.article]`.
 #[derive(Debug, Deserialize)]
 pub(super) struct RawArticle {
-    /// `true`: every field not given a selector is found automatically.
-    pub(super) auto: Option<Spanned<bool>>,
     /// Field selector for the article body, or `"auto"`.
     pub(super) content: Option<Spanned<String>>,
     /// Field selector for the publication date, or `"auto"`.
@@ -141,4 +139,6 @@ pub(super) struct RawArticle {
     /// Hosts besides the source's own that article links may point to.
     #[serde(default)]
     pub(super) allow_hosts: Vec<Spanned<String>>,
+    /// `true`: every field not given a selector is found automatically.
+    pub(super) auto: Option<Spanned<bool>>,
 }

@@ -304,3 +304,34 @@ fn output_dir_and_database_on_one_path_is_an_error() {
     let apart = daemon("output_dir = \"out\"\ndatabase = \"out/medee.db\"");
     assert!(errors(&apart).is_empty(), "{:?}", errors(&apart));
 }
+
+#[test]
+fn article_fields_take_auto_one_by_one_or_all_at_once() {
+    use crate::extract::ArticleField;
+    let parse = |article: &str| {
+        let text = format!(
+            "[[source]]\nid = \"a\"\nurl = \"https://a.mn/\"\nitem = \"li\"\n[source.article]\n{article}"
+        );
+        Config::parse(&text, Path::new("x.toml"))
+            .expect("valid")
+            .sources
+            .remove(0)
+            .article
+            .expect("article")
+    };
+    let one = parse("content = \"auto\"\ndate = \"time @datetime\"\n");
+    assert!(matches!(one.content, ArticleField::Auto));
+    assert!(matches!(one.date, ArticleField::Selector(_)));
+    assert!(matches!(one.author, ArticleField::Off));
+    let all = parse("auto = true\nauthor = \".by\"\n");
+    assert!(matches!(all.content, ArticleField::Auto));
+    assert!(matches!(all.date, ArticleField::Auto));
+    assert!(matches!(all.author, ArticleField::Selector(_)));
+    let errors = errors(
+        "[[source]]\nid = \"a\"\nurl = \"https://a.mn/\"\nitem = \"li\"\n[source.article]\nauto = \"yes\"\n",
+    );
+    assert!(
+        errors.iter().any(|e| e.starts_with("medee.toml:6:")),
+        "{errors:?}"
+    );
+}

@@ -9,9 +9,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use scraper::{ElementRef, Html};
 
-use super::content::is_furniture;
 use super::jsonld::JsonLd;
-use super::{class_and_id, selector};
+use super::{class_and_id, is_elsewhere, selector};
 use crate::extract::element_text;
 use crate::sanitize::collapse_whitespace;
 
@@ -97,12 +96,7 @@ fn byline_element(document: &Html) -> Option<String> {
         .descendants()
         .filter_map(ElementRef::wrap)
         .filter(|e| BYLINE_CLASS.is_match(&class_and_id(*e)))
-        .filter(|e| {
-            !e.ancestors()
-                .filter_map(ElementRef::wrap)
-                .chain(std::iter::once(*e))
-                .any(is_furniture)
-        })
+        .filter(|e| !is_elsewhere(*e))
         .find_map(|e| clean(element_text(e)))
 }
 

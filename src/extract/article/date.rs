@@ -16,7 +16,7 @@ use scraper::{ElementRef, Html};
 use url::Url;
 
 use super::jsonld::JsonLd;
-use super::{class_and_id, is_hidden, selector};
+use super::{class_and_id, is_elsewhere, selector};
 use crate::dates::{DateContext, parse_date};
 use crate::sanitize::collapse_whitespace;
 
@@ -161,39 +161,6 @@ static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {
 fn url_date(url: &Url) -> Option<String> {
     let c = URL_DATE.captures(url.path())?;
     Some(format!("{}-{}-{}", &c[1], &c[2], &c[3]))
-}
-
-/// Words of a class or id that name another date than the publication's, or
-/// a part of the page whose dates belong to other articles or to readers.
-static OTHER_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|replies|expir|related|recommend|sidebar|widget|newsletter|footer|calendar")
-        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
-});
-
-/// Whether an element lies where dates are not the article's: navigation,
-/// sidebars, footers, scripts, hidden parts, comments, related lists,
-/// or an element named for another date. (Headers and meta lines, furniture
-/// for the text, are where the date usually is.)
-fn is_elsewhere(element: ElementRef<'_>) -> bool {
-    element
-        .ancestors()
-        .filter_map(ElementRef::wrap)
-        .chain(std::iter::once(element))
-        .any(|e| {
-            matches!(
-                e.value().name(),
-                "nav"
-                    | "footer"
-                    | "aside"
-                    | "script"
-                    | "style"
-                    | "template"
-                    | "noscript"
-                    | "select"
-                    | "option"
-            ) || is_hidden(e)
-                || OTHER_DATE.is_match(&class_and_id(e))
-        })
 }
 
 /// `<time datetime>` values, those marked as the publication's first.
