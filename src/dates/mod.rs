@@ -487,6 +487,12 @@ const EUROPEAN_MONTHS: &[(&str, u32)] = &[
     ("diciembre", 12),
     ("dicembre", 12),
     ("dezembro", 12),
+    // Spelled as in English, but written "1. April 2024" in German.
+    ("april", 4),
+    ("august", 8),
+    ("september", 9),
+    ("november", 11),
+    ("december", 12),
 ];
 
 /// "26. Januar 2022", "1er mars 2020", "3 de mayo de 2020", "12 marzo 2021".

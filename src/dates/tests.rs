@@ -267,5 +267,6 @@ fn european_month_names_are_read() {
     assert_eq!(day("3 de mayo de 2020"), "2020-05-03");
     assert_eq!(day("12 marzo 2021"), "2021-03-12");
     assert_eq!(day("7. Jänner 2018"), "2018-01-07");
+    assert_eq!(day("01. November 2021 | Naturschutz"), "2021-11-01");
     assert_eq!(day("Mai 2024"), "", "a month without a day is no date");
 }

@@ -278,11 +278,10 @@ static ELSEWHERE: LazyLock<Regex> = LazyLock::new(|| {
 /// or an element named for another date. (Headers and meta lines, furniture
 /// for the text, are where the date usually is.)
 pub(super) fn is_elsewhere(element: ElementRef<'_>) -> bool {
-    element
-        .ancestors()
-        .filter_map(ElementRef::wrap)
-        .chain(std::iter::once(element))
-        .any(|e| {
+    std::iter::once(element)
+        .chain(element.ancestors().filter_map(ElementRef::wrap))
+        .enumerate()
+        .any(|(level, e)| {
             matches!(
                 e.value().name(),
                 "nav"
@@ -295,8 +294,20 @@ pub(super) fn is_elsewhere(element: ElementRef<'_>) -> bool {
                     | "select"
                     | "option"
             ) || is_hidden(e)
-                || ELSEWHERE.is_match(&class_and_id(e))
+                || (level < NAMED_LEVELS && names_elsewhere(e))
         })
+}
+
+/// How far up class and id names are read: a page's outer layout
+/// (`layout has-sidebar`) says nothing about a date deep inside it.
+const NAMED_LEVELS: usize = 6;
+
+/// Whether a class or id word of the element names a part that is not the
+/// article's own (`has-sidebar`, which describes a layout, does not count).
+fn names_elsewhere(element: ElementRef<'_>) -> bool {
+    class_and_id(element)
+        .split_whitespace()
+        .any(|word| !word.starts_with("has-") && ELSEWHERE.is_match(word))
 }
 
 /// Hidden by attribute or inline style: not shown, so not the article.
