@@ -96,13 +96,16 @@ pub(super) fn find_date(
         let text = collapse_whitespace(&text);
         parse_date(&text, ctx).map(|_| FoundDate { text, origin })
     };
-    jsonld
+    let in_url = url_date(url);
+    let structured = jsonld
         .dates()
         .into_iter()
         .find_map(|d| readable(d, DateOrigin::JsonLd))
         .or_else(|| meta_dates(document).find_map(|d| readable(d, DateOrigin::Meta)))
-        .or_else(|| itemprop_dates(document).find_map(|d| readable(d, DateOrigin::Itemprop)))
-        .or_else(|| url_date(url).and_then(|d| readable(d, DateOrigin::Url)))
+        .or_else(|| itemprop_dates(document).find_map(|d| readable(d, DateOrigin::Itemprop)));
+    structured
+        .filter(|found| !contradicts_url(found, in_url.as_deref(), ctx))
+        .or_else(|| in_url.and_then(|d| readable(d, DateOrigin::Url)))
         .or_else(|| time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
         .or_else(|| date_elements(document).find_map(|d| readable(d, DateOrigin::DateElement)))
         .or_else(|| after_headline(document).find_map(|d| readable(d, DateOrigin::Headline)))
@@ -150,17 +153,44 @@ fn machine_or_text(element: ElementRef<'_>) -> Option<String> {
         .filter(|t| !t.trim().is_empty())
 }
 
+/// A `title` attribute, where some sites put the full date behind a
+/// relative one (`<span title="2020-09-20T14:20:02Z">2 hours ago</span>`).
+fn title_of(element: ElementRef<'_>) -> Option<String> {
+    element.value().attr("title").map(str::to_string)
+}
+
 static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?:^|[/_-])((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:$|[/_.-])",
+        r"(?:^|[/_-])((?:19|20)\d{2})(?:[/_-](0?[1-9]|1[0-2])[/_-](0?[1-9]|[12]\d|3[01])|(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01]))(?:$|[/_.-])",
     )
     .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
-/// `/2024/12/20/`, `/2024-12-20-title`, `/20241220/` in the URL's path.
+/// `/2024/12/20/`, `/2024/7/5/`, `/2024-12-20-title`, `/20241220/` in the URL's path.
 fn url_date(url: &Url) -> Option<String> {
     let c = URL_DATE.captures(url.path())?;
-    Some(format!("{}-{}-{}", &c[1], &c[2], &c[3]))
+    let (month, day) = match (c.get(2), c.get(3)) {
+        (Some(m), Some(d)) => (m.as_str(), d.as_str()),
+        _ => (c.get(4)?.as_str(), c.get(5)?.as_str()),
+    };
+    Some(format!("{}-{month:0>2}-{day:0>2}", &c[1]))
+}
+
+/// Days a structured date may lie from the URL's date and still be the
+/// same publication (time zones; a late-night story filed the next day).
+const URL_TOLERANCE_DAYS: i64 = 1;
+
+/// Whether a structured date contradicts a date in the URL: the URL is fixed
+/// when the story is first published, so a date days or years away from it is
+/// a republication or an update, and the URL's date is the publication's.
+fn contradicts_url(found: &FoundDate, url_day: Option<&str>, ctx: &DateContext<'_>) -> bool {
+    let Some(url_day) = url_day else {
+        return false;
+    };
+    let (Some(found), Some(url)) = (parse_date(&found.text, ctx), parse_date(url_day, ctx)) else {
+        return false;
+    };
+    (found.at - url.at).num_days().abs() > URL_TOLERANCE_DAYS
 }
 
 /// `<time datetime>` values, those marked as the publication's first.
@@ -191,7 +221,7 @@ fn date_elements(document: &Html) -> impl Iterator<Item = String> + '_ {
         .filter_map(ElementRef::wrap)
         .filter(|e| DATE_CLASS.is_match(&class_and_id(*e)))
         .filter(|e| !is_elsewhere(*e))
-        .filter_map(machine_or_text)
+        .flat_map(|e| machine_or_text(e).into_iter().chain(title_of(e)))
         .filter(|t| t.len() <= DATE_TEXT)
 }
 

@@ -237,3 +237,35 @@ fn an_auto_article_nested_100_000_deep_is_read_on_a_worker_stack() {
     assert!(text(&article).contains("Text of the article"));
     assert!(article.cut.deep_tags > 0);
 }
+
+#[test]
+fn a_structured_date_far_from_the_urls_is_a_republication_and_the_url_wins() {
+    let page = |published: &str| {
+        format!(
+            r#"<html><head><meta property="article:published_time" content="{published}"></head><body><h1>T</h1></body></html>"#
+        )
+    };
+    let ctx = DateContext::plain(now());
+    let base = Url::parse("https://blog.example/home/2017/7/12/a-story").expect("url");
+    let republished = extract_article(
+        &page("2019-06-17T18:28:00+02:00"),
+        &base,
+        &all_auto(),
+        &Limits::default(),
+        &ctx,
+    );
+    assert_eq!(republished.date_text.as_deref(), Some("2017-07-12"));
+    assert_eq!(republished.found.date_origin, Some(DateOrigin::Url));
+    let late_night = extract_article(
+        &page("2017-07-13T01:10:00Z"),
+        &base,
+        &all_auto(),
+        &Limits::default(),
+        &ctx,
+    );
+    assert_eq!(
+        late_night.date_text.as_deref(),
+        Some("2017-07-13T01:10:00Z"),
+        "a day apart is the same story: the exact time is kept"
+    );
+}
