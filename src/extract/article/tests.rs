@@ -269,3 +269,17 @@ fn a_structured_date_far_from_the_urls_is_a_republication_and_the_url_wins() {
         "a day apart is the same story: the exact time is kept"
     );
 }
+
+#[test]
+fn a_page_of_too_many_elements_gets_no_automatic_content_but_its_date() {
+    let mut html = String::from(
+        r#"<html><head><meta property="article:published_time" content="2024-02-03T10:00:00Z"></head><body><h1>T</h1>"#,
+    );
+    html.push_str(&"<div><a href=\"/x\">link</a><span>s</span></div>".repeat(20_000));
+    html.push_str("</body></html>");
+    let ctx = DateContext::plain(now());
+    let base = Url::parse("https://example.org/a").expect("url");
+    let article = extract_article(&html, &base, &all_auto(), &Limits::default(), &ctx);
+    assert_eq!(article.content, None);
+    assert_eq!(article.date_text.as_deref(), Some("2024-02-03T10:00:00Z"));
+}
