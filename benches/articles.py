@@ -13,7 +13,7 @@ with a config whose one source has `[source.article] auto = true`; the label's
 `url` is the page's address (dates in URLs count, relative links resolve).
 The answers go to the corpus's own scorers, per source, for the whole set and
 for its two halves (pages split by the parity of the SHA-256 of their file
-name: half A is the one the rules were tuned on, half B was only measured).
+name), which shows how much the figures move from one sample to another.
 
 Dates: the answer is the day as the page wrote it: the first ten characters of
 the found text when it starts with YYYY-MM-DD (an offset is the site's own),
