@@ -4,6 +4,7 @@
 mod catalog;
 mod docs;
 mod preview;
+mod preview_article;
 mod progress;
 mod repair;
 mod status;
@@ -62,8 +63,14 @@ pub enum Command {
         /// Source id.
         id: String,
         /// Read this saved page instead of fetching.
-        #[arg(long, value_name = "PAGE.html")]
+        #[arg(long, value_name = "PAGE.html", conflicts_with_all = ["article", "article_file"])]
         file: Option<PathBuf>,
+        /// Show what [source.article] (or, without it, `auto`) reads from this article page.
+        #[arg(long, value_name = "URL")]
+        article: Option<String>,
+        /// Read this saved article page (at the --article URL, if given) instead of fetching.
+        #[arg(long, value_name = "PAGE.html")]
+        article_file: Option<PathBuf>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -156,7 +163,20 @@ pub async fn run(cli: Cli) -> u8 {
         },
         Command::Once { sources } => once(config, &sources).await,
         Command::Check => check(&config),
-        Command::Preview { id, file, json } => {
+        Command::Preview {
+            id,
+            file: _,
+            article,
+            article_file,
+            json,
+        } if article.is_some() || article_file.is_some() => {
+            let target = preview_article::ArticleTarget {
+                url: article.as_deref(),
+                file: article_file.as_deref(),
+            };
+            preview_article::preview_article(config, &id, target, json).await
+        }
+        Command::Preview { id, file, json, .. } => {
             preview::preview(config, &id, file.as_deref(), json).await
         }
         Command::Status { json } => status::status(&config, json),

@@ -238,7 +238,7 @@ async fn article_suggestion(
     match fetcher.get(&link, &policy, HostUse::Last).await {
         Ok(article) => {
             let (article_text, _) = article.text();
-            suggest::article_toml(&article_text, now).map_or_else(
+            suggest::article_toml(&article_text, &article.url, now).map_or_else(
                 || format!("# --article: nothing recognisable on {link}\n"),
                 |t| format!("\n{t}"),
             )

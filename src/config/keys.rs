@@ -249,7 +249,7 @@ mod tests {
         );
         assert_eq!(
             keys_of::<RawArticle>(),
-            ["content", "date", "author", "allow_hosts"]
+            ["content", "date", "author", "allow_hosts", "auto"]
         );
         assert_eq!(
             keys_of::<RawDaemon>()[..11],

@@ -166,14 +166,16 @@ pub(super) struct RawSource {
 /// `[source.article]`.
 #[derive(Debug, Deserialize)]
 pub(super) struct RawArticle {
-    /// Selector of the article body, the entry's full text (sanitised HTML).
+    /// Selector of the article body, the entry's full text (sanitised HTML), or `"auto"`.
     pub(super) content: Option<Spanned<String>>,
-    /// Selector of the publication date.
+    /// Selector of the publication date, or `"auto"`.
     pub(super) date: Option<Spanned<String>>,
-    /// Selector of the author.
+    /// Selector of the author, or `"auto"`.
     pub(super) author: Option<Spanned<String>>,
     /// Hosts besides the source's own that article links may point to (`host:port` for another
     /// port).
     #[serde(default)]
     pub(super) allow_hosts: Vec<Spanned<String>>,
+    /// `true`: every field not given a selector is found automatically.
+    pub(super) auto: Option<Spanned<bool>>,
 }

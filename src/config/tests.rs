@@ -341,3 +341,34 @@ fn health_entries_health_after_and_on_break_have_defaults_and_are_checked() {
         "{error}"
     );
 }
+
+#[test]
+fn article_fields_take_auto_one_by_one_or_all_at_once() {
+    use crate::extract::ArticleField;
+    let parse = |article: &str| {
+        let text = format!(
+            "[[source]]\nid = \"a\"\nurl = \"https://a.mn/\"\nitem = \"li\"\n[source.article]\n{article}"
+        );
+        Config::parse(&text, Path::new("x.toml"))
+            .expect("valid")
+            .sources
+            .remove(0)
+            .article
+            .expect("article")
+    };
+    let one = parse("content = \"auto\"\ndate = \"time @datetime\"\n");
+    assert!(matches!(one.content, ArticleField::Auto));
+    assert!(matches!(one.date, ArticleField::Selector(_)));
+    assert!(matches!(one.author, ArticleField::Off));
+    let all = parse("auto = true\nauthor = \".by\"\n");
+    assert!(matches!(all.content, ArticleField::Auto));
+    assert!(matches!(all.date, ArticleField::Auto));
+    assert!(matches!(all.author, ArticleField::Selector(_)));
+    let errors = errors(
+        "[[source]]\nid = \"a\"\nurl = \"https://a.mn/\"\nitem = \"li\"\n[source.article]\nauto = \"yes\"\n",
+    );
+    assert!(
+        errors.iter().any(|e| e.starts_with("medee.toml:6:")),
+        "{errors:?}"
+    );
+}

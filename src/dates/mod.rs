@@ -108,6 +108,7 @@ fn recognise(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
         .or_else(|| {
             parse_mongolian(&text, ctx)
                 .or_else(|| parse_english_months(&text, ctx))
+                .or_else(|| parse_european_months(&text, ctx))
                 .or_else(|| parse_numeric(&text, ctx.tz))
                 .map(ParsedDate::absolute)
         })
@@ -411,6 +412,108 @@ fn english_month(name: &str) -> Option<u32> {
     .iter()
     .position(|m| *m == prefix)?;
     u32::try_from(index + 1).ok()
+}
+
+/// Month names of the languages article pages are most often written in
+/// besides English (German, French, Spanish, Italian, Portuguese, Dutch),
+/// with their usual abbreviations.
+const EUROPEAN_MONTHS: &[(&str, u32)] = &[
+    ("januar", 1),
+    ("jänner", 1),
+    ("janvier", 1),
+    ("janv", 1),
+    ("enero", 1),
+    ("gennaio", 1),
+    ("janeiro", 1),
+    ("januari", 1),
+    ("februar", 2),
+    ("feber", 2),
+    ("février", 2),
+    ("fevrier", 2),
+    ("févr", 2),
+    ("febrero", 2),
+    ("febbraio", 2),
+    ("fevereiro", 2),
+    ("februari", 2),
+    ("märz", 3),
+    ("mär", 3),
+    ("mars", 3),
+    ("marzo", 3),
+    ("março", 3),
+    ("maart", 3),
+    ("avril", 4),
+    ("avr", 4),
+    ("abril", 4),
+    ("aprile", 4),
+    ("mai", 5),
+    ("mayo", 5),
+    ("maggio", 5),
+    ("maio", 5),
+    ("mei", 5),
+    ("juni", 6),
+    ("juin", 6),
+    ("junio", 6),
+    ("giugno", 6),
+    ("junho", 6),
+    ("juli", 7),
+    ("juillet", 7),
+    ("juil", 7),
+    ("julio", 7),
+    ("luglio", 7),
+    ("julho", 7),
+    ("août", 8),
+    ("aout", 8),
+    ("agosto", 8),
+    ("augustus", 8),
+    ("septembre", 9),
+    ("septiembre", 9),
+    ("setiembre", 9),
+    ("settembre", 9),
+    ("setembro", 9),
+    ("oktober", 10),
+    ("okt", 10),
+    ("octobre", 10),
+    ("octubre", 10),
+    ("ottobre", 10),
+    ("outubro", 10),
+    ("novembre", 11),
+    ("noviembre", 11),
+    ("novembro", 11),
+    ("dezember", 12),
+    ("dez", 12),
+    ("décembre", 12),
+    ("decembre", 12),
+    ("déc", 12),
+    ("diciembre", 12),
+    ("dicembre", 12),
+    ("dezembro", 12),
+    // Spelled as in English, but written "1. April 2024" in German.
+    ("april", 4),
+    ("august", 8),
+    ("september", 9),
+    ("november", 11),
+    ("december", 12),
+];
+
+/// "26. Januar 2022", "1er mars 2020", "3 de mayo de 2020", "12 marzo 2021".
+static EU_DMY: LazyLock<Regex> = LazyLock::new(|| {
+    let mut names: Vec<&str> = EUROPEAN_MONTHS.iter().map(|(name, _)| *name).collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    Regex::new(&format!(
+        r"(?i)\b([0-9]{{1,2}})(?:\.|er|º)?\s*(?:de\s+)?({})\.?,?\s+(?:de\s+)?([0-9]{{4}})\b",
+        names.join("|")
+    ))
+    .expect("valid European date regex")
+});
+
+fn parse_european_months(text: &str, ctx: &DateContext<'_>) -> Option<DateTime<Utc>> {
+    let c = EU_DMY.captures(text)?;
+    let name = c[2].to_lowercase();
+    let month = EUROPEAN_MONTHS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, m)| *m)?;
+    at_time(ymd(num(&c, 3)?, month, num(&c, 1)?)?, text, ctx.tz)
 }
 
 static NUM_YMD: LazyLock<Regex> = LazyLock::new(|| {

@@ -249,3 +249,24 @@ fn configured_formats_come_first() {
     let parsed = parse_date("PUBLISHED: 2024.12.20 14:05", &ctx(&formats)).expect("parsed");
     assert_eq!(parsed.at.to_rfc3339(), "2024-12-20T06:05:00+00:00");
 }
+
+#[test]
+fn european_month_names_are_read() {
+    let day = |text: &str| {
+        parse_date(text, &ctx(&[]))
+            .map(|d| {
+                d.at.with_timezone(&chrono_tz::Asia::Ulaanbaatar)
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(day("Datum: 26. Januar 2022"), "2022-01-26");
+    assert_eq!(day("Dienstag, 01. Februar 2022 12:10"), "2022-02-01");
+    assert_eq!(day("le 1er mars 2020"), "2020-03-01");
+    assert_eq!(day("3 de mayo de 2020"), "2020-05-03");
+    assert_eq!(day("12 marzo 2021"), "2021-03-12");
+    assert_eq!(day("7. Jänner 2018"), "2018-01-07");
+    assert_eq!(day("01. November 2021 | Naturschutz"), "2021-11-01");
+    assert_eq!(day("Mai 2024"), "", "a month without a day is no date");
+}

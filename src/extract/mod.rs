@@ -5,6 +5,7 @@
 //! is parsed with its nesting bounded ([`parse_html`]) and what it yields is
 //! held to the [`Limits`], with what was cut counted in [`Cut`].
 
+mod article;
 mod image;
 mod items;
 mod parse;
@@ -16,9 +17,13 @@ use url::Url;
 
 use crate::config::Limits;
 use crate::sanitize::collapse_whitespace;
+pub use article::{
+    ArticleField, ArticleSelectors, DateOrigin, Found, FoundBy, RawArticle, article_text,
+    extract_article,
+};
 pub use image::image_source;
 pub(crate) use items::FieldBound;
-use items::{ItemFields, Teaser, collect_items};
+use items::{ItemFields, collect_items};
 pub(crate) use parse::shallow_markup;
 pub use parse::{MAX_DEPTH, parse_fragment, parse_html};
 
@@ -137,71 +142,6 @@ pub struct ItemSelectors {
     pub summary: Option<FieldSelector>,
     /// Thumbnail URL.
     pub image: Option<FieldSelector>,
-}
-
-/// `[source.article]`: what to read from each new item's own page.
-#[derive(Debug, Clone)]
-pub struct ArticleSelectors {
-    /// Full text (sanitised HTML).
-    pub content: Option<FieldSelector>,
-    /// Publication date.
-    pub date: Option<FieldSelector>,
-    /// Byline.
-    pub author: Option<FieldSelector>,
-    /// Hosts besides the source's own that article links may point to.
-    pub allow_hosts: Vec<String>,
-}
-
-/// What an article page yielded, before its date is parsed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RawArticle {
-    /// Sanitised HTML of the article body.
-    pub content: Option<String>,
-    /// The date text (or attribute value) as found on the page.
-    pub date_text: Option<String>,
-    /// Byline text.
-    pub author: Option<String>,
-    /// What the limits cut from the page.
-    pub cut: Cut,
-}
-
-/// Extracts the `[source.article]` fields from an article page: the content
-/// within `limits.content_bytes`, the date and byline within `limits.field_bytes`.
-pub fn extract_article(
-    html: &str,
-    base: &Url,
-    selectors: &ArticleSelectors,
-    limits: &Limits,
-) -> RawArticle {
-    let parsed = parse::parse(html, parse::Kind::Document, MAX_DEPTH);
-    let root = parsed.html.root_element();
-    let mut content_bound = FieldBound::new(limits.content_bytes);
-    let mut field_bound = FieldBound::new(limits.field_bytes);
-    let content = selectors
-        .content
-        .as_ref()
-        .and_then(|f| Teaser::read(f, root)?.finish(base))
-        .map(|c| content_bound.html(c));
-    let date_text = selectors
-        .date
-        .as_ref()
-        .and_then(|f| date_text(f, root))
-        .map(|d| field_bound.text(d));
-    let author = selectors
-        .author
-        .as_ref()
-        .and_then(|f| f.value(root))
-        .map(|a| field_bound.text(a));
-    RawArticle {
-        content,
-        date_text,
-        author,
-        cut: Cut {
-            items: 0,
-            fields: content_bound.cut + field_bound.cut,
-            deep_tags: parsed.dropped_tags,
-        },
-    }
 }
 
 /// What one listing item yielded, before dates are parsed or the store is consulted.

@@ -6,7 +6,7 @@ use url::Url;
 
 use crate::config::{Daemon, Source};
 use crate::dates::parse_date;
-use crate::extract::{ArticleSelectors, extract_article};
+use crate::extract::{ArticleSelectors, RawArticle, extract_article};
 use crate::fetch::{FetchPolicy, Fetcher, HostUse, Page};
 use crate::identity::redact_url;
 use crate::store::{ArticleData, ArticleOutcome, SharedStore, StoreError};
@@ -110,19 +110,41 @@ fn read_article(
     page: &Page,
     now: DateTime<Utc>,
 ) -> ArticleData {
-    let (text, _) = page.text();
-    let raw = extract_article(&text, &page.url, selectors, &daemon.limits);
-    if !raw.cut.is_empty() {
-        warn!(source = %source.id, page = %page.url, cut = %raw.cut, "article page cut to the limits");
+    let read = read_article_page(source, selectors, daemon, page, now);
+    if !read.raw.cut.is_empty() {
+        warn!(source = %source.id, page = %page.url, cut = %read.raw.cut, "article page cut to the limits");
     }
-    let ctx = source.date_context(now, daemon.dates);
     ArticleData {
-        content: raw.content,
-        published: raw
-            .date_text
-            .as_deref()
-            .and_then(|t| parse_date(t, &ctx))
-            .map(|d| d.at),
-        author: raw.author,
+        content: read.raw.content,
+        published: read.published,
+        author: read.raw.author,
     }
+}
+
+/// What one article page gave: the raw fields and the date they name.
+#[derive(Debug, Clone)]
+pub struct ArticleRead {
+    /// The fields as extracted, with how each was found.
+    pub raw: RawArticle,
+    /// The publication date, read in the source's zone.
+    pub published: Option<DateTime<Utc>>,
+}
+
+/// Reads one article page as a run of `source` does (for the pipeline and `preview --article`).
+pub fn read_article_page(
+    source: &Source,
+    selectors: &ArticleSelectors,
+    daemon: &Daemon,
+    page: &Page,
+    now: DateTime<Utc>,
+) -> ArticleRead {
+    let (text, _) = page.text();
+    let ctx = source.date_context(now, daemon.dates);
+    let raw = extract_article(&text, &page.url, selectors, &daemon.limits, &ctx);
+    let published = raw
+        .date_text
+        .as_deref()
+        .and_then(|t| parse_date(t, &ctx))
+        .map(|d| d.at);
+    ArticleRead { raw, published }
 }

@@ -26,6 +26,7 @@ use crate::fetch::FetchError;
 use crate::publish::{Snapshot, outputs_missing, publish};
 use crate::store::{PublishState, SharedStore, Store, StoreError};
 
+pub use articles::{ArticleRead, read_article_page};
 pub use listing::{
     Listed, PageCounts, PageRead, ProcessedItem, process_items, read_listing, read_page,
 };

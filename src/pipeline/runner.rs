@@ -119,6 +119,18 @@ impl Runner {
             .await
     }
 
+    /// Fetches one article page of `source` under the policy its article
+    /// pages are fetched with (same site or `allow_hosts`), storing nothing
+    /// (for `preview --article`).
+    pub async fn fetch_article(&self, source: &Source, link: &str) -> Result<Page, FetchError> {
+        let policy = FetchPolicy::articles(source);
+        let url = policy.allowed(link).map_err(|reason| FetchError::Refused {
+            url: link.to_string(),
+            reason,
+        })?;
+        self.fetcher.get(&url, &policy, HostUse::Last).await
+    }
+
     /// Reads a page as a run of `source` would, storing nothing (for `preview`).
     pub async fn preview(
         &self,

@@ -1,18 +1,16 @@
 //! The TOML blocks `suggest` prints: a `[[source]]` for a candidate and a
 //! `[source.article]` for an article page.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
-use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use crate::dates::{DateContext, parse_date};
-use crate::extract::element_text;
+use crate::config::Limits;
+use crate::dates::DateContext;
+use crate::extract::{ArticleField, ArticleSelectors, article_text, extract_article};
 
-use super::selectors::{css_escape, simple_selector};
-use super::{Candidate, Feed, JsonBlock, PageInfo, is_stable_class};
+use super::{Candidate, Feed, JsonBlock, PageInfo};
 
 /// A `[[source]]` TOML block for the best candidate.
 pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String {
@@ -173,76 +171,36 @@ fn zone_for_host(host: &str) -> Option<&'static str> {
     })
 }
 
-/// `[source.article]` suggestion from one article page: a date from meta tags,
-/// `<time datetime>` or visible text, the largest text block as content.
-pub fn article_toml(html: &str, now: DateTime<Utc>) -> Option<String> {
-    let document = crate::extract::parse_html(html);
+/// `[source.article]` suggestion from one article page at `url`: `auto = true`,
+/// with what the automatic extraction (the one runs use) found there as a
+/// comment; `None` when it found nothing.
+pub fn article_toml(html: &str, url: &Url, now: DateTime<Utc>) -> Option<String> {
+    let selectors = ArticleSelectors {
+        content: ArticleField::Auto,
+        date: ArticleField::Auto,
+        author: ArticleField::Auto,
+        allow_hosts: Vec::new(),
+    };
     let ctx = DateContext::plain(now);
-    let date = [
-        "meta[property='article:published_time'] @content",
-        "meta[name='pubdate'] @content",
-        "meta[name='last-modified'] @content",
-        "time @datetime",
-    ]
-    .into_iter()
-    .find(|candidate| {
-        crate::extract::FieldSelector::parse(candidate)
-            .ok()
-            .and_then(|f| f.value(document.root_element()))
-            .is_some_and(|v| parse_date(&v, &ctx).is_some())
-    })
-    .map(str::to_string)
-    .or_else(|| visible_date(&document, &ctx));
-    let content = largest_text_block(&document);
-    if date.is_none() && content.is_none() {
+    let article = extract_article(html, url, &selectors, &Limits::default(), &ctx);
+    let mut found = Vec::new();
+    if let Some(date) = article.date_text.as_deref() {
+        found.push(format!("date {date:?}"));
+    }
+    if let Some(author) = article.author.as_deref() {
+        found.push(format!("author {author:?}"));
+    }
+    if let Some(content) = article.content.as_deref() {
+        let text = article_text(content);
+        found.push(format!("content of {} characters", text.chars().count()));
+    }
+    if found.is_empty() {
         return None;
     }
-    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
-    let mut out = String::from("[source.article]\n");
-    if let Some(date) = date {
-        let _ = writeln!(out, "date = {}", quote(&date));
-    }
-    if let Some(content) = content {
-        let _ = writeln!(out, "content = {}", quote(&content));
-    }
+    let mut out = String::from("[source.article]\nauto = true\n");
+    let _ = writeln!(out, "# found on {url}: {}", found.join(", "));
+    out.push_str(
+        "# a field that auto reads wrong can be given a selector (content/date/author = \"css\")\n",
+    );
     Some(out)
-}
-
-fn visible_date(document: &Html, ctx: &DateContext<'_>) -> Option<String> {
-    document
-        .root_element()
-        .descendants()
-        .filter_map(ElementRef::wrap)
-        .filter(|e| {
-            !matches!(
-                e.value().name(),
-                "script" | "style" | "html" | "body" | "head" | "title"
-            )
-        })
-        .filter(|e| e.value().classes().next().is_some())
-        .filter_map(|e| {
-            let length = element_text(e).chars().count();
-            (length <= 40 && parse_date(&element_text(e), ctx).is_some()).then_some((length, e))
-        })
-        // The innermost element: a byline holding the date also parses, but says more.
-        .min_by_key(|(length, _)| *length)
-        .map(|(_, e)| simple_selector(e))
-}
-
-/// The element with the most paragraph text directly inside it.
-fn largest_text_block(document: &Html) -> Option<String> {
-    let paragraphs = Selector::parse("p").ok()?;
-    let mut totals: HashMap<ego_tree::NodeId, (usize, ElementRef<'_>)> = HashMap::new();
-    for p in document.select(&paragraphs) {
-        if let Some(parent) = p.parent().and_then(ElementRef::wrap) {
-            totals.entry(parent.id()).or_insert((0, parent)).0 += element_text(p).chars().count();
-        }
-    }
-    let (_, block) = totals.into_values().max_by_key(|(len, _)| *len)?;
-    let id = block
-        .value()
-        .id()
-        .filter(|id| is_stable_class(id))
-        .map(|id| format!("#{}", css_escape(id)));
-    Some(id.unwrap_or_else(|| simple_selector(block)))
 }

@@ -2,6 +2,7 @@
 //! 127.0.0.1 serving fixture pages, with a real SQLite store in a temp dir and
 //! every output parsed back by feed-rs. One binary, one module per area.
 
+mod articles;
 mod catalog;
 mod config_errors;
 mod daemon;

@@ -128,6 +128,8 @@ fn defaults() -> Vec<(&'static str, &'static str, Value)> {
             "max_future",
             json!(format_duration(defaults::MAX_FUTURE)),
         ),
+        ("daemon", "health_entries", json!(defaults::HEALTH_ENTRIES)),
+        ("daemon", "health_after", json!(defaults::HEALTH_AFTER)),
         ("feed", "sources", json!([defaults::FEED_SOURCES])),
         ("feed", "languages", json!([])),
         ("feed", "max_items", json!(defaults::FEED_MAX_ITEMS)),
@@ -137,6 +139,8 @@ fn defaults() -> Vec<(&'static str, &'static str, Value)> {
         ("source", "timezone", json!(defaults::TIMEZONE.name())),
         ("source", "include", json!([])),
         ("source", "exclude", json!([])),
+        ("source", "on_break", json!(ON_BREAK[0])),
+        ("source.article", "auto", json!(false)),
         ("source.article", "allow_hosts", json!([])),
     ]
 }
@@ -144,9 +148,15 @@ fn defaults() -> Vec<(&'static str, &'static str, Value)> {
 /// `kind`'s values, the default first (as `validate::source` reads them).
 const SOURCE_KINDS: [&str; 3] = ["html", "feed", "json"];
 
+/// `on_break`'s values, the default first.
+const ON_BREAK: [&str; 2] = ["report", "adopt"];
+
 /// Keys whose value is one of a few words.
-fn enums() -> [(&'static str, &'static str, &'static [&'static str]); 1] {
-    [("source", "kind", &SOURCE_KINDS)]
+fn enums() -> [(&'static str, &'static str, &'static [&'static str]); 2] {
+    [
+        ("source", "kind", &SOURCE_KINDS),
+        ("source", "on_break", &ON_BREAK),
+    ]
 }
 
 /// Counts that must be at least 1.

@@ -8,7 +8,7 @@ use super::{check_cron, check_http_url, is_valid_id};
 use crate::config::diagnostics::Diagnostics;
 use crate::config::raw::{RawArticle, RawSource};
 use crate::config::{OnBreak, Source, SourceKind, defaults};
-use crate::extract::{ArticleSelectors, FieldSelector, ItemSelectors, parse_css};
+use crate::extract::{ArticleField, ArticleSelectors, FieldSelector, ItemSelectors, parse_css};
 
 /// The source, or `None` with its mistakes recorded.
 pub(super) fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Option<Source> {
@@ -223,12 +223,14 @@ fn html_selectors(raw: &RawSource, id: &str, diags: &mut Diagnostics<'_>) -> Opt
 }
 
 fn validate_article(raw: RawArticle, id: &str, diags: &mut Diagnostics<'_>) -> ArticleSelectors {
-    let mut field = |value: Option<Spanned<String>>| {
-        value.and_then(|v| {
-            FieldSelector::parse(v.get_ref())
-                .map_err(|e| diags.at(v.span(), format!("in [source.article] of \"{id}\": {e}")))
-                .ok()
-        })
+    let auto = raw.auto.as_ref().is_some_and(|a| *a.get_ref());
+    let mut field = |value: Option<Spanned<String>>| match value {
+        None if auto => ArticleField::Auto,
+        None => ArticleField::Off,
+        Some(v) if v.get_ref().trim() == "auto" => ArticleField::Auto,
+        Some(v) => FieldSelector::parse(v.get_ref())
+            .map_err(|e| diags.at(v.span(), format!("in [source.article] of \"{id}\": {e}")))
+            .map_or(ArticleField::Off, ArticleField::Selector),
     };
     ArticleSelectors {
         content: field(raw.content),

@@ -1,0 +1,350 @@
+//! `date = "auto"`: the publication date of an article page.
+//!
+//! Sources are tried from the most to the least deliberate, as htmldate does:
+//! structured data written for machines (JSON-LD `datePublished`, OpenGraph
+//! and other publication meta, `itemprop`), then a date in the URL, then
+//! `<time datetime>` and elements whose class says "date", then any short
+//! text after the headline that the date recogniser reads (Mongolian dates
+//! included). Modification and comment dates are passed over: meta and JSON-LD
+//! fields for them are not read, and elements named "updated", "modified" or
+//! lying in comments are furniture.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::{ElementRef, Html};
+use url::Url;
+
+use super::jsonld::JsonLd;
+use super::{class_and_id, is_elsewhere, selector};
+use crate::dates::{DateContext, parse_date};
+use crate::sanitize::collapse_whitespace;
+
+/// Where the date was found, for `preview`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateOrigin {
+    /// JSON-LD `datePublished` / `dateCreated`.
+    JsonLd,
+    /// A `<meta>` publication field.
+    Meta,
+    /// An `itemprop="datePublished"` element.
+    Itemprop,
+    /// `/2024/12/20/` in the page's URL.
+    Url,
+    /// A `<time datetime>` element.
+    Time,
+    /// Text of an element whose class or id names a date.
+    DateElement,
+    /// Short text after the headline.
+    Headline,
+}
+
+/// `<meta>` names of the publication date, most specific first.
+const META_NAMES: &[&str] = &[
+    "article:published_time",
+    "og:article:published_time",
+    "og:published_time",
+    "article:published",
+    "datepublished",
+    "published_time",
+    "article.published",
+    "parsely-pub-date",
+    "sailthru.date",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "publication_date",
+    "publicationdate",
+    "originalpublicationdate",
+    "article_date_original",
+    "cxenseparse:recs:publishtime",
+    "citation_publication_date",
+    "citation_date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date.created",
+    "dcterms.created",
+    "dc.date.published",
+    "date_published",
+    "datecreated",
+    "release_date",
+    "displaydate",
+    "dc.date",
+    "dcterms.date",
+    "date",
+];
+
+/// A date found on the page: the text as written and where it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundDate {
+    /// The date as the page wrote it, for the recogniser.
+    pub text: String,
+    /// Where it was.
+    pub origin: DateOrigin,
+}
+
+/// The publication date of the page, or `None` when nothing the recogniser reads is found.
+pub(super) fn find_date(
+    document: &Html,
+    jsonld: &JsonLd,
+    url: &Url,
+    ctx: &DateContext<'_>,
+) -> Option<FoundDate> {
+    let readable = |text: String, origin: DateOrigin| {
+        let text = collapse_whitespace(&text);
+        parse_date(&text, ctx).map(|_| FoundDate { text, origin })
+    };
+    let in_url = url_date(url);
+    let structured = jsonld
+        .dates()
+        .into_iter()
+        .find_map(|d| readable(d, DateOrigin::JsonLd))
+        .or_else(|| meta_dates(document).find_map(|d| readable(d, DateOrigin::Meta)))
+        .or_else(|| itemprop_dates(document).find_map(|d| readable(d, DateOrigin::Itemprop)));
+    structured
+        .filter(|found| !contradicts_url(found, in_url.as_deref(), ctx))
+        .or_else(|| in_url.and_then(|d| readable(d, DateOrigin::Url)))
+        .or_else(|| time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
+        .or_else(|| date_elements(document).find_map(|d| readable(d, DateOrigin::DateElement)))
+        .or_else(|| after_headline(document).find_map(|d| readable(d, DateOrigin::Headline)))
+}
+
+/// Publication `<meta>` values in the order of [`META_NAMES`].
+fn meta_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+    let metas: Vec<(usize, String)> = document
+        .select(selector!("meta[content]"))
+        .filter_map(|meta| {
+            let value = meta.value();
+            let name = value
+                .attr("property")
+                .or_else(|| value.attr("name"))
+                .or_else(|| value.attr("itemprop"))
+                .or_else(|| value.attr("http-equiv"))?
+                .trim()
+                .to_ascii_lowercase();
+            let rank = META_NAMES.iter().position(|n| *n == name)?;
+            Some((rank, value.attr("content")?.to_string()))
+        })
+        .collect();
+    let mut metas = metas;
+    metas.sort_by_key(|(rank, _)| *rank);
+    metas.into_iter().map(|(_, v)| v)
+}
+
+fn itemprop_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+    document
+        .select(selector!(
+            "[itemprop='datePublished'], [itemprop='dateCreated']"
+        ))
+        .filter(|e| e.value().name() != "meta")
+        .filter_map(machine_or_text)
+}
+
+/// A `datetime` or `content` attribute when the element has one, else its text.
+fn machine_or_text(element: ElementRef<'_>) -> Option<String> {
+    let value = element.value();
+    value
+        .attr("datetime")
+        .or_else(|| value.attr("content"))
+        .map(str::to_string)
+        .or_else(|| Some(spaced_text(element)))
+        .filter(|t| !t.trim().is_empty())
+}
+
+/// A `title` attribute, where some sites put the full date behind a
+/// relative one (`<span title="2020-09-20T14:20:02Z">2 hours ago</span>`).
+fn title_of(element: ElementRef<'_>) -> Option<String> {
+    element.value().attr("title").map(str::to_string)
+}
+
+static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:^|[/_-])((?:19|20)\d{2})(?:[/_-](0?[1-9]|1[0-2])[/_-](0?[1-9]|[12]\d|3[01])|(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01]))(?:$|[/_.-])",
+    )
+    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// `/2024/12/20/`, `/2024/7/5/`, `/2024-12-20-title`, `/20241220/` in the URL's path.
+fn url_date(url: &Url) -> Option<String> {
+    let c = URL_DATE.captures(url.path())?;
+    let (month, day) = match (c.get(2), c.get(3)) {
+        (Some(m), Some(d)) => (m.as_str(), d.as_str()),
+        _ => (c.get(4)?.as_str(), c.get(5)?.as_str()),
+    };
+    Some(format!("{}-{month:0>2}-{day:0>2}", &c[1]))
+}
+
+/// Days a structured date may lie from the URL's date and still be the
+/// same publication (time zones; a late-night story filed the next day).
+const URL_TOLERANCE_DAYS: i64 = 1;
+
+/// Whether a structured date contradicts a date in the URL: the URL is fixed
+/// when the story is first published, so a date days or years away from it is
+/// a republication or an update, and the URL's date is the publication's.
+fn contradicts_url(found: &FoundDate, url_day: Option<&str>, ctx: &DateContext<'_>) -> bool {
+    let Some(url_day) = url_day else {
+        return false;
+    };
+    let (Some(found), Some(url)) = (parse_date(&found.text, ctx), parse_date(url_day, ctx)) else {
+        return false;
+    };
+    (found.at - url.at).num_days().abs() > URL_TOLERANCE_DAYS
+}
+
+/// `<time datetime>` values, those marked as the publication's first.
+fn time_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+    let (marked, rest): (Vec<_>, Vec<_>) = document
+        .select(selector!("time"))
+        .filter(|t| !is_elsewhere(*t))
+        .partition(|t| {
+            t.value().attr("pubdate").is_some()
+                || class_and_id(*t).to_ascii_lowercase().contains("publish")
+        });
+    marked.into_iter().chain(rest).filter_map(machine_or_text)
+}
+
+static DATE_CLASS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)date|time|publish|posted|dateline|byline|meta|info|datum|fecha|data|огноо")
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// Longest text of a date element worth reading.
+const DATE_TEXT: usize = 120;
+
+/// Short texts of elements whose class or id names a date.
+fn date_elements(document: &Html) -> impl Iterator<Item = String> + '_ {
+    document
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| DATE_CLASS.is_match(&class_and_id(*e)))
+        .filter(|e| !is_elsewhere(*e))
+        .flat_map(|e| machine_or_text(e).into_iter().chain(title_of(e)))
+        .filter(|t| t.len() <= DATE_TEXT)
+}
+
+/// How many text pieces after the headline are read for a date.
+const AFTER_HEADLINE: usize = 40;
+
+/// How many text pieces before the headline are read, nearest first, when
+/// those after it hold no date (sites that print the date above the title).
+const BEFORE_HEADLINE: usize = 15;
+
+/// Short texts near the first `<h1>`: those after it, then those before it
+/// (or the body's when there is no `<h1>`). A piece is the text of the
+/// element holding it when that is short (`28. <b>Januar</b> 2022`), else
+/// the piece itself.
+fn after_headline(document: &Html) -> impl Iterator<Item = String> + '_ {
+    let (after, before): (Vec<TextNode<'_>>, Vec<TextNode<'_>>) =
+        match document.select(selector!("h1")).next() {
+            Some(h1) => (
+                following_texts(h1).take(AFTER_HEADLINE * 4).collect(),
+                preceding_texts(document, h1),
+            ),
+            None => (
+                document
+                    .root_element()
+                    .descendants()
+                    .filter_map(|n| n.value().as_text().map(|t| (n, t)))
+                    .take(AFTER_HEADLINE * 8)
+                    .collect(),
+                Vec::new(),
+            ),
+        };
+    let near = |texts: Vec<TextNode<'_>>, limit: usize| {
+        let mut last = String::new();
+        texts
+            .into_iter()
+            .filter_map(|(node, text)| {
+                let parent = node.parent().and_then(ElementRef::wrap)?;
+                if is_elsewhere(parent) {
+                    return None;
+                }
+                let whole = spaced_text(parent);
+                Some(if whole.len() <= DATE_TEXT {
+                    whole
+                } else {
+                    dateline(&collapse_whitespace(text))
+                })
+            })
+            .filter(|t| !t.is_empty() && t.len() <= DATE_TEXT)
+            .filter(move |t| {
+                let new = *t != last;
+                last.clone_from(t);
+                new
+            })
+            .take(limit)
+            .collect::<Vec<_>>()
+    };
+    let mut pieces = near(after, AFTER_HEADLINE);
+    pieces.extend(near(before, BEFORE_HEADLINE));
+    pieces.into_iter()
+}
+
+/// Characters at the start of a long text read for a dateline
+/// (`27.1.2022 - Bei der…`, `BERLIN, 3. Mai 2024 –`).
+const DATELINE: usize = 40;
+
+/// A short text as it is; the start of a long one, where a dateline would be.
+fn dateline(text: &str) -> String {
+    if text.len() <= DATE_TEXT {
+        return text.to_string();
+    }
+    text.chars().take(DATELINE).collect()
+}
+
+/// The text nodes before `h1` in document order, nearest first.
+fn preceding_texts<'a>(document: &'a Html, h1: ElementRef<'a>) -> Vec<TextNode<'a>> {
+    let mut texts: Vec<TextNode<'a>> = Vec::new();
+    for node in document.root_element().descendants() {
+        if node.id() == h1.id() {
+            break;
+        }
+        if let Some(text) = node.value().as_text() {
+            texts.push((node, text));
+        }
+    }
+    texts.reverse();
+    texts.truncate(BEFORE_HEADLINE * 4);
+    texts
+}
+
+/// The element's text with a space between its pieces, so that
+/// `<li>Datum:</li><li>26. Januar 2022</li>` does not run together.
+fn spaced_text(element: ElementRef<'_>) -> String {
+    let mut out = String::new();
+    for text in element.text() {
+        out.push_str(text);
+        out.push(' ');
+    }
+    collapse_whitespace(&out)
+}
+
+type TextNode<'a> = (
+    ego_tree::NodeRef<'a, scraper::Node>,
+    &'a scraper::node::Text,
+);
+
+/// The text nodes after `start` in document order.
+fn following_texts(start: ElementRef<'_>) -> impl Iterator<Item = TextNode<'_>> {
+    let mut next = Some(*start);
+    std::iter::from_fn(move || {
+        loop {
+            let current = next?;
+            next = current
+                .next_sibling()
+                .or_else(|| current.ancestors().find_map(|a| a.next_sibling()));
+            let found = next?;
+            let texts: Vec<TextNode<'_>> = found
+                .descendants()
+                .filter_map(|n| n.value().as_text().map(|t| (n, t)))
+                .collect();
+            if !texts.is_empty() {
+                return Some(texts);
+            }
+        }
+    })
+    .flatten()
+}

@@ -1,0 +1,336 @@
+//! Article pages: `[source.article]`'s content, date and author from one page,
+//! each by its selector or found automatically (`"auto"`).
+//!
+//! A selector that finds nothing falls back to the automatic finder, so a
+//! changed article template degrades to `auto` instead of losing the field.
+
+mod author;
+mod date;
+mod jsonld;
+mod text;
+
+use std::cell::OnceCell;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::{ElementRef, Html};
+use url::Url;
+
+use super::items::{FieldBound, Teaser};
+use super::{Cut, FieldSelector, MAX_DEPTH, date_text, parse};
+use crate::config::Limits;
+use crate::dates::DateContext;
+use crate::sanitize::{escape, sanitize_html};
+pub use date::DateOrigin;
+use jsonld::JsonLd;
+pub use text::article_text;
+
+/// A static [`scraper::Selector`] compiled on first use.
+macro_rules! selector {
+    ($css:literal) => {{
+        static SELECTOR: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(|| {
+            scraper::Selector::parse($css)
+                .unwrap_or_else(|e| unreachable!("constant selector {}: {e}", $css))
+        });
+        &*SELECTOR
+    }};
+}
+pub(crate) use selector;
+
+/// How one `[source.article]` field is read.
+#[derive(Debug, Clone, Default)]
+pub enum ArticleField {
+    /// Not read.
+    #[default]
+    Off,
+    /// Found automatically (`"auto"`).
+    Auto,
+    /// By this selector, automatically when it finds nothing.
+    Selector(FieldSelector),
+}
+
+impl ArticleField {
+    /// Whether the field is read at all.
+    pub fn is_on(&self) -> bool {
+        !matches!(self, ArticleField::Off)
+    }
+}
+
+/// `[source.article]`: what to read from each new item's own page.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleSelectors {
+    /// Full text (sanitised HTML).
+    pub content: ArticleField,
+    /// Publication date.
+    pub date: ArticleField,
+    /// Byline.
+    pub author: ArticleField,
+    /// Hosts besides the source's own that article links may point to.
+    pub allow_hosts: Vec<String>,
+}
+
+/// How a field's value was found, for `preview`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Found {
+    /// By the configured selector.
+    Selector,
+    /// Automatically, as configured.
+    Auto,
+    /// Automatically, because the configured selector found nothing.
+    Fallback,
+}
+
+/// How each field of a [`RawArticle`] was found (`None`: not found).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FoundBy {
+    /// The content.
+    pub content: Option<Found>,
+    /// The date.
+    pub date: Option<Found>,
+    /// Where on the page an automatic date was.
+    pub date_origin: Option<DateOrigin>,
+    /// The author.
+    pub author: Option<Found>,
+}
+
+/// What an article page yielded, before its date is parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawArticle {
+    /// Sanitised HTML of the article body.
+    pub content: Option<String>,
+    /// The date text (or attribute value) as found on the page.
+    pub date_text: Option<String>,
+    /// Byline text.
+    pub author: Option<String>,
+    /// How each field was found.
+    pub found: FoundBy,
+    /// What the limits cut from the page.
+    pub cut: Cut,
+}
+
+/// The page parsed once, with its JSON-LD read on first need.
+struct ArticlePage<'a> {
+    document: &'a Html,
+    base: &'a Url,
+    jsonld: OnceCell<JsonLd>,
+}
+
+impl ArticlePage<'_> {
+    fn jsonld(&self) -> &JsonLd {
+        self.jsonld.get_or_init(|| JsonLd::read(self.document))
+    }
+
+    fn root(&self) -> ElementRef<'_> {
+        self.document.root_element()
+    }
+}
+
+/// Reads one field: the selector's value when it has one, else the automatic finder's.
+fn read_field<T>(
+    field: &ArticleField,
+    by_selector: impl FnOnce(&FieldSelector) -> Option<T>,
+    auto: impl FnOnce() -> Option<T>,
+) -> Option<(T, Found)> {
+    match field {
+        ArticleField::Off => None,
+        ArticleField::Auto => auto().map(|v| (v, Found::Auto)),
+        ArticleField::Selector(selector) => by_selector(selector)
+            .map(|v| (v, Found::Selector))
+            .or_else(|| auto().map(|v| (v, Found::Fallback))),
+    }
+}
+
+/// Extracts the `[source.article]` fields from an article page: the content
+/// within `limits.content_bytes`, the date and byline within `limits.field_bytes`.
+/// `ctx` is what an automatic date must be readable with.
+pub fn extract_article(
+    html: &str,
+    base: &Url,
+    selectors: &ArticleSelectors,
+    limits: &Limits,
+    ctx: &DateContext<'_>,
+) -> RawArticle {
+    let parsed = parse::parse(html, parse::Kind::Document, MAX_DEPTH);
+    let page = ArticlePage {
+        document: &parsed.html,
+        base,
+        jsonld: OnceCell::new(),
+    };
+    let mut content_bound = FieldBound::new(limits.content_bytes);
+    let mut field_bound = FieldBound::new(limits.field_bytes);
+    let mut found = FoundBy::default();
+    let content = read_field(
+        &selectors.content,
+        |f| Teaser::read(f, page.root())?.finish(base),
+        || auto_content(&page, html, parsed.dropped_tags == 0),
+    )
+    .map(|(c, how)| {
+        found.content = Some(how);
+        content_bound.html(c)
+    });
+    let mut date_origin = None;
+    let date_text = read_field(
+        &selectors.date,
+        |f| date_text(f, page.root()),
+        || {
+            date::find_date(page.document, page.jsonld(), page.base, ctx).map(|d| {
+                date_origin = Some(d.origin);
+                d.text
+            })
+        },
+    )
+    .map(|(d, how)| {
+        found.date = Some(how);
+        field_bound.text(d)
+    });
+    found.date_origin = date_origin;
+    let author = read_field(
+        &selectors.author,
+        |f| f.value(page.root()),
+        || author::find_author(page.document, page.jsonld()),
+    )
+    .map(|(a, how)| {
+        found.author = Some(how);
+        field_bound.text(a)
+    });
+    RawArticle {
+        content,
+        date_text,
+        author,
+        found,
+        cut: Cut {
+            items: 0,
+            fields: content_bound.cut + field_bound.cut,
+            deep_tags: parsed.dropped_tags,
+        },
+    }
+}
+
+/// Text shorter than this (characters) from the page's markup gives way to
+/// a longer JSON-LD `articleBody`: the page renders its text with a script.
+const SCRIPTED_BODY: usize = 500;
+
+/// The main text block by Readability's algorithm (measured against medee's
+/// own paragraph scoring on the article corpora: token F1 0.948 against
+/// 0.901, see `benches/articles.py`), sanitised; JSON-LD's `articleBody`
+/// when the markup holds little text.
+fn auto_content(page: &ArticlePage<'_>, html: &str, shallow: bool) -> Option<String> {
+    let from_markup = readability(page, html, shallow)
+        .map(|html| sanitize_html(&html, page.base))
+        .filter(|html| !article_text(html).is_empty());
+    let markup_chars = from_markup
+        .as_deref()
+        .map_or(0, |h| article_text(h).chars().count());
+    if markup_chars < SCRIPTED_BODY
+        && let Some(body) = page.jsonld().body()
+        && body.chars().count() > markup_chars
+    {
+        return Some(paragraphs(body));
+    }
+    from_markup
+}
+
+/// Elements beyond which a page gets no automatic content. Readability's
+/// cost grows faster than the page: 110,000 small elements (5 MB, within
+/// `max_body`) took 11 s and 340 MB; the largest article page of the corpora
+/// has under 4,000 elements.
+const MAX_READABILITY_ELEMENTS: usize = 30_000;
+
+/// Readability (the `dom_smoothie` crate) over the page. A page whose nesting
+/// the bounded parser had to cut is given as that parser left it, so the
+/// crate's own parse stays as shallow as every other.
+fn readability(page: &ArticlePage<'_>, html: &str, shallow: bool) -> Option<String> {
+    let bounded;
+    let input = if shallow {
+        html
+    } else {
+        bounded = page.document.html();
+        bounded.as_str()
+    };
+    let config = dom_smoothie::Config {
+        max_elements_to_parse: MAX_READABILITY_ELEMENTS,
+        ..dom_smoothie::Config::default()
+    };
+    let mut reader =
+        dom_smoothie::Readability::new(input, Some(page.base.as_str()), Some(config)).ok()?;
+    let article = reader.parse().ok()?;
+    Some(article.content.to_string())
+}
+
+/// Plain text as escaped `<p>` paragraphs, one per line.
+fn paragraphs(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("<p>{}</p>", escape(l)))
+        .collect()
+}
+
+/// The class and id of an element, space-separated, for pattern tests.
+fn class_and_id(element: ElementRef<'_>) -> String {
+    let value = element.value();
+    match (value.attr("class"), value.attr("id")) {
+        (Some(class), Some(id)) => format!("{class} {id}"),
+        (Some(one), None) | (None, Some(one)) => one.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+/// Words of a class or id that name another date than the publication's, or
+/// a part of the page whose dates and names belong to other articles or to readers.
+static ELSEWHERE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|replies|expir|related|recommend|sidebar|widget|newsletter|footer|calendar")
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// Whether an element lies where dates and bylines are not the article's: navigation,
+/// sidebars, footers, scripts, hidden parts, comments, related lists,
+/// or an element named for another date. (Headers and meta lines, furniture
+/// for the text, are where the date usually is.)
+pub(super) fn is_elsewhere(element: ElementRef<'_>) -> bool {
+    std::iter::once(element)
+        .chain(element.ancestors().filter_map(ElementRef::wrap))
+        .enumerate()
+        .any(|(level, e)| {
+            matches!(
+                e.value().name(),
+                "nav"
+                    | "footer"
+                    | "aside"
+                    | "script"
+                    | "style"
+                    | "template"
+                    | "noscript"
+                    | "select"
+                    | "option"
+            ) || is_hidden(e)
+                || (level < NAMED_LEVELS && names_elsewhere(e))
+        })
+}
+
+/// How far up class and id names are read: a page's outer layout
+/// (`layout has-sidebar`) says nothing about a date deep inside it.
+const NAMED_LEVELS: usize = 6;
+
+/// Whether a class or id word of the element names a part that is not the
+/// article's own (`has-sidebar`, which describes a layout, does not count).
+fn names_elsewhere(element: ElementRef<'_>) -> bool {
+    class_and_id(element)
+        .split_whitespace()
+        .any(|word| !word.starts_with("has-") && ELSEWHERE.is_match(word))
+}
+
+/// Hidden by attribute or inline style: not shown, so not the article.
+fn is_hidden(element: ElementRef<'_>) -> bool {
+    let value = element.value();
+    value.attr("hidden").is_some()
+        || value.attr("aria-hidden") == Some("true")
+        || value.attr("style").is_some_and(|s| {
+            let s = s.replace(' ', "").to_ascii_lowercase();
+            s.contains("display:none") || s.contains("visibility:hidden")
+        })
+}
+
+#[cfg(test)]
+mod tests;
