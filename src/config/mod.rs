@@ -77,6 +77,8 @@ pub struct Daemon {
     pub limits: Limits,
     /// Dates outside this range are treated as unrecognised.
     pub dates: DateRange,
+    /// How new items are put into stories (`cluster_threshold`, `cluster_window`).
+    pub stories: crate::cluster::StorySettings,
 }
 
 /// Bounds on what one page can make medee hold, store or write; what is cut is logged once per source.
@@ -135,6 +137,10 @@ pub struct FeedSpec {
     pub languages: Vec<String>,
     /// Entries kept in the feed.
     pub max_items: usize,
+    /// One entry per story, with the other reports as related links.
+    pub cluster: bool,
+    /// Source ids whose report a story's entry shows, first preferred.
+    pub prefer: Vec<String>,
 }
 
 /// How a source is read. A feed source carries no selectors, so there is

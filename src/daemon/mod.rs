@@ -149,7 +149,9 @@ fn forward_signals() -> Result<mpsc::Receiver<Signal>, DaemonError> {
 /// channel closes).
 pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
     let config = Arc::new(options.config);
-    let store = SharedStore::new(Store::open(&config.daemon.database)?);
+    let mut store = Store::open(&config.daemon.database)?;
+    store.set_story_settings(config.daemon.stories);
+    let store = SharedStore::new(store);
     let health = store.run(|s| s.health()).await?;
     let runner = Runner::new(&config.daemon, store.clone())?;
     let state = Arc::new(State::new(
@@ -293,6 +295,17 @@ async fn reload(
         warn!("database and listen changes take effect after a restart");
     }
     let config = Arc::new(new);
+    let stories = config.daemon.stories;
+    if let Err(e) = state
+        .store
+        .run(move |s| {
+            s.set_story_settings(stories);
+            Ok(())
+        })
+        .await
+    {
+        error!(error = %e, "cannot apply the new story clustering settings");
+    }
     state.replace(Generation {
         config: Arc::clone(&config),
         runner,

@@ -48,7 +48,9 @@ pub enum CycleError {
 /// Runs every source (or those in `only`), side by side up to
 /// `concurrency`, then publishes the outputs: `medee once`.
 pub async fn run_cycle(config: Arc<Config>, only: &[String]) -> Result<CycleReport, CycleError> {
-    let store = SharedStore::new(Store::open(&config.daemon.database)?);
+    let mut store = Store::open(&config.daemon.database)?;
+    store.set_story_settings(config.daemon.stories);
+    let store = SharedStore::new(store);
     let runner = Runner::new(&config.daemon, store.clone())?;
     let mut tasks = JoinSet::new();
     for source in SourceRef::all(&config).filter(|s| only.is_empty() || only.contains(&s.id)) {
