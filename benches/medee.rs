@@ -274,6 +274,7 @@ fn stored_items(n: usize) -> Vec<StoredItem> {
                 first_seen: at,
                 updated: at,
                 sort_at: at,
+                story_id: i as i64,
             }
         })
         .collect()
@@ -291,6 +292,8 @@ fn rendering(c: &mut Criterion) {
                 source_name: "МОНЦАМЭ",
                 language: "mn",
                 timezone: chrono_tz::Asia::Ulaanbaatar,
+                id: None,
+                also: &[],
             })
             .collect();
         let channel = Channel {

@@ -22,6 +22,7 @@ fn item(id: i64, link: &str, title: &str, day: u32) -> StoredItem {
         first_seen: at,
         updated: at,
         sort_at: at,
+        story_id: id,
     }
 }
 
@@ -33,6 +34,8 @@ fn entries(items: &[StoredItem]) -> Vec<Entry<'_>> {
             source_name: "S",
             language: "en",
             timezone: Tz::UTC,
+            id: None,
+            also: &[],
         })
         .collect()
 }
