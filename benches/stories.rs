@@ -31,7 +31,10 @@ struct Headline {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let mut path = None;
     let mut threshold = DEFAULT_THRESHOLD;
     let mut it = args.iter();
@@ -47,22 +50,32 @@ fn main() {
     }
     let path = path.unwrap_or_else(|| usage("give the path of a labelled half (dev.json)"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| usage(&format!("{path}: {e}")));
-    let half: Value = serde_json::from_str(&text).unwrap_or_else(|e| usage(&format!("{path}: {e}")));
+    let half: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| usage(&format!("{path}: {e}")));
     let headlines = headlines(&half);
     let mut pairs = Vec::new();
     for (i, a) in headlines.iter().enumerate() {
         for b in &headlines[i + 1..] {
-            if a.site != b.site && within_window(a, b) && same_story(&a.features, &b.features, threshold) {
+            if a.site != b.site
+                && within_window(a, b)
+                && same_story(&a.features, &b.features, threshold)
+            {
                 pairs.push(vec![a.url.clone(), b.url.clone()]);
             }
         }
     }
-    eprintln!("{} headlines, {} pairs judged the same story at threshold {threshold}", headlines.len(), pairs.len());
+    eprintln!(
+        "{} headlines, {} pairs judged the same story at threshold {threshold}",
+        headlines.len(),
+        pairs.len()
+    );
     println!("{}", serde_json::json!({ "pairs": pairs }));
 }
 
 fn usage(message: &str) -> ! {
-    eprintln!("stories: {message}\nusage: cargo bench --bench stories -- HALF.json [--threshold X]");
+    eprintln!(
+        "stories: {message}\nusage: cargo bench --bench stories -- HALF.json [--threshold X]"
+    );
     std::process::exit(2)
 }
 
@@ -82,13 +95,21 @@ fn headlines(half: &Value) -> Vec<Headline> {
         .flat_map(|c| c.values())
         .flat_map(|c| c["members"].as_array().into_iter().flatten());
     for m in members {
-        let date = m["date"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let date = m["date"]
+            .as_str()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
         insert(&mut by_url, &m["url"], &m["site"], &m["headline"], date);
     }
     for p in half["pairs"].as_array().into_iter().flatten() {
         for side in ["a", "b"] {
             let field = |name: &str| &p[format!("{name}_{side}")];
-            insert(&mut by_url, field("url"), field("site"), field("headline"), None);
+            insert(
+                &mut by_url,
+                field("url"),
+                field("site"),
+                field("headline"),
+                None,
+            );
         }
     }
     by_url
@@ -109,7 +130,8 @@ fn insert(
     headline: &Value,
     date: Option<NaiveDate>,
 ) {
-    let (Some(url), Some(site), Some(headline)) = (url.as_str(), site.as_str(), headline.as_str()) else {
+    let (Some(url), Some(site), Some(headline)) = (url.as_str(), site.as_str(), headline.as_str())
+    else {
         return;
     };
     let entry = by_url

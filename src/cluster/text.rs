@@ -13,25 +13,161 @@ const STEM_CHARS: usize = 5;
 /// and present verb endings. Stripping is what lets "Оюутолгойн" and
 /// "Оюутолгой" meet when the word is shorter than the stem cap.
 const SUFFIXES: &[&str] = &[
-    "ийнхаа", "ынхаа", "үүдийн", "уудын", "нууд", "нүүд", "чууд", "чүүд", "наас", "нээс", "гаас",
-    "гээс", "гаар", "гээр", "наар", "ийн", "ийг", "аас", "ээс", "оос", "өөс", "аар", "ээр", "оор",
-    "өөр", "тай", "тэй", "той", "даа", "дээ", "доо", "дөө", "лаа", "лээ", "лоо", "лөө", "жээ",
-    "чээ", "сан", "сэн", "сон", "сөн", "ууд", "үүд", "ын", "ны", "ний", "ыг", "нд", "ад", "эд",
-    "од", "өд", "г",
+    "ийнхаа",
+    "ынхаа",
+    "үүдийн",
+    "уудын",
+    "нууд",
+    "нүүд",
+    "чууд",
+    "чүүд",
+    "наас",
+    "нээс",
+    "гаас",
+    "гээс",
+    "гаар",
+    "гээр",
+    "наар",
+    "ийн",
+    "ийг",
+    "аас",
+    "ээс",
+    "оос",
+    "өөс",
+    "аар",
+    "ээр",
+    "оор",
+    "өөр",
+    "тай",
+    "тэй",
+    "той",
+    "даа",
+    "дээ",
+    "доо",
+    "дөө",
+    "лаа",
+    "лээ",
+    "лоо",
+    "лөө",
+    "жээ",
+    "чээ",
+    "сан",
+    "сэн",
+    "сон",
+    "сөн",
+    "ууд",
+    "үүд",
+    "ын",
+    "ны",
+    "ний",
+    "ыг",
+    "нд",
+    "ад",
+    "эд",
+    "од",
+    "өд",
+    "г",
 ];
 
 /// Words that say nothing about which story a headline tells: function words,
 /// generic verbs, units of counting and the labels outlets put before titles.
 const STOP_WORDS: &[&str] = &[
-    "нь", "энэ", "тэр", "болон", "ба", "бөгөөд", "юм", "байна", "байгаа", "болно", "боллоо",
-    "байсан", "гэж", "гэх", "гэв", "гэсэн", "хийж", "хийнэ", "хийлээ", "буй", "бол", "ч", "л",
-    "уу", "үү", "вэ", "бэ", "юу", "хэн", "ямар", "хэрхэн", "яагаад", "хүртэл", "дахь", "дахин",
-    "мөн", "ийм", "тийм", "түүний", "тэдний", "нэг", "хоёр", "гурав", "гурван", "шинэ", "их",
-    "бага", "олон", "зарим", "бүх", "бүр", "тухай", "талаар", "хүрээнд", "үеэр", "хамт", "цаг",
-    "цагт", "цагаас", "мянга", "сая", "тэрбум", "хувь", "хувиар", "гаруй", "орчим", "өнөөдөр",
-    "маргааш", "өчигдөр", "the", "a", "an", "of", "in", "on", "to", "for", "and", "with", "by",
-    "at", "from", "is", "are", "was", "be", "as", "its", "it", "new", "фото", "видео", "шууд",
-    "live", "photo", "video",
+    "нь",
+    "энэ",
+    "тэр",
+    "болон",
+    "ба",
+    "бөгөөд",
+    "юм",
+    "байна",
+    "байгаа",
+    "болно",
+    "боллоо",
+    "байсан",
+    "гэж",
+    "гэх",
+    "гэв",
+    "гэсэн",
+    "хийж",
+    "хийнэ",
+    "хийлээ",
+    "буй",
+    "бол",
+    "ч",
+    "л",
+    "уу",
+    "үү",
+    "вэ",
+    "бэ",
+    "юу",
+    "хэн",
+    "ямар",
+    "хэрхэн",
+    "яагаад",
+    "хүртэл",
+    "дахь",
+    "дахин",
+    "мөн",
+    "ийм",
+    "тийм",
+    "түүний",
+    "тэдний",
+    "нэг",
+    "хоёр",
+    "гурав",
+    "гурван",
+    "шинэ",
+    "их",
+    "бага",
+    "олон",
+    "зарим",
+    "бүх",
+    "бүр",
+    "тухай",
+    "талаар",
+    "хүрээнд",
+    "үеэр",
+    "хамт",
+    "цаг",
+    "цагт",
+    "цагаас",
+    "мянга",
+    "сая",
+    "тэрбум",
+    "хувь",
+    "хувиар",
+    "гаруй",
+    "орчим",
+    "өнөөдөр",
+    "маргааш",
+    "өчигдөр",
+    "the",
+    "a",
+    "an",
+    "of",
+    "in",
+    "on",
+    "to",
+    "for",
+    "and",
+    "with",
+    "by",
+    "at",
+    "from",
+    "is",
+    "are",
+    "was",
+    "be",
+    "as",
+    "its",
+    "it",
+    "new",
+    "фото",
+    "видео",
+    "шууд",
+    "live",
+    "photo",
+    "video",
 ];
 
 /// Numbers that carry no story: small counts, and the years every headline of
@@ -115,7 +251,8 @@ pub fn stem(word: &str) -> String {
 pub fn terms(headline: &str) -> Vec<Term> {
     let names = person_names(headline);
     let folded = fold(headline);
-    let mut out: Vec<Term> = names.iter().map(|n| Term::new(Kind::Name, n)).collect();
+    let mut out: Vec<Term> = names.iter().map(|n| Term::new(Kind::Name, &n[0])).collect();
+    let name_parts: Vec<&String> = names.iter().flatten().collect();
     for token in tokens(&folded) {
         match token {
             Token::Number(n) => {
@@ -131,7 +268,7 @@ pub fn terms(headline: &str) -> Vec<Term> {
                     continue;
                 }
                 let s = stem(&w);
-                if names.contains(&s) {
+                if name_parts.contains(&&s) {
                     continue;
                 }
                 let kind = if w.chars().count() >= 4 {
@@ -190,10 +327,11 @@ fn tokens(folded: &str) -> Vec<Token> {
     out
 }
 
-/// Stems of person names written as an upper-case initial, a point and a
-/// capitalised name (`Л.Оюун-Эрдэнэ`, `У. Хүрэлсүх`): the first part of the
-/// name, stemmed, so "Э.Оюунболд" and "Э.Оюунболдын" meet.
-pub fn person_names(headline: &str) -> Vec<String> {
+/// Person names written as an upper-case initial, a point and a capitalised
+/// name (`Л.Оюун-Эрдэнэ`, `У. Хүрэлсүх`), each as the stems of its parts
+/// (so "Э.Оюунболд" and "Э.Оюунболдын" meet). The first part is the name's
+/// term; the others are only kept out of the content words.
+pub fn person_names(headline: &str) -> Vec<Vec<String>> {
     let chars: Vec<char> = headline.chars().collect();
     let mut names = Vec::new();
     for i in 0..chars.len() {
@@ -216,11 +354,16 @@ pub fn person_names(headline: &str) -> Vec<String> {
             continue;
         }
         let end = (j..chars.len())
-            .find(|&k| !chars[k].is_alphabetic())
+            .find(|&k| !(chars[k].is_alphabetic() || chars[k] == '-'))
             .unwrap_or(chars.len());
-        if end - j >= 2 {
-            let name: String = chars[j..end].iter().collect();
-            names.push(stem(&fold(&name)));
+        let name: String = chars[j..end].iter().collect();
+        let parts: Vec<String> = fold(&name)
+            .split('-')
+            .filter(|p| p.chars().count() >= 2)
+            .map(stem)
+            .collect();
+        if !parts.is_empty() {
+            names.push(parts);
         }
     }
     names
@@ -243,8 +386,15 @@ mod tests {
 
     #[test]
     fn names_with_initials_are_terms_of_their_own() {
-        assert_eq!(person_names("Ерөнхий сайд Л.Оюун-Эрдэнэ"), vec!["оюун"]);
-        assert_eq!(person_names("У. Хүрэлсүх ҮАБЗ хуралдуулна"), vec!["хүрэл"]);
+        assert_eq!(
+            person_names("Ерөнхий сайд Л.Оюун-Эрдэнэ"),
+            vec![vec!["оюун", "эрдэн"]]
+        );
+        assert_eq!(
+            person_names("У. Хүрэлсүх ҮАБЗ хуралдуулна"),
+            vec![vec!["хүрэл"]]
+        );
+        assert!(!keys("Л.Оюун-Эрдэнэ").contains(&"S:эрдэн".to_string()));
         assert!(person_names("ҮАБЗ. Хуралдана").is_empty());
         assert!(person_names("гэв.Тэгээд").is_empty());
         let k = keys("Н.Учрал Учралтай уулзав");

@@ -184,8 +184,12 @@ pub fn publish(
         title: config.feeds.first().map_or("medee", |f| f.title.as_str()),
         items: &snapshot.index,
         feeds: &feeds,
-        stories: snapshot::index_clusters(config)
-            .then(|| config.feeds.first().map_or(&[][..], |f| f.prefer.as_slice())),
+        stories: snapshot::index_clusters(config).then(|| {
+            config
+                .feeds
+                .first()
+                .map_or(&[][..], |f| f.prefer.as_slice())
+        }),
     });
     tasks.push(Task::Opml {
         merged: &merged,

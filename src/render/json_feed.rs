@@ -12,7 +12,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::{Channel, Entry, RenderError, also_html, http_image, joined, shown_dates, summary_html};
+use super::{
+    Channel, Entry, RenderError, also_html, http_image, joined, shown_dates, summary_html,
+};
 use crate::sanitize::{html_to_text, xml_safe};
 
 /// The version URL every JSON Feed 1.1 document starts with.
@@ -88,7 +90,10 @@ fn json_item(entry: &Entry<'_>, feed_language: &str, now: DateTime<Utc>) -> Item
     let item = entry.item;
     let dates = shown_dates(item, now);
     let article = item.content.as_deref().map(xml_safe);
-    let content_html = joined(article.or_else(|| summary_html(item)), also_html(entry.also));
+    let content_html = joined(
+        article.or_else(|| summary_html(item)),
+        also_html(entry.also),
+    );
     let content_text = content_html.is_none().then(String::new);
     Item {
         id: entry.id().to_string(),

@@ -85,7 +85,10 @@ impl Also<'_> {
 fn link_host(link: &str) -> String {
     Url::parse(link)
         .ok()
-        .and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_string()))
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_string())
+        })
         .unwrap_or_else(|| link.to_string())
 }
 

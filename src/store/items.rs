@@ -5,11 +5,11 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::schema::{ARTICLE_DONE, ARTICLE_GAVE_UP, ARTICLE_NONE, ARTICLE_PENDING};
 use super::stories;
-use crate::cluster::StorySettings;
 use super::{
     ArticleOutcome, MAX_ARTICLE_ATTEMPTS, NewItem, PendingArticle, SourceCycle, Store, StoreError,
     StoredItem, UpsertStats, sqlite_err, timestamp, write_transaction,
 };
+use crate::cluster::StorySettings;
 use crate::fetch::Validators;
 
 impl Store {

@@ -18,9 +18,9 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use crate::fetch::Validators;
 
+use crate::cluster::StorySettings;
 pub use health::{PublishState, SourceHealth};
 pub use schema::MAX_ARTICLE_ATTEMPTS;
-use crate::cluster::StorySettings;
 use schema::MIGRATIONS;
 
 /// Why the store could not do what was asked.

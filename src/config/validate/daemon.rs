@@ -8,11 +8,11 @@ use toml::Spanned;
 use url::Url;
 
 use super::{check_cron, check_http_url, count_at_least_one};
+use crate::cluster::StorySettings;
 use crate::config::diagnostics::Diagnostics;
 use crate::config::raw::RawDaemon;
 use crate::config::units::{format_duration, format_size, parse_date};
 use crate::config::{Daemon, DateRange, Limits, Schedule, defaults, parse_duration, parse_size};
-use crate::cluster::StorySettings;
 
 /// The longest `per_host_delay`: beyond an hour it is a typo, and honouring
 /// one of years (`"100000000w"`) would stall every fetch from that host.
