@@ -15,5 +15,6 @@ mod once;
 mod preview;
 mod publishing;
 mod shell_docs;
+mod stories;
 mod suggest;
 mod support;
