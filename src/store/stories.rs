@@ -150,3 +150,204 @@ fn candidates(
 pub(super) fn prune_terms(tx: &Transaction<'_>, cutoff: i64) -> rusqlite::Result<usize> {
     tx.execute("DELETE FROM story_terms WHERE at < ?1", params![cutoff])
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use crate::fetch::Validators;
+    use crate::store::{NewItem, SourceCycle, Store};
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, day, hour, 0, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    fn item(link: &str, title: &str, published: DateTime<Utc>) -> NewItem {
+        NewItem {
+            link: link.to_string(),
+            title: title.to_string(),
+            title_key: crate::identity::title_key(title),
+            summary: None,
+            image: None,
+            published: Some(published),
+            published_relative: false,
+        }
+    }
+
+    fn store_items(store: &mut Store, source: &str, items: &[NewItem], now: DateTime<Utc>) {
+        let cycle = SourceCycle {
+            source_id: source,
+            url: "https://example.mn/",
+            validators: &Validators::default(),
+            items,
+            want_articles: false,
+        };
+        store.record_success(&cycle, now).expect("stored");
+    }
+
+    /// Story id of every stored item, by link.
+    fn stories(store: &Store) -> std::collections::HashMap<String, i64> {
+        let ids: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        store
+            .newest_items(&ids, 100, 0)
+            .expect("read")
+            .into_iter()
+            .map(|i| (i.link, i.story_id))
+            .collect()
+    }
+
+    const A: &str = "Ерөнхий сайд Л.Оюун-Эрдэнэ Японы Ерөнхий сайдтай утсаар ярилцлаа";
+    const B: &str = "Л.Оюун-Эрдэнэ Японы Ерөнхий сайдтай утсаар ярилцжээ";
+
+    #[test]
+    fn a_reworded_report_of_another_source_joins_the_first_reports_story() {
+        let mut store = Store::in_memory().expect("store");
+        store_items(
+            &mut store,
+            "a",
+            &[item("https://a.mn/1", A, at(10, 8))],
+            at(10, 9),
+        );
+        store_items(
+            &mut store,
+            "b",
+            &[item("https://b.mn/1", B, at(11, 7))],
+            at(11, 8),
+        );
+        store_items(
+            &mut store,
+            "c",
+            &[item(
+                "https://c.mn/1",
+                "Хүлэгүүд Солонгосыг 3:1-ээр хожлоо",
+                at(11, 7),
+            )],
+            at(11, 8),
+        );
+        let s = stories(&store);
+        assert_eq!(s["https://a.mn/1"], s["https://b.mn/1"]);
+        assert_ne!(s["https://a.mn/1"], s["https://c.mn/1"]);
+        let members = store
+            .story_members(&[s["https://a.mn/1"]], &["a".into(), "b".into()])
+            .expect("members");
+        assert_eq!(members.len(), 2);
+        assert_eq!(members[0].link, "https://a.mn/1");
+    }
+
+    #[test]
+    fn reports_further_apart_than_the_window_stay_apart() {
+        let mut store = Store::in_memory().expect("store");
+        store_items(
+            &mut store,
+            "a",
+            &[item("https://a.mn/1", A, at(10, 8))],
+            at(10, 9),
+        );
+        store_items(
+            &mut store,
+            "b",
+            &[item("https://b.mn/1", A, at(13, 7))],
+            at(13, 8),
+        );
+        let s = stories(&store);
+        assert_ne!(s["https://a.mn/1"], s["https://b.mn/1"]);
+    }
+
+    #[test]
+    fn one_source_never_joins_its_own_story() {
+        let mut store = Store::in_memory().expect("store");
+        store_items(
+            &mut store,
+            "a",
+            &[item("https://a.mn/1", A, at(10, 8))],
+            at(10, 9),
+        );
+        store_items(
+            &mut store,
+            "a",
+            &[item("https://a.mn/2", B, at(10, 9))],
+            at(10, 10),
+        );
+        let s = stories(&store);
+        assert_ne!(s["https://a.mn/1"], s["https://a.mn/2"]);
+    }
+
+    #[test]
+    fn a_stored_items_story_never_changes_when_its_title_does() {
+        let mut store = Store::in_memory().expect("store");
+        store_items(
+            &mut store,
+            "a",
+            &[item("https://a.mn/1", A, at(10, 8))],
+            at(10, 9),
+        );
+        store_items(
+            &mut store,
+            "b",
+            &[item("https://b.mn/1", "Өөр мэдээ", at(10, 8))],
+            at(10, 9),
+        );
+        let before = stories(&store);
+        store_items(
+            &mut store,
+            "b",
+            &[item("https://b.mn/1", B, at(10, 8))],
+            at(10, 10),
+        );
+        assert_eq!(stories(&store), before);
+    }
+
+    #[test]
+    fn a_tighter_threshold_keeps_reworded_reports_apart() {
+        let mut store = Store::in_memory().expect("store");
+        store.set_story_settings(crate::cluster::StorySettings {
+            threshold: 1.0,
+            ..Default::default()
+        });
+        store_items(
+            &mut store,
+            "a",
+            &[item("https://a.mn/1", A, at(10, 8))],
+            at(10, 9),
+        );
+        store_items(
+            &mut store,
+            "b",
+            &[item(
+                "https://b.mn/1",
+                "Ерөнхий сайд Л.Оюун-Эрдэнэ, Японы Ерөнхий сайд хоёр утсаар ярилцав",
+                at(10, 9),
+            )],
+            at(10, 10),
+        );
+        let s = stories(&store);
+        assert_ne!(s["https://a.mn/1"], s["https://b.mn/1"]);
+    }
+
+    #[test]
+    fn pruning_drops_index_rows_a_window_behind_the_items() {
+        let mut store = Store::in_memory().expect("store");
+        store_items(
+            &mut store,
+            "a",
+            &[item("https://a.mn/1", A, at(1, 8))],
+            at(1, 9),
+        );
+        store_items(
+            &mut store,
+            "b",
+            &[item("https://b.mn/1", B, at(20, 8))],
+            at(20, 9),
+        );
+        store.prune(at(15, 0)).expect("pruned");
+        let rows: i64 = store
+            .conn
+            .query_row("SELECT COUNT(DISTINCT item_id) FROM story_terms", [], |r| {
+                r.get(0)
+            })
+            .expect("count");
+        assert_eq!(rows, 1);
+    }
+}
