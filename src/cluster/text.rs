@@ -170,6 +170,60 @@ const STOP_WORDS: &[&str] = &[
     "video",
 ];
 
+/// Words of which a report names one, and two reports naming different ones
+/// tell different stories: the day (today's forecast is not tomorrow's) and
+/// the part of the country ("зүүн хагаст", "хойд хагаст").
+const EXCLUSIVE_QUALIFIERS: &[&[&str]] = &[
+    &[
+        "өнөөдөр",
+        "маргааш",
+        "өчигдөр",
+        "нөгөөдөр",
+        "даваа",
+        "мягмар",
+        "лхагва",
+        "пүрэв",
+        "баасан",
+        "бямба",
+        "ням",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ],
+    &[
+        "зүүн",
+        "баруун",
+        "хойд",
+        "өмнөд",
+        "east",
+        "west",
+        "north",
+        "south",
+    ],
+];
+
+/// The exclusive qualifiers a headline names, as (class, stem).
+pub fn qualifiers(headline: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    for token in tokens(&fold(headline)) {
+        let Token::Word(word) = token else { continue };
+        let s = stem(&word);
+        for (class, words) in EXCLUSIVE_QUALIFIERS.iter().enumerate() {
+            if words.iter().any(|w| stem(w) == s) && !out.contains(&(class, s.clone())) {
+                out.push((class, s.clone()));
+            }
+        }
+    }
+    out
+}
+
 /// Numbers that carry no story: small counts, and the years every headline of
 /// a season shares.
 fn is_weak_number(number: &str) -> bool {
@@ -411,6 +465,18 @@ mod tests {
         assert_eq!(kind("#:2026"), Some(Kind::WeakNumber));
         let score = terms("Хүлэгүүд 3:1-ээр хожлоо");
         assert!(score.iter().any(|t| t.key == "#:3:1"), "{score:?}");
+    }
+
+    #[test]
+    fn days_and_directions_are_qualifiers_in_any_case_form() {
+        assert_eq!(
+            qualifiers("Маргааш нутгийн зүүн хагаст бороо"),
+            vec![(0, stem("маргааш")), (1, stem("зүүн"))]
+        );
+        assert_eq!(
+            qualifiers("Даваа гарагт хуралдана"),
+            vec![(0, stem("даваа"))]
+        );
     }
 
     #[test]
