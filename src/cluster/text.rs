@@ -172,41 +172,15 @@ const STOP_WORDS: &[&str] = &[
 
 /// Words of which a report names one, and two reports naming different ones
 /// tell different stories: the day (today's forecast is not tomorrow's) and
-/// the part of the country ("зүүн хагаст", "хойд хагаст").
+/// the part of the country ("зүүн хагаст", "хойд хагаст"). Days relative to
+/// the report and weekdays are separate classes ("on Monday" may well be
+/// "tomorrow"); Mongolian weekday names are left out, being everyday words
+/// too ("даваа" is also a wrestling round, "баасан" a name).
+#[rustfmt::skip]
 const EXCLUSIVE_QUALIFIERS: &[&[&str]] = &[
-    &[
-        "өнөөдөр",
-        "маргааш",
-        "өчигдөр",
-        "нөгөөдөр",
-        "даваа",
-        "мягмар",
-        "лхагва",
-        "пүрэв",
-        "баасан",
-        "бямба",
-        "ням",
-        "today",
-        "tomorrow",
-        "yesterday",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ],
-    &[
-        "зүүн",
-        "баруун",
-        "хойд",
-        "өмнөд",
-        "east",
-        "west",
-        "north",
-        "south",
-    ],
+    &["өнөөдөр", "маргааш", "өчигдөр", "нөгөөдөр", "today", "tomorrow", "yesterday"],
+    &["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+    &["зүүн", "баруун", "хойд", "өмнөд", "east", "west", "north", "south"],
 ];
 
 /// The exclusive qualifiers a headline names, as (class, stem).
@@ -471,12 +445,10 @@ mod tests {
     fn days_and_directions_are_qualifiers_in_any_case_form() {
         assert_eq!(
             qualifiers("Маргааш нутгийн зүүн хагаст бороо"),
-            vec![(0, stem("маргааш")), (1, stem("зүүн"))]
+            vec![(0, stem("маргааш")), (2, stem("зүүн"))]
         );
-        assert_eq!(
-            qualifiers("Даваа гарагт хуралдана"),
-            vec![(0, stem("даваа"))]
-        );
+        assert!(qualifiers("Даваа гарагт хуралдана").is_empty());
+        assert_eq!(qualifiers("Talks on Monday"), vec![(1, stem("monday"))]);
     }
 
     #[test]
