@@ -188,13 +188,18 @@ pub fn similarity(a: &Features, b: &Features) -> f64 {
 /// Whether two items tell the same story at `threshold` (see the module docs).
 pub fn same_story(a: &Features, b: &Features, threshold: f64) -> bool {
     let score = similarity(a, b);
-    if score >= threshold {
-        return true;
-    }
-    if score < threshold * TEASER_MARGIN || a.teaser.is_empty() || b.teaser.is_empty() {
-        return false;
-    }
-    if numbers_conflict(&a.teaser, &b.teaser) {
+    score >= threshold || (teasers_may_decide(score, threshold) && teasers_agree(a, b, threshold))
+}
+
+/// Whether a headline score falls short by so little that teasers may
+/// still decide: callers that read teasers lazily ask this first.
+pub fn teasers_may_decide(score: f64, threshold: f64) -> bool {
+    score < threshold && score >= threshold * TEASER_MARGIN
+}
+
+/// Whether both teasers are present and pass `threshold` by the headline rules.
+fn teasers_agree(a: &Features, b: &Features, threshold: f64) -> bool {
+    if a.teaser.is_empty() || b.teaser.is_empty() || numbers_conflict(&a.teaser, &b.teaser) {
         return false;
     }
     let o = overlap(&a.teaser, &b.teaser);

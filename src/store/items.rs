@@ -358,15 +358,14 @@ fn upsert(
             published.unwrap_or(now),
             article_state,
         ])?;
-        let features = stories::features(&item.title, item.summary.as_deref());
-        stories::assign(
-            tx,
-            settings,
-            tx.last_insert_rowid(),
+        let report = stories::NewReport {
+            id: tx.last_insert_rowid(),
             source_id,
-            &features,
-            published.unwrap_or(now),
-        )?;
+            title: &item.title,
+            summary: item.summary.as_deref(),
+            at: published.unwrap_or(now),
+        };
+        stories::assign(tx, settings, &report)?;
         stats.new += 1;
         return Ok(());
     };

@@ -15,46 +15,61 @@ use crate::cluster::{self, Features, StorySettings};
 use crate::sanitize::html_to_text;
 
 /// Index rows read per term: the nearest in time when a term is common.
-const ROWS_PER_TERM: i64 = 200;
+const ROWS_PER_TERM: i64 = 100;
 
 /// Candidates compared in full, those sharing the most terms first.
-const MAX_CANDIDATES: usize = 40;
+const MAX_CANDIDATES: usize = 20;
 
-/// A recent item that may tell the same story.
+/// A recent item of another source that may tell the same story.
 struct Candidate {
     id: i64,
     story_id: i64,
-    features: Features,
+    title: String,
+    headline: Features,
+    summary: Option<String>,
 }
 
-/// The features clustering compares for a headline and its (HTML) teaser.
-pub(super) fn features(title: &str, summary: Option<&str>) -> Features {
+/// An item's features with its teaser: the summary's HTML is parsed only for
+/// the few pairs whose headlines fall just short.
+fn with_teaser(title: &str, summary: Option<&str>) -> Features {
     let teaser = summary.map(html_to_text).filter(|t| !t.trim().is_empty());
     Features::new(title, teaser.as_deref())
 }
 
-/// Puts the new item `id` into a story and indexes its terms.
+/// A new item, as clustering reads it.
+pub(super) struct NewReport<'a> {
+    /// Row id.
+    pub id: i64,
+    /// Its source.
+    pub source_id: &'a str,
+    /// Headline.
+    pub title: &'a str,
+    /// Sanitised HTML teaser.
+    pub summary: Option<&'a str>,
+    /// Publication time, else first-seen.
+    pub at: i64,
+}
+
+/// Puts the new item into a story and indexes its terms.
 pub(super) fn assign(
     tx: &Transaction<'_>,
     settings: &StorySettings,
-    id: i64,
-    source_id: &str,
-    features: &Features,
-    at: i64,
+    new: &NewReport<'_>,
 ) -> rusqlite::Result<()> {
+    let headline = Features::new(new.title, None);
     let window = i64::try_from(settings.window.as_secs()).unwrap_or(i64::MAX / 4);
-    let (from, to) = (at.saturating_sub(window), at.saturating_add(window));
-    let story = match same_title(tx, source_id, &features.title_key, from, to)? {
+    let (from, to) = (new.at.saturating_sub(window), new.at.saturating_add(window));
+    let story = match same_title(tx, new.source_id, &headline.title_key, from, to)? {
         Some(story) => story,
-        None => most_similar(tx, settings, source_id, features, from, to)?.unwrap_or(id),
+        None => most_similar(tx, settings, new, &headline, from, to)?.unwrap_or(new.id),
     };
     tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
-        .execute(params![id, story])?;
+        .execute(params![new.id, story])?;
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO story_terms (term, at, item_id) VALUES (?1, ?2, ?3)",
     )?;
-    for term in features.index_terms() {
-        insert.execute(params![term, at, id])?;
+    for term in headline.index_terms() {
+        insert.execute(params![term, new.at, new.id])?;
     }
     Ok(())
 }
@@ -85,19 +100,30 @@ fn same_title(
 fn most_similar(
     tx: &Transaction<'_>,
     settings: &StorySettings,
-    source_id: &str,
-    features: &Features,
+    new: &NewReport<'_>,
+    headline: &Features,
     from: i64,
     to: i64,
 ) -> rusqlite::Result<Option<i64>> {
+    let threshold = settings.threshold;
+    let mut new_with_teaser: Option<Features> = None;
     let mut best: Option<(f64, i64, i64)> = None;
-    for candidate in candidates(tx, source_id, features, from, to)? {
-        if !cluster::same_story(features, &candidate.features, settings.threshold) {
+    for candidate in candidates(tx, new.source_id, headline, from, to)? {
+        let score = cluster::similarity(headline, &candidate.headline);
+        let better = best.is_none_or(|(s, id, _)| score > s || (score == s && candidate.id < id));
+        if !better {
             continue;
         }
-        let score = cluster::similarity(features, &candidate.features);
-        let better = best.is_none_or(|(s, id, _)| score > s || (score == s && candidate.id < id));
-        if better {
+        let passes = score >= threshold
+            || (cluster::teasers_may_decide(score, threshold)
+                && new.summary.is_some()
+                && candidate.summary.is_some()
+                && cluster::same_story(
+                    new_with_teaser.get_or_insert_with(|| with_teaser(new.title, new.summary)),
+                    &with_teaser(&candidate.title, candidate.summary.as_deref()),
+                    threshold,
+                ));
+        if passes {
             best = Some((score, candidate.id, candidate.story_id));
         }
     }
@@ -135,11 +161,12 @@ fn candidates(
         let mut rows = read.query(params![id, source_id])?;
         if let Some(row) = rows.next()? {
             let title: String = row.get(1)?;
-            let summary: Option<String> = row.get(2)?;
             out.push(Candidate {
                 id,
                 story_id: row.get(0)?,
-                features: features(&title, summary.as_deref()),
+                headline: Features::new(&title, None),
+                title,
+                summary: row.get(2)?,
             });
         }
     }
