@@ -2,7 +2,9 @@
 //! extraction next to the parse floor on the same bytes, the date
 //! recogniser, RSS/Atom rendering, and the store's upsert at two history
 //! sizes (each new item also put into a story through the term index, with
-//! a history spread over a year, so the window holds a share of it). Run with `cargo bench --bench medee`; a filter picks a group, e.g.
+//! a history spread over a year, so the 48-hour window holds a share of it).
+//! Stored headlines are made-up words (see `headline`), and one new item per
+//! source and cycle rewords another source's story. Run with `cargo bench --bench medee`; a filter picks a group, e.g.
 //! `cargo bench --bench medee -- store`.
 //!
 //! The listing pages use the same markup as `benches/compare.py` (montsame's
@@ -321,12 +323,29 @@ const PER_SOURCE: usize = 30;
 /// Items per source new in each cycle; the rest were listed before.
 const NEW_PER_CYCLE: usize = 3;
 
-/// An item whose headline is 4 to 8 words of a 21-word Mongolian pool and a
-/// number, drawn from `seed`: headlines this alike make every new item find
-/// many candidates in the story index, the costly case for clustering.
-fn new_item(link: String, seed: u64, at: DateTime<Utc>) -> NewItem {
+/// Syllables of made-up Cyrillic words: three make one of 8,000 words, so
+/// two headlines share a word now and then and two words rarely, as real
+/// headlines of different stories do.
+const SYLLABLES: &[&str] = &[
+    "ба", "га", "да", "ла", "ма", "на", "ра", "са", "та", "ха", "цэ", "жи", "мө", "нү", "хо", "бу",
+    "ол", "эр", "ан", "ун",
+];
+
+/// A headline of six made-up words and a number, drawn from `seed`.
+fn headline(seed: u64) -> String {
     let mut rng = Rng(seed.wrapping_mul(2_654_435_761) | 1);
-    let title = format!("{} {}", rng.words(WORDS_MN, 4, 8), rng.below(500));
+    let mut words: Vec<String> = (0..6)
+        .map(|_| {
+            (0..3)
+                .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+                .collect()
+        })
+        .collect();
+    words.push(rng.below(500).to_string());
+    words.join(" ")
+}
+
+fn new_item(link: String, title: String, at: DateTime<Utc>) -> NewItem {
     NewItem {
         title_key: medee::identity::title_key(&title),
         title,
@@ -342,12 +361,12 @@ fn new_item(link: String, seed: u64, at: DateTime<Utc>) -> NewItem {
 /// kept under `target/` (a million rows take a while to write).
 fn seeded_store(history: usize) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-stores");
-    let path = dir.join(format!("stories-history-{history}.sqlite"));
+    let path = dir.join(format!("stories-v2-history-{history}.sqlite"));
     if path.exists() {
         return path;
     }
     std::fs::create_dir_all(&dir).expect("bench store dir");
-    let building = dir.join(format!("stories-history-{history}.building"));
+    let building = dir.join(format!("stories-v2-history-{history}.building"));
     let _ = std::fs::remove_file(&building);
     let mut store = Store::open(&building).expect("open bench store");
     // The history spans the year before the cycles, evenly: with a million
@@ -363,8 +382,8 @@ fn seeded_store(history: usize) -> PathBuf {
                 .iter()
                 .map(|&i| {
                     let published = at + chrono::Duration::seconds(step * i as i64);
-                    let seed = (s * per_source + i) as u64;
-                    new_item(format!("https://site{s}.example/old/{i}"), seed, published)
+                    let title = headline((s * per_source + i) as u64);
+                    new_item(format!("https://site{s}.example/old/{i}"), title, published)
                 })
                 .collect();
             let cycle = SourceCycle {
@@ -392,16 +411,28 @@ fn cycle_start() -> DateTime<Utc> {
         .expect("valid instant")
 }
 
-/// One cycle: every source lists 27 items it listed last time and 3 new ones.
+/// One cycle: every source lists 27 items it listed last time and 3 new ones,
+/// the first of which reports (in other words: one more word) a story the
+/// next source listed, so clustering finds, compares and joins.
 fn cycle_items(source: usize, cycle: u64, at: DateTime<Utc>) -> Vec<NewItem> {
-    let slot = |i: usize| (source * PER_SOURCE + i) as u64;
+    let steady_title =
+        |source: usize, i: usize| headline(1 << 40 | (source * PER_SOURCE + i) as u64);
     let steady = (0..PER_SOURCE - NEW_PER_CYCLE).map(|i| {
         let link = format!("https://site{source}.example/steady/{i}");
-        new_item(link, 1 << 40 | slot(i), at)
+        new_item(link, steady_title(source, i), at)
     });
     let fresh = (0..NEW_PER_CYCLE).map(|i| {
         let link = format!("https://site{source}.example/new/{cycle}/{i}");
-        new_item(link, 1 << 41 | cycle << 20 | slot(i), at)
+        let title = if i == 0 {
+            let other = steady_title(
+                (source + 1) % SOURCES,
+                cycle as usize % (PER_SOURCE - NEW_PER_CYCLE),
+            );
+            format!("Шинэ: {other}")
+        } else {
+            headline(1 << 41 | cycle << 20 | (source * PER_SOURCE + i) as u64)
+        };
+        new_item(link, title, at)
     });
     steady.chain(fresh).collect()
 }
