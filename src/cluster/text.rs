@@ -185,17 +185,29 @@ const EXCLUSIVE_QUALIFIERS: &[&[&str]] = &[
 
 /// The exclusive qualifiers a headline names, as (class, stem).
 pub fn qualifiers(headline: &str) -> Vec<(usize, String)> {
+    let stems = qualifier_stems();
     let mut out: Vec<(usize, String)> = Vec::new();
     for token in tokens(&fold(headline)) {
         let Token::Word(word) = token else { continue };
         let s = stem(&word);
-        for (class, words) in EXCLUSIVE_QUALIFIERS.iter().enumerate() {
-            if words.iter().any(|w| stem(w) == s) && !out.contains(&(class, s.clone())) {
+        for (class, known) in stems.iter().enumerate() {
+            if known.contains(&s) && !out.contains(&(class, s.clone())) {
                 out.push((class, s.clone()));
             }
         }
     }
     out
+}
+
+/// The stems of [`EXCLUSIVE_QUALIFIERS`], by class, computed once.
+fn qualifier_stems() -> &'static [Vec<String>] {
+    static STEMS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    STEMS.get_or_init(|| {
+        EXCLUSIVE_QUALIFIERS
+            .iter()
+            .map(|words| words.iter().map(|w| stem(w)).collect())
+            .collect()
+    })
 }
 
 /// Numbers that carry no story: small counts, and the years every headline of
