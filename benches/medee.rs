@@ -1,7 +1,10 @@
 //! Criterion benchmarks of each step of a cycle, on generated data:
 //! extraction next to the parse floor on the same bytes, the date
 //! recogniser, RSS/Atom rendering, and the store's upsert at two history
-//! sizes. Run with `cargo bench --bench medee`; a filter picks a group, e.g.
+//! sizes (each new item also put into a story through the term index, with
+//! a history spread over a year, so the 48-hour window holds a share of it).
+//! Stored headlines are made-up words (see `headline`), and one new item per
+//! source and cycle rewords another source's story. Run with `cargo bench --bench medee`; a filter picks a group, e.g.
 //! `cargo bench --bench medee -- store`.
 //!
 //! The listing pages use the same markup as `benches/compare.py` (montsame's
@@ -274,6 +277,7 @@ fn stored_items(n: usize) -> Vec<StoredItem> {
                 first_seen: at,
                 updated: at,
                 sort_at: at,
+                story_id: i as i64,
             }
         })
         .collect()
@@ -291,6 +295,8 @@ fn rendering(c: &mut Criterion) {
                 source_name: "МОНЦАМЭ",
                 language: "mn",
                 timezone: chrono_tz::Asia::Ulaanbaatar,
+                id: None,
+                also: &[],
             })
             .collect();
         let channel = Channel {
@@ -318,10 +324,32 @@ const PER_SOURCE: usize = 30;
 /// Items per source new in each cycle; the rest were listed before.
 const NEW_PER_CYCLE: usize = 3;
 
-fn new_item(link: String, at: DateTime<Utc>) -> NewItem {
+/// Syllables of made-up Cyrillic words: three make one of 8,000 words, so
+/// two headlines share a word now and then and two words rarely, as real
+/// headlines of different stories do.
+const SYLLABLES: &[&str] = &[
+    "ба", "га", "да", "ла", "ма", "на", "ра", "са", "та", "ха", "цэ", "жи", "мө", "нү", "хо", "бу",
+    "ол", "эр", "ан", "ун",
+];
+
+/// A headline of six made-up words and a number, drawn from `seed`.
+fn headline(seed: u64) -> String {
+    let mut rng = Rng(seed.wrapping_mul(2_654_435_761) | 1);
+    let mut words: Vec<String> = (0..6)
+        .map(|_| {
+            (0..3)
+                .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+                .collect()
+        })
+        .collect();
+    words.push(rng.below(500).to_string());
+    words.join(" ")
+}
+
+fn new_item(link: String, title: String, at: DateTime<Utc>) -> NewItem {
     NewItem {
-        title: format!("Headline for {link}"),
-        title_key: format!("headline for {link}"),
+        title_key: medee::identity::title_key(&title),
+        title,
         summary: Some("<p>Монгол Улсын Засгийн газрын хуралдаан</p>".to_string()),
         image: None,
         published: Some(at),
@@ -334,26 +362,30 @@ fn new_item(link: String, at: DateTime<Utc>) -> NewItem {
 /// kept under `target/` (a million rows take a while to write).
 fn seeded_store(history: usize) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-stores");
-    let path = dir.join(format!("history-{history}.sqlite"));
+    let path = dir.join(format!("stories-v2-history-{history}.sqlite"));
     if path.exists() {
         return path;
     }
     std::fs::create_dir_all(&dir).expect("bench store dir");
-    let building = dir.join(format!("history-{history}.building"));
+    let building = dir.join(format!("stories-v2-history-{history}.building"));
     let _ = std::fs::remove_file(&building);
     let mut store = Store::open(&building).expect("open bench store");
-    let at = Utc
-        .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
-        .single()
-        .expect("valid instant");
+    // The history spans the year before the cycles, evenly: with a million
+    // items, some 5,500 fall in a story window (48 hours).
+    let at = cycle_start() - chrono::Duration::days(365);
     let validators = Validators::default();
     let per_source = history / SOURCES;
+    let step = 365 * 86_400 / per_source.max(1) as i64;
     for s in 0..SOURCES {
         let id = format!("s{s}");
         for chunk in (0..per_source).collect::<Vec<_>>().chunks(10_000) {
             let items: Vec<NewItem> = chunk
                 .iter()
-                .map(|i| new_item(format!("https://site{s}.example/old/{i}"), at))
+                .map(|&i| {
+                    let published = at + chrono::Duration::seconds(step * i as i64);
+                    let title = headline((s * per_source + i) as u64);
+                    new_item(format!("https://site{s}.example/old/{i}"), title, published)
+                })
                 .collect();
             let cycle = SourceCycle {
                 source_id: &id,
@@ -374,12 +406,36 @@ fn seeded_store(history: usize) -> PathBuf {
     path
 }
 
-/// One cycle: every source lists 27 items it listed last time and 3 new ones.
+/// When the benchmark's cycles run: the end of the seeded history.
+fn cycle_start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid instant")
+}
+
+/// One cycle: every source lists 27 items it listed last time and 3 new ones,
+/// the first of which reports (in other words: one more word) a story the
+/// next source listed, so clustering finds, compares and joins.
 fn cycle_items(source: usize, cycle: u64, at: DateTime<Utc>) -> Vec<NewItem> {
-    let steady = (0..PER_SOURCE - NEW_PER_CYCLE)
-        .map(|i| new_item(format!("https://site{source}.example/steady/{i}"), at));
-    let fresh = (0..NEW_PER_CYCLE)
-        .map(|i| new_item(format!("https://site{source}.example/new/{cycle}/{i}"), at));
+    let steady_title =
+        |source: usize, i: usize| headline(1 << 40 | (source * PER_SOURCE + i) as u64);
+    let steady = (0..PER_SOURCE - NEW_PER_CYCLE).map(|i| {
+        let link = format!("https://site{source}.example/steady/{i}");
+        new_item(link, steady_title(source, i), at)
+    });
+    let fresh = (0..NEW_PER_CYCLE).map(|i| {
+        let link = format!("https://site{source}.example/new/{cycle}/{i}");
+        let title = if i == 0 {
+            let other = steady_title(
+                (source + 1) % SOURCES,
+                cycle as usize % (PER_SOURCE - NEW_PER_CYCLE),
+            );
+            format!("Шинэ: {other}")
+        } else {
+            headline(1 << 41 | cycle << 20 | (source * PER_SOURCE + i) as u64)
+        };
+        new_item(link, title, at)
+    });
     steady.chain(fresh).collect()
 }
 
@@ -415,11 +471,7 @@ impl StoreBench {
     /// Upserts one cycle; returns the time the store took, then (untimed)
     /// drops the cycle's new rows.
     fn cycle(&mut self) -> Duration {
-        let start = Utc
-            .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
-            .single()
-            .expect("valid instant");
-        let at = start + chrono::Duration::minutes(self.cycles as i64);
+        let at = cycle_start() + chrono::Duration::minutes(self.cycles as i64);
         let batches: Vec<(String, String, Vec<NewItem>)> = (0..SOURCES)
             .map(|s| {
                 let items = cycle_items(s, self.cycles, at);

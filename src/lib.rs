@@ -11,7 +11,8 @@
 //! ```
 //!
 //! `config`, `schedule`, `extract` (and `json_items`, its counterpart for
-//! JSON sources), `dates`, `identity`, `sanitize` and `render` are pure: plain data in, plain data out, tested without I/O.
+//! JSON sources), `dates`, `identity`, `cluster` (whether two headlines tell
+//! one story), `sanitize` and `render` are pure: plain data in, plain data out, tested without I/O.
 //! `fetch`, `store` and `publish` do the I/O; `pipeline` chains the stages
 //! for one source (`Runner::run`) and publishes from the store. `daemon`
 //! runs the pipeline per source on its schedule, `serve` hands the outputs to
@@ -25,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod daemon;
 pub mod dates;

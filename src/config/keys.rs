@@ -245,7 +245,15 @@ mod tests {
         );
         assert_eq!(
             keys_of::<RawFeed>(),
-            ["name", "title", "sources", "languages", "max_items"]
+            [
+                "name",
+                "title",
+                "sources",
+                "languages",
+                "max_items",
+                "cluster",
+                "prefer"
+            ]
         );
         assert_eq!(
             keys_of::<RawArticle>(),
@@ -269,8 +277,10 @@ mod tests {
         );
     }
 
-    /// Round trip: every listed key, given a value of the wrong type (no key
-    /// takes a float), passes the
+    /// Keys whose values are booleans.
+    const BOOLEAN_KEYS: &[&str] = &["cluster", "health_entries", "auto"];
+
+    /// Round trip: every listed key, given a value of the wrong type, passes the
     /// unknown-key walk and is then read by serde (which rejects the type), so
     /// the list names exactly keys the structs read.
     #[test]
@@ -286,7 +296,13 @@ mod tests {
                     text.push_str(line);
                     text.push('\n');
                 }
-                text.push_str(&format!("{key} = 1.5\n"));
+                // A boolean key is given a string; every other key a boolean.
+                let wrong = if BOOLEAN_KEYS.contains(key) {
+                    "\"yes\""
+                } else {
+                    "true"
+                };
+                text.push_str(&format!("{key} = {wrong}\n"));
                 let errs = errors(&text);
                 assert_eq!(errs.len(), 1, "{text}\n{errs:?}");
                 assert!(errs[0].contains("invalid type"), "{text}\n{errs:?}");
@@ -319,7 +335,7 @@ mod tests {
         let near = unknown_key_message("max_itmes", "[[feed]]", known);
         assert_eq!(
             near,
-            "unknown key \"max_itmes\" in [[feed]] (did you mean \"max_items\"?); expected one of name, title, sources, languages, max_items"
+            "unknown key \"max_itmes\" in [[feed]] (did you mean \"max_items\"?); expected one of name, title, sources, languages, max_items, cluster, prefer"
         );
         let far = unknown_key_message("colour", "[[feed]]", known);
         assert!(!far.contains("did you mean"), "{far}");

@@ -88,6 +88,8 @@ pub struct Daemon {
     pub websub_hub: Option<Url>,
     /// Reader-visible notices about broken or failing sources.
     pub health: HealthEntries,
+    /// How new items are put into stories (`cluster_threshold`, `cluster_window`).
+    pub stories: crate::cluster::StorySettings,
 }
 
 /// `health_entries` and `health_after`: when a source's trouble is told to
@@ -175,6 +177,10 @@ pub struct FeedSpec {
     pub languages: Vec<String>,
     /// Entries kept in the feed.
     pub max_items: usize,
+    /// One entry per story, with the other reports as related links.
+    pub cluster: bool,
+    /// Source ids whose report a story's entry shows, first preferred.
+    pub prefer: Vec<String>,
 }
 
 /// How a source is read. A feed source carries no selectors, so there is

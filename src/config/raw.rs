@@ -90,6 +90,11 @@ pub(super) struct RawDaemon {
     pub(super) health_entries: Option<Spanned<bool>>,
     /// Consecutive failed runs after which a failing source's notice entry appears.
     pub(super) health_after: Option<Spanned<i64>>,
+    /// Similarity (0 to 1) a new item must reach with a recent item of another
+    /// source to join its story.
+    pub(super) cluster_threshold: Option<Spanned<f64>>,
+    /// Duration: the largest gap between the dates of two reports of one story.
+    pub(super) cluster_window: Option<Spanned<String>>,
 }
 
 /// `[[feed]]`.
@@ -106,6 +111,12 @@ pub(super) struct RawFeed {
     pub(super) languages: Vec<Spanned<String>>,
     /// Entries kept in the feed (at least 1).
     pub(super) max_items: Option<Spanned<i64>>,
+    /// One entry per story with "also reported by" links (default true);
+    /// false keeps one entry per report, merging only equal titles.
+    pub(super) cluster: Option<bool>,
+    /// Source ids whose report is shown first for a story, in order of preference.
+    #[serde(default)]
+    pub(super) prefer: Vec<Spanned<String>>,
 }
 
 /// `[[source]]`.

@@ -36,6 +36,8 @@ pub(super) fn validate(raw: RawConfig, diags: &mut Diagnostics<'_>) -> Config {
             sources: sources.iter().map(|s| s.id.clone()).collect(),
             languages: Vec::new(),
             max_items: defaults::FEED_MAX_ITEMS,
+            cluster: true,
+            prefer: Vec::new(),
         });
     }
     Config {
@@ -130,20 +132,34 @@ fn validate_feed(
     }
     let languages: Vec<String> = raw.languages.into_iter().map(Spanned::into_inner).collect();
     let max_items = count_at_least_one(raw.max_items, "max_items", defaults::FEED_MAX_ITEMS, diags);
+    let merged: Vec<String> = sources
+        .iter()
+        .filter(|s| members.contains_key(&s.id))
+        .filter(|s| languages.is_empty() || languages.contains(&s.language))
+        .map(|s| s.id.clone())
+        .collect();
+    for id in &raw.prefer {
+        if !merged.contains(id.get_ref()) {
+            diags.at(
+                id.span(),
+                format!(
+                    "prefer: \"{}\" is not one of the sources [[feed]] \"{name}\" merges",
+                    id.get_ref()
+                ),
+            );
+        }
+    }
     if diags.count() > before {
         return None;
     }
     Some(FeedSpec {
         title: raw.title.unwrap_or_else(|| name.clone()),
         name,
-        sources: sources
-            .iter()
-            .filter(|s| members.contains_key(&s.id))
-            .filter(|s| languages.is_empty() || languages.contains(&s.language))
-            .map(|s| s.id.clone())
-            .collect(),
+        sources: merged,
         languages,
         max_items,
+        cluster: raw.cluster.unwrap_or(true),
+        prefer: raw.prefer.into_iter().map(Spanned::into_inner).collect(),
     })
 }
 

@@ -150,7 +150,9 @@ fn forward_signals() -> Result<mpsc::Receiver<Signal>, DaemonError> {
 /// channel closes).
 pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
     let config = Arc::new(options.config);
-    let store = SharedStore::new(Store::open(&config.daemon.database)?);
+    let mut store = Store::open(&config.daemon.database)?;
+    store.set_story_settings(config.daemon.stories);
+    let store = SharedStore::new(store);
     let today = chrono::Utc::now().date_naive();
     let (health, history) = store
         .run(move |s| Ok((s.health()?, s.history(today)?)))
@@ -305,6 +307,17 @@ async fn reload(
         warn!("database and listen changes take effect after a restart");
     }
     let config = Arc::new(new);
+    let stories = config.daemon.stories;
+    if let Err(e) = state
+        .store
+        .run(move |s| {
+            s.set_story_settings(stories);
+            Ok(())
+        })
+        .await
+    {
+        error!(error = %e, "cannot apply the new story clustering settings");
+    }
     state.replace(Generation {
         config: Arc::clone(&config),
         runner,

@@ -56,7 +56,9 @@ pub async fn run_cycle(
     only: &[String],
     mut on_run: impl FnMut(&SourceRun, usize, usize),
 ) -> Result<CycleReport, CycleError> {
-    let store = SharedStore::new(Store::open(&config.daemon.database)?);
+    let mut store = Store::open(&config.daemon.database)?;
+    store.set_story_settings(config.daemon.stories);
+    let store = SharedStore::new(store);
     let runner = Runner::new(&config.daemon, store.clone())?;
     let mut tasks = JoinSet::new();
     for source in SourceRef::all(&config).filter(|s| only.is_empty() || only.contains(&s.id)) {

@@ -50,6 +50,8 @@ pub(super) struct FeedJob<'a> {
     pub items: &'a [StoredItem],
     /// Merged feeds keep one entry per story, up to this many.
     pub dedupe_max: Option<usize>,
+    /// Merged feeds that cluster: the sources whose reports are shown first.
+    pub stories: Option<&'a [String]>,
     /// Its own URLs.
     pub link: FeedLink,
 }
@@ -89,6 +91,8 @@ pub(super) enum Task<'a> {
         items: &'a [StoredItem],
         /// Every feed, merged first.
         feeds: &'a [FeedLink],
+        /// One line per story (as the first merged feed), with the sources it prefers.
+        stories: Option<&'a [String]>,
     },
     /// `status.html`.
     Status {
@@ -163,8 +167,14 @@ fn run(context: &Context<'_>, task: &Task<'_>, path: &Path) -> Result<Done, File
             title,
             items,
             feeds,
+            stories,
         } => {
             let entries = to_entries(items, context.sources);
+            let groups = stories.map(|prefer| render::group_stories(&entries, prefer));
+            let entries = match &groups {
+                Some(groups) => groups.iter().map(render::StoryGroup::entry).collect(),
+                None => entries,
+            };
             let entries = render::dedupe_across_sources(entries, super::snapshot::INDEX_ITEMS);
             let html = render::index_html(title, &entries, feeds, context.now);
             (html.into_bytes(), 0)
@@ -195,6 +205,12 @@ fn render_feed(
     path: &Path,
 ) -> Result<(Vec<u8>, usize), FileError> {
     let mut entries = to_entries(job.items, context.sources);
+    let groups = job
+        .stories
+        .map(|prefer| render::group_stories(&entries, prefer));
+    if let Some(groups) = &groups {
+        entries = groups.iter().map(render::StoryGroup::entry).collect();
+    }
     if let Some(max) = job.dedupe_max {
         entries = render::dedupe_across_sources(entries, max);
     }
@@ -274,6 +290,8 @@ fn to_entries<'a>(items: &'a [StoredItem], sources: &HashMap<&str, &'a Source>) 
                 source_name: &source.name,
                 language: &source.language,
                 timezone: source.timezone,
+                id: None,
+                also: &[],
             })
         })
         .collect()

@@ -223,6 +223,12 @@ pub fn publish(
         title: config.feeds.first().map_or("medee", |f| f.title.as_str()),
         items: &snapshot.index,
         feeds: &feeds,
+        stories: snapshot::index_clusters(config).then(|| {
+            config
+                .feeds
+                .first()
+                .map_or(&[][..], |f| f.prefer.as_slice())
+        }),
     });
     tasks.push(Task::Status { config, snapshot });
     tasks.push(Task::Opml {
@@ -271,7 +277,7 @@ pub fn publish(
 /// snapshot. A feed the snapshot lacks (it was read for another config) is
 /// left out, so its file keeps what it has rather than turning empty.
 fn feed_jobs<'a>(
-    config: &Config,
+    config: &'a Config,
     snapshot: &'a Snapshot,
     sources: &HashMap<&str, &Source>,
 ) -> (Vec<FeedJob<'a>>, Vec<FeedJob<'a>>) {
@@ -296,6 +302,7 @@ fn feed_jobs<'a>(
                 language,
                 items,
                 dedupe_max: Some(feed.max_items),
+                stories: feed.cluster.then_some(feed.prefer.as_slice()),
             })
         })
         .collect();
@@ -314,6 +321,7 @@ fn feed_jobs<'a>(
                 language: source.language.clone(),
                 items,
                 dedupe_max: None,
+                stories: None,
             })
         })
         .collect();

@@ -2,7 +2,7 @@
 //! only while reading, and rendering and flushing (the slow part) run after,
 //! without it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 
@@ -43,7 +43,7 @@ impl Snapshot {
             .unwrap_or(100);
         let mut merged = HashMap::with_capacity(config.feeds.len());
         for feed in &config.feeds {
-            let items = merged_items(store, &feed.sources, feed.max_items)?;
+            let items = merged_items(store, &feed.sources, feed.max_items, feed.cluster)?;
             merged.insert(feed.name.clone(), items);
         }
         let mut sources = HashMap::with_capacity(config.sources.len());
@@ -55,7 +55,7 @@ impl Snapshot {
             );
         }
         let all_ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
-        let index = merged_items(store, &all_ids, INDEX_ITEMS)?;
+        let index = merged_items(store, &all_ids, INDEX_ITEMS, index_clusters(config))?;
         let mut snapshot = Self {
             merged,
             sources,
@@ -103,22 +103,50 @@ impl Snapshot {
     }
 }
 
+/// Whether the digest page shows one line per story: as the first merged
+/// feed (whose title it takes) does.
+pub(super) fn index_clusters(config: &Config) -> bool {
+    config.feeds.first().is_none_or(|f| f.cluster)
+}
+
 /// Reads newest items page by page until `max` survive cross-source dedupe,
 /// so a feed is rendered from its newest rows only, never the whole history.
-fn merged_items(store: &Store, ids: &[String], max: usize) -> Result<Vec<StoredItem>, StoreError> {
+/// With `stories`, every stored report of each story read is added (from
+/// these sources), so a story's entry keeps its first report's id and lists
+/// all the others; the result stays newest first.
+fn merged_items(
+    store: &Store,
+    ids: &[String],
+    max: usize,
+    stories: bool,
+) -> Result<Vec<StoredItem>, StoreError> {
     let page = max * 2 + 16;
     let mut items = store.newest_items(ids, page, 0)?;
     let mut exhausted = items.len() < page;
-    while !exhausted && distinct_stories(&items) < max {
+    while !exhausted && distinct_stories(&items, stories) < max {
         let more = store.newest_items(ids, page, items.len())?;
         exhausted = more.len() < page;
         items.extend(more);
     }
+    if stories {
+        let mut story_ids: Vec<i64> = items.iter().map(|i| i.story_id).collect();
+        story_ids.sort_unstable();
+        story_ids.dedup();
+        let known: HashSet<i64> = items.iter().map(|i| i.id).collect();
+        let members = store.story_members(&story_ids, ids)?;
+        items.extend(members.into_iter().filter(|m| !known.contains(&m.id)));
+        items.sort_by(|a, b| b.sort_at.cmp(&a.sort_at).then(b.id.cmp(&a.id)));
+    }
     Ok(items)
 }
 
-/// An upper bound on the entries `items` will yield after dedupe (by title key).
-fn distinct_stories(items: &[StoredItem]) -> usize {
+/// An upper bound on the entries `items` will yield after dedupe (by title
+/// key, or by story).
+fn distinct_stories(items: &[StoredItem], stories: bool) -> usize {
+    if stories {
+        let keys: HashSet<i64> = items.iter().map(|i| i.story_id).collect();
+        return keys.len();
+    }
     let mut keys: Vec<&str> = items.iter().map(|i| i.title_key.as_str()).collect();
     keys.sort_unstable();
     keys.dedup();

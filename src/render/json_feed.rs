@@ -12,7 +12,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::{Channel, Entry, RenderError, http_image, shown_dates, summary_html};
+use super::{
+    Channel, Entry, RenderError, also_html, http_image, joined, shown_dates, summary_html,
+};
 use crate::sanitize::{html_to_text, xml_safe};
 
 /// The version URL every JSON Feed 1.1 document starts with.
@@ -106,10 +108,13 @@ fn json_item(entry: &Entry<'_>, feed_language: &str, now: DateTime<Utc>) -> Item
     let item = entry.item;
     let dates = shown_dates(item, now);
     let article = item.content.as_deref().map(xml_safe);
-    let content_html = article.or_else(|| summary_html(item));
+    let content_html = joined(
+        article.or_else(|| summary_html(item)),
+        also_html(entry.also),
+    );
     let content_text = content_html.is_none().then(String::new);
     Item {
-        id: item.link.clone(),
+        id: entry.id().to_string(),
         url: item.link.clone(),
         title: xml_safe(&item.title),
         content_html,
@@ -121,7 +126,7 @@ fn json_item(entry: &Entry<'_>, feed_language: &str, now: DateTime<Utc>) -> Item
             .filter(|text| !text.is_empty()),
         image: item.image.as_deref().and_then(http_image),
         date_published: dates.published.map(rfc3339),
-        date_modified: rfc3339(dates.updated),
+        date_modified: rfc3339(entry.updated(now)),
         authors: item
             .author
             .iter()
@@ -182,6 +187,7 @@ mod tests {
             first_seen: at,
             updated: at,
             sort_at: at,
+            story_id: 1,
         }
     }
 
@@ -194,6 +200,8 @@ mod tests {
                 source_name: "MONTSAME",
                 language: "mn",
                 timezone: Tz::UTC,
+                id: None,
+                also: &[],
             })
             .collect();
         let channel = Channel {
@@ -270,6 +278,8 @@ mod tests {
             source_name: "S",
             language: "en",
             timezone: Tz::UTC,
+            id: None,
+            also: &[],
         }];
         let channel = Channel {
             title: "T",

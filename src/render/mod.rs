@@ -39,6 +39,159 @@ pub struct Entry<'a> {
     pub language: &'a str,
     /// The source's zone, for dates on the digest page.
     pub timezone: Tz,
+    /// The entry id when it is not the item's own link: a story's entry keeps
+    /// the link of its first report as its id, whichever report it shows.
+    pub id: Option<&'a str>,
+    /// The other reports of the same story ("also reported by").
+    pub also: &'a [Also<'a>],
+}
+
+impl Entry<'_> {
+    /// The entry's id (Atom `id`, RSS `guid`, JSON Feed `id`).
+    pub fn id(&self) -> &str {
+        self.id.unwrap_or(&self.item.link)
+    }
+
+    /// Last change: the item's, or a later report's arrival.
+    fn updated(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let own = shown_dates(self.item, now).updated;
+        self.also
+            .iter()
+            .map(|a| a.seen)
+            .filter(|seen| representable(*seen))
+            .fold(own, DateTime::max)
+    }
+}
+
+/// Another outlet's report of an entry's story.
+#[derive(Debug, Clone, Copy)]
+pub struct Also<'a> {
+    /// Its link.
+    pub link: &'a str,
+    /// Its headline.
+    pub title: &'a str,
+    /// Its source's display name.
+    pub source_name: &'a str,
+    /// When medee first saw it.
+    pub seen: DateTime<Utc>,
+}
+
+impl Also<'_> {
+    /// The host the report is on, without `www.`: what "also reported by" names.
+    pub fn host(&self) -> String {
+        link_host(self.link)
+    }
+}
+
+/// A link's host without `www.`, or the link itself when it has none.
+fn link_host(link: &str) -> String {
+    Url::parse(link)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_string())
+        })
+        .unwrap_or_else(|| link.to_string())
+}
+
+/// One story of a merged feed: the report shown, the id its entry keeps and
+/// the other reports. Built by [`group_stories`]; entries borrow from it.
+#[derive(Debug, Clone)]
+pub struct StoryGroup<'a> {
+    /// The report shown (with its source's names and zone).
+    pub shown: Entry<'a>,
+    /// The link of the story's first report: the entry id.
+    pub id: &'a str,
+    /// The other reports, in the order they were first seen.
+    pub also: Vec<Also<'a>>,
+}
+
+impl<'a> StoryGroup<'a> {
+    /// The entry that renders this story.
+    pub fn entry(&'a self) -> Entry<'a> {
+        Entry {
+            id: Some(self.id),
+            also: &self.also,
+            ..self.shown
+        }
+    }
+}
+
+/// Groups entries (newest first, each story's reports all present) into one
+/// per story, in the order of each story's newest report. The entry id is
+/// the first stored report's link, which never changes once published; the
+/// report shown is the first of `prefer`'s sources that reported it, else
+/// that first report.
+pub fn group_stories<'a>(entries: &[Entry<'a>], prefer: &[String]) -> Vec<StoryGroup<'a>> {
+    let mut order: Vec<i64> = Vec::new();
+    let mut members: HashMap<i64, Vec<Entry<'a>>> = HashMap::new();
+    for entry in entries {
+        let story = entry.item.story_id;
+        let list = members.entry(story).or_default();
+        if list.is_empty() {
+            order.push(story);
+        }
+        if !list.iter().any(|e| e.item.link == entry.item.link) {
+            list.push(*entry);
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|story| {
+            let mut list = members.remove(&story)?;
+            list.sort_by_key(|e| e.item.id);
+            let first = *list.first()?;
+            let rank = |e: &Entry<'_>| {
+                prefer
+                    .iter()
+                    .position(|p| *p == e.item.source_id)
+                    .unwrap_or(usize::MAX)
+            };
+            let shown = *list.iter().min_by_key(|e| (rank(e), e.item.id))?;
+            let also = list
+                .iter()
+                .filter(|e| e.item.id != shown.item.id)
+                .map(|e| Also {
+                    link: &e.item.link,
+                    title: &e.item.title,
+                    source_name: e.source_name,
+                    seen: e.item.first_seen,
+                })
+                .collect();
+            Some(StoryGroup {
+                shown,
+                id: &first.item.link,
+                also,
+            })
+        })
+        .collect()
+}
+
+/// The "also reported by" list as HTML, for an entry's description or content.
+fn also_html(also: &[Also<'_>]) -> Option<String> {
+    if also.is_empty() {
+        return None;
+    }
+    let mut html = String::from("<p>Also reported by:</p><ul>");
+    for a in also {
+        let _ = write!(
+            html,
+            "<li><a href=\"{}\">{}</a>: {}</li>",
+            escape(a.link),
+            escape(&a.host()),
+            escape(a.title)
+        );
+    }
+    html.push_str("</ul>");
+    Some(xml_safe(&html))
+}
+
+/// Text and HTML joined, either possibly absent.
+fn joined(first: Option<String>, second: Option<String>) -> Option<String> {
+    match (first, second) {
+        (Some(a), Some(b)) => Some(a + &b),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Channel-level data shared by the RSS, Atom and JSON Feed renderings of one feed.
@@ -224,11 +377,11 @@ fn rss_item(entry: &Entry<'_>, now: DateTime<Utc>) -> rss::Item {
     out.set_title(xml_safe(&item.title));
     out.set_link(item.link.clone());
     out.set_guid(rss::Guid {
-        value: item.link.clone(),
-        permalink: true,
+        value: entry.id().to_string(),
+        permalink: entry.id() == item.link,
     });
     out.set_pub_date(dates.sort_at.to_rfc2822());
-    out.set_description(summary_html(item));
+    out.set_description(joined(summary_html(item), also_html(entry.also)));
     out.set_content(item.content.as_deref().map(xml_safe));
     out.set_categories(vec![rss::Category {
         name: xml_safe(entry.source_name),
@@ -284,18 +437,24 @@ fn atom_entry(entry: &Entry<'_>, feed_language: &str, now: DateTime<Utc>) -> ato
     let mut title = atom::Text::plain(xml_safe(&item.title));
     title.lang.clone_from(&lang);
     let mut out = atom::Entry::default();
-    out.set_id(item.link.clone());
+    out.set_id(entry.id());
     out.set_title(title);
-    out.set_updated(fixed(dates.updated));
+    out.set_updated(fixed(entry.updated(now)));
     out.set_published(dates.published.map(fixed));
-    out.set_links(vec![link("alternate", &item.link, None)]);
+    let mut links = vec![link("alternate", &item.link, None)];
+    links.extend(entry.also.iter().map(|a| atom::Link {
+        title: Some(xml_safe(&a.host())),
+        ..link("related", a.link, None)
+    }));
+    out.set_links(links);
     out.set_summary(summary_html(item).map(|html| {
         let mut text = atom::Text::html(html);
         text.lang.clone_from(&lang);
         text
     }));
-    out.set_content(item.content.as_deref().map(|html| atom::Content {
-        value: Some(xml_safe(html)),
+    let content = joined(item.content.as_deref().map(xml_safe), also_html(entry.also));
+    out.set_content(content.map(|html| atom::Content {
+        value: Some(html),
         content_type: Some("html".to_string()),
         lang: lang.clone(),
         ..atom::Content::default()
@@ -425,6 +584,7 @@ fn write_index_entry(html: &mut String, entry: &Entry<'_>, now: DateTime<Utc>) {
     let date = sort_at
         .with_timezone(&entry.timezone)
         .format("%Y/%m/%d %H:%M");
+    let also = index_also(entry.also);
     let teaser = item
         .summary
         .as_deref()
@@ -435,13 +595,32 @@ fn write_index_entry(html: &mut String, entry: &Entry<'_>, now: DateTime<Utc>) {
     let _ = writeln!(
         html,
         "<li><a href=\"{link}\">{title}</a> <span class=\"host\">{host}</span> \
-         <span class=\"date\">{label}<time datetime=\"{iso}\">{date}</time></span>{teaser}</li>",
+         <span class=\"date\">{label}<time datetime=\"{iso}\">{date}</time></span>{teaser}{also}</li>",
         link = escape(&item.link),
         title = escape(&item.title),
         host = escape(&host),
         label = published_label(entry.language),
         iso = sort_at.to_rfc3339(),
     );
+}
+
+/// The other outlets of a story, under its headline on the digest page.
+fn index_also(also: &[Also<'_>]) -> String {
+    if also.is_empty() {
+        return String::new();
+    }
+    let links: Vec<String> = also
+        .iter()
+        .map(|a| {
+            format!(
+                "<a href=\"{}\" title=\"{}\">{}</a>",
+                escape(a.link),
+                escape(a.title),
+                escape(&a.host())
+            )
+        })
+        .collect();
+    format!("<p class=\"also\">Also: {}</p>", links.join(", "))
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {
@@ -475,6 +654,7 @@ const STYLE: &str = "<style>\
 body{font:16px/1.45 system-ui,sans-serif;max-width:52rem;margin:0 auto;padding:1rem;color:#222}\
 h1{margin:.2rem 0}h2{border-bottom:1px solid #ccc;padding-bottom:.2rem}\
 ol{padding-left:1.4rem}li{margin:.5rem 0}a{color:#0645ad;font-weight:600;text-decoration:none}\
+.also{margin:.1rem 0;font-size:.85rem;color:#666}.also a{font-weight:400}\
 .host,.date,.meta{color:#666;font-size:.85rem;margin-left:.4rem}.teaser{margin:.2rem 0;color:#444;font-size:.92rem}\
 footer li a{font-weight:400}\
 </style>\n";

@@ -22,6 +22,7 @@ fn item(id: i64, link: &str, title: &str, day: u32) -> StoredItem {
         first_seen: at,
         updated: at,
         sort_at: at,
+        story_id: id,
     }
 }
 
@@ -33,6 +34,8 @@ fn entries(items: &[StoredItem]) -> Vec<Entry<'_>> {
             source_name: "S",
             language: "en",
             timezone: Tz::UTC,
+            id: None,
+            also: &[],
         })
         .collect()
 }
@@ -200,4 +203,98 @@ fn only_absolute_http_images_reach_a_summary() {
         let html = summary_html(&with_image).expect("has a summary");
         assert_eq!(html.contains("<img"), shown.is_some(), "{stored:?}: {html}");
     }
+}
+
+/// Three reports of story 1 (ids 1, 4, 6 from sources a, b, c) and one of story 2.
+fn story_items() -> Vec<StoredItem> {
+    let report = |id: i64, source: &str, story: i64, day: u32| StoredItem {
+        source_id: source.to_string(),
+        story_id: story,
+        ..item(
+            id,
+            &format!("https://{source}.mn/{id}"),
+            &format!("Report {id}"),
+            day,
+        )
+    };
+    vec![
+        report(6, "c", 1, 12),
+        report(5, "a", 5, 11),
+        report(4, "b", 1, 10),
+        report(1, "a", 1, 9),
+    ]
+}
+
+#[test]
+fn a_story_is_one_entry_with_the_first_reports_id_and_the_others_related() {
+    let items = story_items();
+    let all = entries(&items);
+    let groups = group_stories(&all, &[]);
+    assert_eq!(groups.len(), 2);
+    let story = groups[0].entry();
+    assert_eq!(story.id(), "https://a.mn/1");
+    assert_eq!(story.item.link, "https://a.mn/1");
+    let also: Vec<&str> = story.also.iter().map(|a| a.link).collect();
+    assert_eq!(also, ["https://b.mn/4", "https://c.mn/6"]);
+    assert_eq!(groups[1].entry().id(), "https://a.mn/5");
+
+    let channel = Channel {
+        title: "t",
+        description: "d",
+        home: "https://example.org/",
+        language: "en",
+        entries: &[story],
+        now: Utc::now(),
+        hub: None,
+    };
+    let atom = String::from_utf8(atom(&channel, "https://example.org/all.atom").expect("atom"))
+        .expect("UTF-8");
+    let doc = roxmltree::Document::parse(&atom).expect("well-formed");
+    let related: Vec<(&str, &str)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("link") && n.attribute("rel") == Some("related"))
+        .map(|n| {
+            (
+                n.attribute("href").unwrap_or(""),
+                n.attribute("title").unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        related,
+        [("https://b.mn/4", "b.mn"), ("https://c.mn/6", "c.mn")]
+    );
+    let rss = String::from_utf8(rss(&channel, "https://example.org/all.rss").expect("rss"))
+        .expect("UTF-8");
+    assert!(rss.contains("Also reported by"), "{rss}");
+}
+
+#[test]
+fn prefer_picks_the_report_shown_but_not_the_id() {
+    let items = story_items();
+    let all = entries(&items);
+    let groups = group_stories(&all, &["c".to_string(), "b".to_string()]);
+    let story = groups[0].entry();
+    assert_eq!(story.item.link, "https://c.mn/6");
+    assert_eq!(story.id(), "https://a.mn/1");
+    let rss = String::from_utf8(
+        rss(
+            &Channel {
+                title: "t",
+                description: "d",
+                home: "https://example.org/",
+                language: "en",
+                entries: &[story],
+                now: Utc::now(),
+                hub: None,
+            },
+            "https://example.org/all.rss",
+        )
+        .expect("rss"),
+    )
+    .expect("UTF-8");
+    assert!(
+        rss.contains("<guid isPermaLink=\"false\">https://a.mn/1</guid>"),
+        "{rss}"
+    );
 }

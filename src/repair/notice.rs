@@ -30,16 +30,20 @@ pub fn notice(source: &Source, health: &SourceHealth, policy: HealthEntries) -> 
         return None;
     }
     let last_update = health.last_success.unwrap_or(since);
+    let link = notice_link(source, since);
     Some(StoredItem {
         id: 0,
         source_id: source.id.clone(),
-        link: notice_link(source, since),
+        // A story and a title key of its own: two sources' notices are never
+        // one entry, and no stored row has a negative id.
+        story_id: notice_story(&link),
+        title_key: link.clone(),
+        link,
         title: format!(
             "medee: {} has not updated since {}",
             source.name,
             day_and_time(last_update)
         ),
-        title_key: String::new(),
         summary: None,
         image: None,
         content: Some(content(source, health, since)),
@@ -49,6 +53,14 @@ pub fn notice(source: &Source, health: &SourceHealth, policy: HealthEntries) -> 
         updated: since,
         sort_at: since,
     })
+}
+
+/// A negative story id from the notice's link, the same on every run.
+fn notice_story(link: &str) -> i64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    link.hash(&mut hasher);
+    -1 - i64::try_from(hasher.finish() >> 1).unwrap_or(i64::MAX - 1)
 }
 
 /// `<listing URL>#medee-notice-<unix time>`: absolute, on the source's own

@@ -5,10 +5,12 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::history::count_run;
 use super::schema::{ARTICLE_DONE, ARTICLE_GAVE_UP, ARTICLE_NONE, ARTICLE_PENDING};
+use super::stories;
 use super::{
     ArticleOutcome, MAX_ARTICLE_ATTEMPTS, NewItem, PendingArticle, SourceCycle, Store, StoreError,
     StoredItem, UpsertStats, sqlite_err, timestamp, write_transaction,
 };
+use crate::cluster::StorySettings;
 use crate::fetch::Validators;
 use crate::repair::detect::{HISTORY_RUNS, RunStats};
 
@@ -36,6 +38,7 @@ impl Store {
         for item in cycle.items {
             upsert(
                 &tx,
+                &self.stories,
                 cycle.source_id,
                 item,
                 article_state,
@@ -192,8 +195,10 @@ impl Store {
 
     /// Deletes items first seen before `cutoff` that no listing has shown since
     /// then either: deleting an item still listed would bring it back as new.
+    /// The story index keeps one window more than the items.
     pub fn prune(&mut self, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
         let err = sqlite_err(&self.path);
+        let window = i64::try_from(self.stories.window.as_secs()).unwrap_or(0);
         let tx = write_transaction(&mut self.conn, &self.path)?;
         let pruned = tx
             .execute(
@@ -201,6 +206,7 @@ impl Store {
                 params![cutoff.timestamp()],
             )
             .map_err(err)?;
+        stories::prune_terms(&tx, cutoff.timestamp().saturating_sub(window)).map_err(err)?;
         if pruned > 0 {
             count_change(&tx).map_err(err)?;
         }
@@ -221,7 +227,7 @@ impl Store {
         let placeholders = vec!["?"; source_ids.len()].join(", ");
         let sql = format!(
             "SELECT id, source_id, link, title, title_key, summary, image, content, author,
-                    published, first_seen, updated, sort_at
+                    published, first_seen, updated, sort_at, COALESCE(story_id, id)
              FROM items WHERE source_id IN ({placeholders})
              ORDER BY sort_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
         );
@@ -247,7 +253,7 @@ impl Store {
             let placeholders = vec!["?"; chunk.len()].join(", ");
             let sql = format!(
                 "SELECT id, source_id, link, title, title_key, summary, image, content, author,
-                        published, first_seen, updated, sort_at
+                        published, first_seen, updated, sort_at, COALESCE(story_id, id)
                  FROM items WHERE id IN ({placeholders}) ORDER BY id"
             );
             let mut stmt = self.conn.prepare(&sql).map_err(sqlite_err(&self.path))?;
@@ -259,6 +265,35 @@ impl Store {
             }
         }
         Ok(items)
+    }
+
+    /// Every stored report of the given stories from the given sources, by
+    /// story: what a merged feed shows as one entry with its related links.
+    pub fn story_members(
+        &self,
+        story_ids: &[i64],
+        source_ids: &[String],
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        let err = sqlite_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, source_id, link, title, title_key, summary, image, content, author,
+                        published, first_seen, updated, sort_at, COALESCE(story_id, id)
+                 FROM items WHERE story_id = ?1 ORDER BY id",
+            )
+            .map_err(err)?;
+        let mut out = Vec::new();
+        for story in story_ids {
+            let rows = stmt.query_map(params![story], row_to_item).map_err(err)?;
+            for row in rows {
+                let item = row.map_err(err)?;
+                if source_ids.contains(&item.source_id) {
+                    out.push(item);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -345,6 +380,7 @@ fn row_to_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredItem> {
         first_seen: time(10)?,
         updated: time(11)?,
         sort_at: time(12)?,
+        story_id: r.get(13)?,
     })
 }
 
@@ -360,6 +396,7 @@ struct Existing {
 
 fn upsert(
     tx: &Transaction<'_>,
+    settings: &StorySettings,
     source_id: &str,
     item: &NewItem,
     article_state: i64,
@@ -403,6 +440,14 @@ fn upsert(
             published.unwrap_or(now),
             article_state,
         ])?;
+        let report = stories::NewReport {
+            id: tx.last_insert_rowid(),
+            source_id,
+            title: &item.title,
+            summary: item.summary.as_deref(),
+            at: published.unwrap_or(now),
+        };
+        stories::assign(tx, settings, &report)?;
         stats.new += 1;
         stats.new_ids.push(tx.last_insert_rowid());
         return Ok(());

@@ -9,6 +9,7 @@ mod health;
 mod history;
 mod items;
 mod schema;
+mod stories;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,7 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 use crate::fetch::Validators;
 use crate::repair::detect::RunStats;
 
+use crate::cluster::StorySettings;
 pub use health::{PublishState, SourceHealth};
 pub use history::{DayCounts, HISTORY_DAYS, History, first_history_day};
 pub use schema::MAX_ARTICLE_ATTEMPTS;
@@ -189,6 +191,8 @@ pub struct StoredItem {
     pub updated: DateTime<Utc>,
     /// Publication time, else first-seen: the feed order.
     pub sort_at: DateTime<Utc>,
+    /// Row id of the first report of its story (its own id when it is the first).
+    pub story_id: i64,
 }
 
 /// How long a write waits for another process's transaction (a `medee once`
@@ -235,6 +239,7 @@ impl SharedStore {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    stories: StorySettings,
 }
 
 impl Store {
@@ -253,6 +258,7 @@ impl Store {
         let mut store = Self {
             conn,
             path: path.to_path_buf(),
+            stories: StorySettings::default(),
         };
         store.configure()?;
         store.migrate()?;
@@ -264,9 +270,19 @@ impl Store {
     pub fn in_memory() -> Result<Self, StoreError> {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().map_err(sqlite_err(&path))?;
-        let mut store = Self { conn, path };
+        let mut store = Self {
+            conn,
+            path,
+            stories: StorySettings::default(),
+        };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Sets how new items are put into stories (`[daemon] cluster_threshold`
+    /// and `cluster_window`); items already stored keep their story.
+    pub fn set_story_settings(&mut self, settings: StorySettings) {
+        self.stories = settings;
     }
 
     /// WAL lets `status` read while a cycle writes; `synchronous = FULL` makes

@@ -91,6 +91,23 @@ ALTER TABLE sources ADD COLUMN broken INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sources ADD COLUMN proposal TEXT;
 ALTER TABLE sources ADD COLUMN adopted TEXT;
 ",
+    // Story clusters: `story_id` is the row id of a story's first report
+    // (NULL, read as the item's own id, for items stored before clustering).
+    // `story_terms` indexes the headline terms of each item by term and
+    // time, so finding candidates for a new item reads only the rows of its
+    // terms inside the window, however large the history.
+    r"
+ALTER TABLE items ADD COLUMN story_id INTEGER;
+CREATE INDEX items_by_story ON items (story_id) WHERE story_id IS NOT NULL;
+CREATE INDEX items_by_title_key ON items (title_key, sort_at);
+CREATE TABLE story_terms (
+    term    TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    item_id INTEGER NOT NULL,
+    PRIMARY KEY (term, at, item_id)
+) WITHOUT ROWID;
+CREATE INDEX story_terms_by_at ON story_terms (at);
+",
 ];
 
 /// `items.article_state`: no article page wanted.

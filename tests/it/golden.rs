@@ -93,6 +93,7 @@ fn item(id: i64, source_id: &str, link: &str, title: &str, published: Option<&st
         first_seen,
         updated: first_seen,
         sort_at: first_seen,
+        story_id: id,
     }
 }
 
@@ -184,6 +185,8 @@ fn entries(items: &[StoredItem]) -> Vec<Entry<'_>> {
                 source_name: source.name,
                 language: source.language,
                 timezone: source.timezone,
+                id: None,
+                also: &[],
             }
         })
         .collect();

@@ -22,5 +22,6 @@ mod repair;
 mod schema;
 mod shell_docs;
 mod status_page;
+mod stories;
 mod suggest;
 mod support;

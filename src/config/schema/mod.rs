@@ -130,9 +130,23 @@ fn defaults() -> Vec<(&'static str, &'static str, Value)> {
         ),
         ("daemon", "health_entries", json!(defaults::HEALTH_ENTRIES)),
         ("daemon", "health_after", json!(defaults::HEALTH_AFTER)),
+        (
+            "daemon",
+            "cluster_threshold",
+            json!(crate::cluster::StorySettings::default().threshold),
+        ),
+        (
+            "daemon",
+            "cluster_window",
+            json!(format_duration(
+                crate::cluster::StorySettings::default().window
+            )),
+        ),
         ("feed", "sources", json!([defaults::FEED_SOURCES])),
         ("feed", "languages", json!([])),
         ("feed", "max_items", json!(defaults::FEED_MAX_ITEMS)),
+        ("feed", "cluster", json!(true)),
+        ("feed", "prefer", json!([])),
         ("source", "kind", json!(SOURCE_KINDS[0])),
         ("source", "language", json!(defaults::LANGUAGE)),
         ("source", "date_format", json!([])),

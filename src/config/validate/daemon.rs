@@ -8,6 +8,7 @@ use toml::Spanned;
 use url::Url;
 
 use super::{check_cron, check_http_url, count_at_least_one};
+use crate::cluster::StorySettings;
 use crate::config::diagnostics::Diagnostics;
 use crate::config::raw::RawDaemon;
 use crate::config::units::{format_duration, format_size, parse_date};
@@ -78,6 +79,7 @@ pub(super) fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Da
         diags,
     );
     let dates = validate_dates(raw.oldest_date, raw.max_future, diags);
+    let stories = validate_stories(raw.cluster_threshold, raw.cluster_window, diags);
     let (output_dir, database) = validate_paths(raw.output_dir, raw.database, diags);
     let on_new = raw.on_new.and_then(|c| hook_command(c, diags));
     let websub_hub = raw
@@ -107,6 +109,7 @@ pub(super) fn validate_daemon(raw: RawDaemon, diags: &mut Diagnostics<'_>) -> Da
                 .map_or(defaults::HEALTH_ENTRIES, Spanned::into_inner),
             after: health_after(raw.health_after, diags),
         },
+        stories,
     }
 }
 
@@ -168,6 +171,41 @@ fn health_after(value: Option<Spanned<i64>>, diags: &mut Diagnostics<'_>) -> u32
             }
         }
     })
+}
+
+/// The longest `cluster_window`: a week; past that, a recurring report
+/// (a weekly forecast, a league's round) would join last week's story.
+const MAX_CLUSTER_WINDOW: Duration = Duration::from_secs(7 * 86_400);
+
+/// `cluster_threshold` (above 0, at most 1) and `cluster_window`.
+fn validate_stories(
+    threshold: Option<Spanned<f64>>,
+    window: Option<Spanned<String>>,
+    diags: &mut Diagnostics<'_>,
+) -> StorySettings {
+    let default = StorySettings::default();
+    let threshold = match threshold {
+        Some(t) if *t.get_ref() > 0.0 && *t.get_ref() <= 1.0 => *t.get_ref(),
+        Some(t) => {
+            diags.at(
+                t.span(),
+                format!(
+                    "cluster_threshold = {} is out of range; expected a number above 0 and at most 1",
+                    t.get_ref()
+                ),
+            );
+            default.threshold
+        }
+        None => default.threshold,
+    };
+    let window = bounded_duration(
+        window,
+        "cluster_window",
+        Duration::ZERO..=MAX_CLUSTER_WINDOW,
+        default.window,
+        diags,
+    );
+    StorySettings { threshold, window }
 }
 
 /// `max_page_items`, `max_field`, `max_content` and `max_feed_size`.
