@@ -100,11 +100,14 @@ fn recognise(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
     // Without a letter only numeric shapes can match: the word-based
     // recognisers (and the cost of compiling their patterns) are skipped.
     if !text.chars().any(char::is_alphabetic) {
-        return parse_numeric(&text, ctx.tz).map(ParsedDate::absolute);
+        return parse_numeric(&text, ctx.tz)
+            .map(ParsedDate::absolute)
+            .or_else(|| parse_time_of_day(&text, ctx));
     }
     parse_rfc2822(unlabelled)
         .map(ParsedDate::absolute)
         .or_else(|| parse_relative(&text, ctx))
+        .or_else(|| parse_bare_age(&text, ctx))
         .or_else(|| {
             parse_mongolian(&text, ctx)
                 .or_else(|| parse_english_months(&text, ctx))
@@ -210,12 +213,13 @@ static MN_AGO: LazyLock<Regex> = LazyLock::new(|| {
 
 static DAY_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(just now|moments? ago|дөнгөж сая|саяхан|өнгөрсөн долоо хоног|last week|yesterday|өчигдөр|today|өнөөдөр|tomorrow|маргааш)",
+        r"(?i)(just now|moments? ago|дөнгөж сая|саяхан|өнгөрсөн долоо хоног|last week|yesterday|өчигдөр|уржигдар|today|өнөөдөр|tomorrow|маргааш)",
     )
     .expect("valid day-word regex")
 });
 
-/// "5 minutes ago", "2 цагийн өмнө", "өчигдөр 14:05", "just now".
+/// "5 minutes ago", "2 цагийн өмнө", "өчигдөр 14:05", "уржигдар 09 цаг 30 мин"
+/// (the day before yesterday), "just now".
 fn parse_relative(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
     let relative = |at| Some(ParsedDate { at, relative: true });
     // Checked arithmetic: "2000000 years ago" is text, not a reason to panic.
@@ -244,6 +248,7 @@ fn parse_relative(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
             return relative(ctx.now - Duration::weeks(1));
         }
         "yesterday" | "өчигдөр" => 1,
+        "уржигдар" => 2,
         "tomorrow" | "маргааш" => -1,
         _ => 0,
     };
@@ -257,6 +262,46 @@ fn parse_relative(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
             ctx.tz,
         )?),
     }
+}
+
+static BARE_AGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:([0-9]{1,2})\s*(?:цаг|ц)\.?\s*)?(?:([0-9]{1,2})\s*(?:минут|мин)\.?)?$")
+        .expect("valid bare age regex")
+});
+
+/// A listing's age field on its own, without "өмнө" (ago): `58 мин`,
+/// `1 цаг 55 мин`, `3 цаг` (24tsag.mn). Only the whole field counts: in
+/// prose "2 цаг" is a duration, not a date.
+fn parse_bare_age(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
+    let c = BARE_AGE.captures(text.trim())?;
+    if c.get(1).is_none() && c.get(2).is_none() {
+        return None;
+    }
+    let part = |i: usize| c.get(i).map_or(Some(0), |m| m.as_str().parse::<i64>().ok());
+    let age = Duration::hours(part(1)?) + Duration::minutes(part(2)?);
+    Some(ParsedDate {
+        at: ctx.now.checked_sub_signed(age)?,
+        relative: true,
+    })
+}
+
+static TIME_ONLY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^([0-9]{1,2}):([0-9]{2})$").expect("valid time-of-day regex"));
+
+/// A time of day alone (`14:58`), as a "latest" list shows today's items:
+/// today at that time in the source's zone, or yesterday when that lies
+/// more than an hour ahead (a list read just after midnight).
+fn parse_time_of_day(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
+    let c = TIME_ONLY.captures(text.trim())?;
+    let time = NaiveTime::from_hms_opt(c[1].parse().ok()?, c[2].parse().ok()?, 0)?;
+    let today = ctx.now.with_timezone(&ctx.tz).date_naive();
+    let at = local(today.and_time(time), ctx.tz)?;
+    let at = if at > ctx.now + Duration::hours(1) {
+        local((today - Duration::days(1)).and_time(time), ctx.tz)?
+    } else {
+        at
+    };
+    Some(ParsedDate { at, relative: true })
 }
 
 fn amount(text: &str) -> Option<i64> {

@@ -270,3 +270,24 @@ fn european_month_names_are_read() {
     assert_eq!(day("01. November 2021 | Naturschutz"), "2021-11-01");
     assert_eq!(day("Mai 2024"), "", "a month without a day is no date");
 }
+
+#[test]
+fn a_bare_age_or_time_of_day_alone_is_a_listing_date() {
+    // now() is 2024-12-21 20:00 in Ulaanbaatar.
+    check("58 мин", "2024-12-21T11:02:00+00:00", true);
+    check("1 цаг 55 мин", "2024-12-21T10:05:00+00:00", true);
+    check("3 цаг", "2024-12-21T09:00:00+00:00", true);
+    check("14:58", "2024-12-21T06:58:00+00:00", true);
+    // More than an hour ahead of now: yesterday's.
+    check("23:15", "2024-12-20T15:15:00+00:00", true);
+    check("Уржигдар 17 цаг 51 мин", "2024-12-19T09:51:00+00:00", true);
+    for prose in [
+        "2 цаг үргэлжилнэ",
+        "Хурал 3 цаг болно",
+        "мин",
+        "14:58 цагт эхэлнэ",
+        "25:70",
+    ] {
+        assert!(parse_date(prose, &ctx(&[])).is_none(), "{prose:?}");
+    }
+}

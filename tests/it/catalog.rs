@@ -178,6 +178,18 @@ const ENTRIES: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// The ids of the entries that name a `date` selector: their every item must be dated.
+fn ids_with_a_date_selector(config: &str) -> Vec<String> {
+    let table: toml::Table = toml::from_str(config).expect("TOML");
+    table["source"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .filter(|s| s.get("date").is_some())
+        .filter_map(|s| s.get("id").and_then(|i| i.as_str()).map(str::to_string))
+        .collect()
+}
+
 /// The ids `medee catalog` lists, in its order: the first word of each
 /// line that a "checked against" line follows.
 fn catalogue_ids(ws: &Workspace) -> Vec<String> {
@@ -239,12 +251,20 @@ fn every_catalogue_entry_extracts_its_headlines_from_a_page_like_its_sites() {
     let added = std::fs::read_to_string(ws.path().join("medee.toml")).expect("config");
     ws.write_config(&point_at(&added, &server.origin()));
 
+    let dated = ids_with_a_date_selector(&added);
+    assert!(dated.contains(&"24tsag-mn".to_string()), "{dated:?}");
+    assert!(dated.contains(&"sonin-mn".to_string()), "{dated:?}");
     for (id, _, headlines) in ENTRIES {
         let out = ws.stdout(&["preview", id, "--json"], 0);
         let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
         let items = doc["items"].as_array().expect("items");
         let titles: Vec<&str> = items.iter().filter_map(|i| i["title"].as_str()).collect();
         assert_eq!(titles, *headlines, "{id}");
+        if dated.contains(&id.to_string()) {
+            let undated: Vec<&serde_json::Value> =
+                items.iter().filter(|i| i["date"].is_null()).collect();
+            assert!(undated.is_empty(), "{id}: a date selector, but {undated:?}");
+        }
         for item in items {
             let link = item["link"].as_str().unwrap_or_default();
             assert!(
