@@ -2,12 +2,12 @@
 //! binary, listed, and appended to a config file.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::config::Config;
 use crate::config::catalog::{append, entries};
 
-use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK, config_error};
+use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK, config_error, replace_file};
 
 /// Prints every entry: id, language, name and address, then what it was
 /// checked against. A closed pipe (`medee catalog | head`) is not an error.
@@ -63,29 +63,6 @@ pub fn add(path: &Path, ids: &[String]) -> u8 {
         Err(e) => {
             eprintln!("{}: cannot write: {e}", path.display());
             EXIT_FAILED
-        }
-    }
-}
-
-/// Writes beside the file and renames over it, so a crash leaves the old
-/// config or the new one, never half of one.
-fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "medee.toml".to_string());
-    let temp: PathBuf = path.with_file_name(format!(".{name}.medee-add.tmp"));
-    let mut file = std::fs::File::create(&temp)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        file.set_permissions(meta.permissions())?;
-    }
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    drop(file);
-    match written.and_then(|()| std::fs::rename(&temp, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            Err(e)
         }
     }
 }

@@ -10,7 +10,8 @@ mod repair;
 mod status;
 mod suggest;
 
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -138,16 +139,8 @@ pub struct SuggestArgs {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
-    // suggest, catalog, add, man, schema and completions need no valid config,
-    // so they run before one is required (add validates the config it writes).
-    match &cli.command {
-        Command::Suggest(args) => return suggest::suggest(&cli.config, args).await,
-        Command::Catalog => return catalog::list(),
-        Command::Add { ids } => return catalog::add(&cli.config, ids),
-        Command::Man => return docs::print_man_page(),
-        Command::Schema => return docs::print_schema(),
-        Command::Completions { shell } => return docs::print_completions(*shell),
-        _ => {}
+    if let Some(code) = run_without_config(&cli.command, &cli.config).await {
+        return code;
     }
     let config = match Config::load(&cli.config) {
         Ok(config) => config,
@@ -185,13 +178,30 @@ pub async fn run(cli: Cli) -> u8 {
             print!("{}", crate::publish::opml_document(&config, Utc::now()));
             EXIT_OK
         }
-        Command::Suggest(args) => suggest::suggest(&cli.config, &args).await,
+        Command::Suggest(_)
+        | Command::Catalog
+        | Command::Add { .. }
+        | Command::Man
+        | Command::Schema
+        | Command::Completions { .. } => {
+            unreachable!("run_without_config ran the commands that need no config")
+        }
+    }
+}
+
+/// suggest, catalog, add, man, schema and completions need no valid config,
+/// so they run before one is required (add validates the config it writes);
+/// `None` for every other command.
+async fn run_without_config(command: &Command, config_path: &Path) -> Option<u8> {
+    Some(match command {
+        Command::Suggest(args) => suggest::suggest(config_path, args).await,
         Command::Catalog => catalog::list(),
-        Command::Add { ids } => catalog::add(&cli.config, &ids),
+        Command::Add { ids } => catalog::add(config_path, ids),
         Command::Man => docs::print_man_page(),
         Command::Schema => docs::print_schema(),
-        Command::Completions { shell } => docs::print_completions(shell),
-    }
+        Command::Completions { shell } => docs::print_completions(*shell),
+        _ => return None,
+    })
 }
 
 fn config_error(e: &ConfigError) -> u8 {
@@ -254,6 +264,30 @@ async fn once(config: Config, sources: &[String]) -> u8 {
         Err(e) => {
             eprintln!("cycle failed: {e}");
             EXIT_FAILED
+        }
+    }
+}
+
+/// Writes beside the file and renames over it, so a crash leaves the old
+/// config or the new one, never half of one; an existing file's permissions
+/// are kept. `add` and `repair --write` write the config this way.
+pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "medee.toml".to_string());
+    let temp = path.with_file_name(format!(".{name}.medee-{}.tmp", std::process::id()));
+    let mut file = std::fs::File::create(&temp)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        file.set_permissions(meta.permissions())?;
+    }
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    drop(file);
+    match written.and_then(|()| std::fs::rename(&temp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            Err(e)
         }
     }
 }

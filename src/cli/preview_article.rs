@@ -11,10 +11,9 @@ use chrono::Utc;
 use url::Url;
 
 use crate::config::{Config, Source};
-use crate::extract::{ArticleField, ArticleSelectors, FoundBy, article_text};
+use crate::extract::{ArticleSelectors, FoundBy, article_text};
 use crate::fetch::Page;
-use crate::pipeline::{ArticleRead, Runner, SourceRef, read_article_page};
-use crate::store::{SharedStore, Store};
+use crate::pipeline::{ArticleRead, SourceRef, read_article_page};
 
 use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK};
 
@@ -91,12 +90,10 @@ pub(super) async fn preview_article(
 /// The source's `[source.article]`, or every field `auto` when it has none:
 /// what automatic extraction would give is what a user deciding on selectors wants to see.
 fn selectors_of(source: &Source) -> ArticleSelectors {
-    source.article.clone().unwrap_or(ArticleSelectors {
-        content: ArticleField::Auto,
-        date: ArticleField::Auto,
-        author: ArticleField::Auto,
-        allow_hosts: Vec::new(),
-    })
+    source
+        .article
+        .clone()
+        .unwrap_or_else(ArticleSelectors::auto)
 }
 
 async fn load_page(
@@ -119,11 +116,7 @@ async fn load_page(
             })
         }
         (None, Some(url)) => {
-            let runner = Store::in_memory()
-                .map_err(|e| e.to_string())
-                .and_then(|store| {
-                    Runner::new(&config.daemon, SharedStore::new(store)).map_err(|e| e.to_string())
-                })?;
+            let runner = super::preview::throwaway_runner(config)?;
             runner
                 .fetch_article(source, url.as_str())
                 .await

@@ -2,7 +2,6 @@
 //! TOML diff of its selector lines and a preview of what the proposal
 //! extracts from the page now; `--write` puts it in the config file.
 
-use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ use crate::repair::{Proposal, SelectorSet};
 use crate::store::{SourceHealth, Store};
 
 use super::preview::{print_preview, throwaway_runner};
-use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK};
+use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK, replace_file};
 
 /// `medee repair ID [--write]`.
 pub(super) async fn repair(config: Config, id: &str, write: bool) -> u8 {
@@ -36,7 +35,7 @@ pub(super) async fn repair(config: Config, id: &str, write: bool) -> u8 {
             return EXIT_FAILED;
         }
     };
-    let Some(proposal) = health.as_ref().and_then(proposal_of) else {
+    let Some(proposal) = health.as_ref().and_then(SourceHealth::proposal_in_view) else {
         let state = health
             .as_ref()
             .and_then(SourceHealth::condition)
@@ -75,14 +74,6 @@ fn stored_health(config: &Config, id: &str) -> Result<Option<SourceHealth>, Stri
     Store::open(path)
         .and_then(|s| s.source_health(id))
         .map_err(|e| e.to_string())
-}
-
-/// The proposal of the current breakage, else the one adopted.
-fn proposal_of(health: &SourceHealth) -> Option<Proposal> {
-    health
-        .proposal
-        .clone()
-        .or_else(|| health.adopted.as_ref().map(|a| a.proposal.clone()))
 }
 
 /// The source's selector lines, current (`-`) against proposed (`+`),
@@ -160,19 +151,5 @@ fn write_proposal(path: &Path, id: &str, proposed: &SelectorSet) -> Result<(), S
     let new = rewrite_selectors(&text, id, proposed).map_err(|e| e.to_string())?;
     Config::parse(&new, path)
         .map_err(|e| format!("the rewritten config does not validate:\n{e}"))?;
-    let name = path
-        .file_name()
-        .map_or_else(|| "config".into(), |n| n.to_string_lossy().into_owned());
-    let temp = path.with_file_name(format!(".{name}.repair-{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(new.as_bytes())?;
-        file.sync_all()?;
-        std::fs::set_permissions(&temp, std::fs::metadata(path)?.permissions())?;
-        std::fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written.map_err(|e| e.to_string())
+    replace_file(path, new.as_bytes()).map_err(|e| e.to_string())
 }

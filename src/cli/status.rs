@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::{Config, OnBreak, Source, SourceKind};
-use crate::repair::{Proposal, SelectorSet};
+use crate::config::{Config, Source};
+use crate::repair::Proposal;
 use crate::store::{SourceHealth, Store};
 
 use super::{EXIT_FAILED, EXIT_OK};
@@ -77,11 +77,7 @@ pub fn status_report(config: &Config, health: &[SourceHealth]) -> StatusReport {
                 next_run: h.and_then(|h| h.next_run),
                 failing_since: h.and_then(|h| h.failing_since),
                 broken_since: h.and_then(SourceHealth::broken_since),
-                proposal: h.and_then(|h| {
-                    h.proposal
-                        .clone()
-                        .or_else(|| h.adopted.as_ref().map(|a| a.proposal.clone()))
-                }),
+                proposal: h.and_then(SourceHealth::proposal_in_view),
                 adopted: h.is_some_and(|h| h.adopted.is_some()),
                 condition: h.and_then(SourceHealth::condition),
             }
@@ -98,13 +94,7 @@ pub fn status_report(config: &Config, health: &[SourceHealth]) -> StatusReport {
 /// next run drops it, and `status` should not say "adopted" meanwhile.
 fn with_adoption_in_force(source: &Source, health: &SourceHealth) -> SourceHealth {
     let mut health = health.clone();
-    let in_force = match (&source.kind, &health.adopted) {
-        (SourceKind::Html(selectors), Some(adoption)) => {
-            source.on_break == OnBreak::Adopt && SelectorSet::of(selectors) == adoption.replaces
-        }
-        _ => false,
-    };
-    if !in_force {
+    if !health.adopted.as_ref().is_some_and(|a| a.in_force(source)) {
         health.adopted = None;
     }
     health

@@ -185,16 +185,9 @@ impl Runner {
         let Some(adoption) = self.store.run(move |s| s.adoption(&id)).await? else {
             return Ok(None);
         };
-        let current = match &source.kind {
-            SourceKind::Html(selectors) => Some(SelectorSet::of(selectors)),
-            _ => None,
-        };
         let compiled = adoption.proposal.selectors.compile().ok();
         match compiled {
-            Some(compiled)
-                if source.on_break == OnBreak::Adopt
-                    && current.as_ref() == Some(&adoption.replaces) =>
-            {
+            Some(compiled) if adoption.in_force(source) => {
                 warn!(
                     source = %source.id,
                     item = %adoption.proposal.selectors.item,

@@ -128,3 +128,18 @@ pub struct Adoption {
     /// The configured selectors when it was adopted.
     pub replaces: SelectorSet,
 }
+
+impl Adoption {
+    /// Whether the source still stands where it was adopted: `on_break =
+    /// "adopt"` and the config's selectors those the proposal replaced. A
+    /// config that changed since (a `repair --write`) wins again.
+    pub fn in_force(&self, source: &crate::config::Source) -> bool {
+        match &source.kind {
+            crate::config::SourceKind::Html(selectors) => {
+                source.on_break == crate::config::OnBreak::Adopt
+                    && SelectorSet::of(selectors) == self.replaces
+            }
+            _ => false,
+        }
+    }
+}

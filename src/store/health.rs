@@ -44,6 +44,13 @@ impl SourceHealth {
             .filter(|_| self.broken && self.consecutive_failures > 0)
     }
 
+    /// The proposal of the current breakage, else the one adopted.
+    pub fn proposal_in_view(&self) -> Option<Proposal> {
+        self.proposal
+            .clone()
+            .or_else(|| self.adopted.as_ref().map(|a| a.proposal.clone()))
+    }
+
     /// One line for people: `broken since 2026-12-02 14:30 UTC, fix proposed`,
     /// `failing since …`, `adopted the fix proposed …`; none while healthy.
     pub fn condition(&self) -> Option<String> {

@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::config::Limits;
 use crate::dates::DateContext;
-use crate::extract::{ArticleField, ArticleSelectors, article_text, extract_article};
+use crate::extract::{ArticleSelectors, article_text, extract_article};
 
 use super::{Candidate, Feed, JsonBlock, PageInfo};
 
@@ -175,12 +175,7 @@ fn zone_for_host(host: &str) -> Option<&'static str> {
 /// with what the automatic extraction (the one runs use) found there as a
 /// comment; `None` when it found nothing.
 pub fn article_toml(html: &str, url: &Url, now: DateTime<Utc>) -> Option<String> {
-    let selectors = ArticleSelectors {
-        content: ArticleField::Auto,
-        date: ArticleField::Auto,
-        author: ArticleField::Auto,
-        allow_hosts: Vec::new(),
-    };
+    let selectors = ArticleSelectors::auto();
     let ctx = DateContext::plain(now);
     let article = extract_article(html, url, &selectors, &Limits::default(), &ctx);
     let mut found = Vec::new();

@@ -69,6 +69,18 @@ pub struct ArticleSelectors {
     pub allow_hosts: Vec<String>,
 }
 
+impl ArticleSelectors {
+    /// Every field found automatically (`auto = true` and nothing else).
+    pub fn auto() -> Self {
+        Self {
+            content: ArticleField::Auto,
+            date: ArticleField::Auto,
+            author: ArticleField::Auto,
+            allow_hosts: Vec::new(),
+        }
+    }
+}
+
 /// How a field's value was found, for `preview`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
