@@ -197,8 +197,9 @@ pub fn teasers_may_decide(score: f64, threshold: f64) -> bool {
     score < threshold && score >= threshold * TEASER_MARGIN
 }
 
-/// Whether both teasers are present and pass `threshold` by the headline rules.
-fn teasers_agree(a: &Features, b: &Features, threshold: f64) -> bool {
+/// Whether both teasers are present and pass `threshold` by the headline
+/// rules: what decides when the headlines fall just short.
+pub fn teasers_agree(a: &Features, b: &Features, threshold: f64) -> bool {
     if a.teaser.is_empty() || b.teaser.is_empty() || numbers_conflict(&a.teaser, &b.teaser) {
         return false;
     }

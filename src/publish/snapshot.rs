@@ -64,7 +64,7 @@ impl Snapshot {
             history: store.history(Utc::now().date_naive())?,
         };
         if config.daemon.health.enabled {
-            snapshot.put_notices_on_top(config, &store.failing_health()?);
+            snapshot.put_notices_on_top(config);
         }
         Ok(snapshot)
     }
@@ -72,12 +72,13 @@ impl Snapshot {
     /// Puts each broken or long-failing source's notice (see
     /// [`crate::repair::notice`]) at the top of its own feed and of every
     /// merged feed that includes it. The digest page shows headlines only.
-    fn put_notices_on_top(&mut self, config: &Config, health: &[SourceHealth]) {
+    /// A source without failures has no notice ([`notice`] says so).
+    fn put_notices_on_top(&mut self, config: &Config) {
         let notices: HashMap<&str, StoredItem> = config
             .sources
             .iter()
             .filter_map(|source| {
-                let h = health.iter().find(|h| h.id == source.id)?;
+                let h = self.health.iter().find(|h| h.id == source.id)?;
                 Some((source.id.as_str(), notice(source, h, config.daemon.health)?))
             })
             .collect();

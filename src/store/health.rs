@@ -188,7 +188,7 @@ impl Store {
             .optional()
             .map_err(sqlite_err(&self.path))?
             .flatten();
-        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+        Ok(json_column(json))
     }
 
     /// What the last successful runs of `source_id` with these `selectors`
@@ -261,12 +261,6 @@ impl Store {
     /// Health of every source the store has seen, by id.
     pub fn health(&self) -> Result<Vec<SourceHealth>, StoreError> {
         self.query_health("", [])
-    }
-
-    /// Health of the sources that failed their last run: all a publish
-    /// needs for the feeds' notices, without counting every source's items.
-    pub fn failing_health(&self) -> Result<Vec<SourceHealth>, StoreError> {
-        self.query_health("WHERE s.consecutive_failures > 0", [])
     }
 
     /// Health of one source (`None` before its first run): what the daemon

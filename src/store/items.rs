@@ -226,9 +226,7 @@ impl Store {
         }
         let placeholders = vec!["?"; source_ids.len()].join(", ");
         let sql = format!(
-            "SELECT id, source_id, link, title, title_key, summary, image, content, author,
-                    published, first_seen, updated, sort_at, COALESCE(story_id, id)
-             FROM items WHERE source_id IN ({placeholders})
+            "SELECT {ITEM_COLUMNS} FROM items WHERE source_id IN ({placeholders})
              ORDER BY sort_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
         );
         let mut stmt = self
@@ -252,9 +250,7 @@ impl Store {
         for chunk in ids.chunks(500) {
             let placeholders = vec!["?"; chunk.len()].join(", ");
             let sql = format!(
-                "SELECT id, source_id, link, title, title_key, summary, image, content, author,
-                        published, first_seen, updated, sort_at, COALESCE(story_id, id)
-                 FROM items WHERE id IN ({placeholders}) ORDER BY id"
+                "SELECT {ITEM_COLUMNS} FROM items WHERE id IN ({placeholders}) ORDER BY id"
             );
             let mut stmt = self.conn.prepare(&sql).map_err(sqlite_err(&self.path))?;
             let rows = stmt
@@ -277,11 +273,9 @@ impl Store {
         let err = sqlite_err(&self.path);
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT id, source_id, link, title, title_key, summary, image, content, author,
-                        published, first_seen, updated, sort_at, COALESCE(story_id, id)
-                 FROM items WHERE story_id = ?1 ORDER BY id",
-            )
+            .prepare_cached(&format!(
+                "SELECT {ITEM_COLUMNS} FROM items WHERE story_id = ?1 ORDER BY id"
+            ))
             .map_err(err)?;
         let mut out = Vec::new();
         for story in story_ids {
@@ -360,6 +354,11 @@ fn record_run(
     )
     .map(drop)
 }
+
+/// The columns [`row_to_item`] reads, in its order; a story is its first
+/// report's row id (an item stored before clustering is its own story).
+const ITEM_COLUMNS: &str = "id, source_id, link, title, title_key, summary, image, content, author, \
+     published, first_seen, updated, sort_at, COALESCE(story_id, id)";
 
 fn row_to_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredItem> {
     let time = |i: usize| -> rusqlite::Result<DateTime<Utc>> {

@@ -118,7 +118,7 @@ fn most_similar(
             || (cluster::teasers_may_decide(score, threshold)
                 && new.summary.is_some()
                 && candidate.summary.is_some()
-                && cluster::same_story(
+                && cluster::teasers_agree(
                     new_with_teaser.get_or_insert_with(|| with_teaser(new.title, new.summary)),
                     &with_teaser(&candidate.title, candidate.summary.as_deref()),
                     threshold,
