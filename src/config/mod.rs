@@ -39,6 +39,7 @@ use crate::json_items::JsonSelectors;
 pub use defaults::USER_AGENT as DEFAULT_USER_AGENT;
 pub use diagnostics::{ConfigError, Diagnostic};
 pub use units::{glob_match, parse_duration, parse_size};
+pub(crate) use validate::is_valid_id;
 
 /// A validated configuration.
 #[derive(Debug, Clone)]

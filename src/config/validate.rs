@@ -232,7 +232,7 @@ fn check_http_url(value: &Spanned<String>, diags: &mut Diagnostics<'_>) -> Optio
 }
 
 /// Source ids and feed names are file stems: `[a-z0-9-]+`.
-fn is_valid_id(id: &str) -> bool {
+pub(crate) fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
             .bytes()

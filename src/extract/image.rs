@@ -2,7 +2,9 @@
 //! `data-srcset`) candidate list, a lazy attribute, a `<picture>`'s
 //! `<source>`, or the `<noscript>` copy, never the 1-pixel stand-in in `src`.
 
-use scraper::{ElementRef, Selector};
+use scraper::ElementRef;
+
+use super::article::selector;
 
 /// Attributes lazy-loading scripts read the real URL from, most specific first.
 const LAZY_SOURCES: &[&str] = &[
@@ -108,12 +110,10 @@ fn picture_source(img: ElementRef<'_>) -> Option<String> {
 /// The `<img>` inside a `<noscript>` (kept as text by the parser, which runs
 /// as if scripts were on): the copy sites leave for readers without scripts.
 fn noscript_image(element: ElementRef<'_>) -> Option<String> {
-    let noscript = Selector::parse("noscript").ok()?;
-    let img = Selector::parse("img").ok()?;
-    element.select(&noscript).find_map(|n| {
+    element.select(selector!("noscript")).find_map(|n| {
         let markup: String = n.text().collect();
         let fragment = super::parse_fragment(&markup);
-        fragment.select(&img).find_map(img_source)
+        fragment.select(selector!("img")).find_map(img_source)
     })
 }
 

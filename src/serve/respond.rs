@@ -133,10 +133,8 @@ pub fn output_file(path: &str) -> Option<(String, &'static str)> {
         path.strip_prefix('/')?
     };
     let (stem, extension) = name.rsplit_once('.')?;
-    let valid_stem = !stem.is_empty()
-        && stem
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    // Output stems are source ids and feed names: only what config accepts.
+    let valid_stem = crate::config::is_valid_id(stem);
     let content_type = match extension {
         "rss" => "application/rss+xml; charset=utf-8",
         "atom" => "application/atom+xml; charset=utf-8",

@@ -228,12 +228,11 @@ const SCRIPTED_BODY: usize = 500;
 /// 0.901, see `benches/articles.py`), sanitised; JSON-LD's `articleBody`
 /// when the markup holds little text.
 fn auto_content(page: &ArticlePage<'_>, html: &str, shallow: bool) -> Option<String> {
-    let from_markup = readability(page, html, shallow)
+    let (markup_chars, from_markup) = readability(page, html, shallow)
         .map(|html| sanitize_html(&html, page.base))
-        .filter(|html| !article_text(html).is_empty());
-    let markup_chars = from_markup
-        .as_deref()
-        .map_or(0, |h| article_text(h).chars().count());
+        .map(|html| (article_text(&html).chars().count(), html))
+        .filter(|(chars, _)| *chars > 0)
+        .map_or((0, None), |(chars, html)| (chars, Some(html)));
     if markup_chars < SCRIPTED_BODY
         && let Some(body) = page.jsonld().body()
         && body.chars().count() > markup_chars
