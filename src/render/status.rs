@@ -119,11 +119,14 @@ fn write_row(html: &mut String, row: &StatusRow<'_>, now: DateTime<Utc>) {
     let _ = writeln!(html, "</td><td class=\"error\">{error}</td></tr>");
 }
 
+/// The words for each state [`SourceHealth::state`] gives.
 fn state_label(state: &str) -> &'static str {
     match state {
         "ok" => "ok",
         "failing" => "failing",
         "backing_off" => "backing off",
+        "broken" => "broken",
+        "adopted" => "adopted fix",
         _ => "never run",
     }
 }
@@ -262,6 +265,7 @@ tbody th a{font-weight:600}.id{display:block;color:#777;font-size:.8rem;font-wei
 .state{display:inline-block;padding:.05rem .45rem;border-radius:.7rem;font-size:.8rem;font-weight:600;white-space:nowrap}\
 .state.ok{background:#e3f4e6;color:#17622a}.state.failing{background:#fff1d6;color:#8a5300}\
 .state.backing_off{background:#fde2e1;color:#a1231b}.state.never_run{background:#eee;color:#555}\
+.state.broken{background:#fde2e1;color:#a1231b}.state.adopted{background:#e2ecfd;color:#1b4aa1}\
 .good{color:#17622a}.bad{color:#a1231b;font-weight:600}\
 .error{color:#a1231b;font-size:.85rem;max-width:28rem;overflow-wrap:anywhere}\
 .chart svg{display:block}svg .items{fill:#3b73c4}svg .failures{fill:#d0362c}svg .axis{fill:#999}\
@@ -313,6 +317,24 @@ mod tests {
         assert_eq!(window[29].day, today);
         assert_eq!(window.iter().map(|d| d.items).sum::<u64>(), 4);
         assert_eq!(window[27].failures, 1);
+    }
+
+    #[test]
+    fn every_state_of_a_source_has_its_own_label_and_style() {
+        let states = [
+            "ok",
+            "failing",
+            "backing_off",
+            "broken",
+            "adopted",
+            "never_run",
+        ];
+        let labels: std::collections::HashSet<&str> =
+            states.iter().map(|s| state_label(s)).collect();
+        assert_eq!(labels.len(), states.len(), "{labels:?}");
+        for state in states {
+            assert!(STYLE.contains(&format!(".state.{state}{{")), "{state}");
+        }
     }
 
     #[test]
