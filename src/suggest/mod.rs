@@ -85,9 +85,9 @@ pub fn candidates(html: &str, page: &Url, now: DateTime<Utc>) -> (Vec<Candidate>
     let groups = group_link_ancestors(&document, base);
     let mut ranked: Vec<Candidate> = Vec::new();
     let mut seen_link_sets: Vec<HashSet<String>> = Vec::new();
-    let mut scored: Vec<(f64, String, Group<'_>)> = groups
+    let mut scored: Vec<(f64, String, Group<'_>, Vec<ElementRef<'_>>)> = groups
         .into_iter()
-        .filter_map(|(path, g)| score_group(&g, base).map(|s| (s, path, g)))
+        .filter_map(|(path, g)| score_group(&g, base).map(|(s, valid)| (s, path, g, valid)))
         .collect();
     // Equal scores (a list item and the card inside it) are ordered by the
     // page, then the outer block, then the path: never by hash order.
@@ -98,21 +98,15 @@ pub fn candidates(html: &str, page: &Url, now: DateTime<Utc>) -> (Vec<Candidate>
             .then(a.1.cmp(&b.1))
     });
     let mut samples: Vec<String> = Vec::new();
-    for (score, _, group) in scored {
+    for (score, _, group, valid) in scored {
         let links: HashSet<String> = group.main_links(base);
         // The same list seen through a wrapper, a cell or a second copy: keep the best view.
         if seen_link_sets.iter().any(|s| overlap(s, &links) > 0.8) {
             continue;
         }
-        let Some(item) = item_selector(&document, &group, base) else {
+        let Some(item) = item_selector(&document, &group, &links, base) else {
             continue;
         };
-        let valid: Vec<ElementRef<'_>> = group
-            .members
-            .iter()
-            .copied()
-            .filter(|m| is_item(*m, base))
-            .collect();
         let sample = valid
             .iter()
             .take(3)
@@ -365,12 +359,14 @@ fn copies(links: &[String]) -> usize {
         .unwrap_or(1)
 }
 
-fn score_group(group: &Group<'_>, base: &Site) -> Option<f64> {
+/// The group's score and its members that are news items; `None` when it
+/// is not a candidate at all.
+fn score_group<'a>(group: &Group<'a>, base: &Site) -> Option<(f64, Vec<ElementRef<'a>>)> {
     let members = &group.members;
     if members.len() < 3 {
         return None;
     }
-    let valid: Vec<ElementRef<'_>> = members
+    let valid: Vec<ElementRef<'a>> = members
         .iter()
         .copied()
         .filter(|m| is_item(*m, base))
@@ -420,15 +416,14 @@ fn score_group(group: &Group<'_>, base: &Site) -> Option<f64> {
     } else {
         1.0
     };
-    Some(
-        links.len() as f64
-            * distinct
-            * text_factor
-            * position_factor
-            * semantic_factor
-            * wrapper_factor
-            * sections_factor,
-    )
+    let score = links.len() as f64
+        * distinct
+        * text_factor
+        * position_factor
+        * semantic_factor
+        * wrapper_factor
+        * sections_factor;
+    Some((score, valid))
 }
 
 #[cfg(test)]

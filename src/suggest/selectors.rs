@@ -17,16 +17,20 @@ use super::{
 
 /// A selector matching the group's members (and at most copies of their links):
 /// the element's tag and stable classes, qualified by ancestors only when needed.
-pub(super) fn item_selector(document: &Html, group: &Group<'_>, base: &Site) -> Option<String> {
+pub(super) fn item_selector(
+    document: &Html,
+    group: &Group<'_>,
+    wanted: &HashSet<String>,
+    base: &Site,
+) -> Option<String> {
     let first = *group.members.first()?;
-    let wanted: HashSet<String> = group.main_links(base);
     // The shortest form that still picks exactly this list: `tag`, then one class, then all.
     let tag = first.value().name().to_string();
     let mut classes = stable_classes(first);
     classes.sort_by_key(|c| !is_semantic_word(c));
     let shortest = std::iter::once(tag.clone())
         .chain(classes.iter().map(|c| format!("{tag}.{}", css_escape(c))))
-        .find(|s| matches_only(document, s, group, &wanted, base));
+        .find(|s| matches_only(document, s, group, wanted, base));
     if let Some(selector) = shortest {
         return Some(selector);
     }
@@ -41,7 +45,7 @@ pub(super) fn item_selector(document: &Html, group: &Group<'_>, base: &Site) -> 
         } else {
             format!("{} {own}", qualifiers.join(" "))
         };
-        if matches_only(document, &candidate, group, &wanted, base) {
+        if matches_only(document, &candidate, group, wanted, base) {
             return Some(candidate);
         }
         let id = ancestor
@@ -58,7 +62,7 @@ pub(super) fn item_selector(document: &Html, group: &Group<'_>, base: &Site) -> 
         }
     }
     let candidate = format!("{} {own}", qualifiers.join(" "));
-    matches_only(document, &candidate, group, &wanted, base).then_some(candidate)
+    matches_only(document, &candidate, group, wanted, base).then_some(candidate)
 }
 
 /// `tag.class` when the element has a stable class.
