@@ -33,7 +33,7 @@ use crate::deliver::Deliverer;
 use crate::fetch::FetchError;
 use crate::pipeline::{Runner, SourceRef};
 use crate::serve::{Reports, serve};
-use crate::store::{SharedStore, Store, StoreError};
+use crate::store::StoreError;
 
 use publisher::Publisher;
 use state::{Generation, State, health_json, metrics_text, status_html, status_line};
@@ -150,9 +150,7 @@ fn forward_signals() -> Result<mpsc::Receiver<Signal>, DaemonError> {
 /// channel closes).
 pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
     let config = Arc::new(options.config);
-    let mut store = Store::open(&config.daemon.database)?;
-    store.set_story_settings(config.daemon.stories);
-    let store = SharedStore::new(store);
+    let store = crate::pipeline::open_store(&config)?;
     let today = chrono::Utc::now().date_naive();
     let (health, history) = store
         .run(move |s| Ok((s.health()?, s.history(today)?)))

@@ -47,6 +47,14 @@ pub enum CycleError {
     Task(#[from] tokio::task::JoinError),
 }
 
+/// The store at the config's path, putting new items into stories by the
+/// config's settings: what every run (`once`, the daemon) writes into.
+pub fn open_store(config: &Config) -> Result<SharedStore, StoreError> {
+    let mut store = Store::open(&config.daemon.database)?;
+    store.set_story_settings(config.daemon.stories);
+    Ok(SharedStore::new(store))
+}
+
 /// Runs every source (or those in `only`), side by side up to
 /// `concurrency`, then publishes the outputs, then delivers (the `on_new`
 /// hook, the WebSub hub): `medee once`. `on_run` is told of each finished
@@ -56,9 +64,7 @@ pub async fn run_cycle(
     only: &[String],
     mut on_run: impl FnMut(&SourceRun, usize, usize),
 ) -> Result<CycleReport, CycleError> {
-    let mut store = Store::open(&config.daemon.database)?;
-    store.set_story_settings(config.daemon.stories);
-    let store = SharedStore::new(store);
+    let store = open_store(&config)?;
     let runner = Runner::new(&config.daemon, store.clone())?;
     let mut tasks = JoinSet::new();
     for source in SourceRef::all(&config).filter(|s| only.is_empty() || only.contains(&s.id)) {
