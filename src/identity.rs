@@ -109,6 +109,15 @@ const SECRET_SUFFIXES: &[&str] = &[
     "sessionid",
 ];
 
+/// `url` without user name and password.
+pub fn without_credentials(url: &Url) -> Url {
+    let mut clean = url.clone();
+    // Only URLs that cannot be a base refuse these, and those carry no credentials.
+    let _ = clean.set_username("");
+    let _ = clean.set_password(None);
+    clean
+}
+
 /// A URL as it may be shown anywhere outside the config (feeds, OPML, the
 /// digest page, `status`, logs): without `user:password@`, and with the value
 /// of every query (or fragment) parameter whose name looks secret replaced by
@@ -116,10 +125,7 @@ const SECRET_SUFFIXES: &[&str] = &[
 /// of the public outputs must never learn it. Other parameters are kept
 /// byte for byte, so the URL still says which page it is.
 pub fn redact_url(url: &Url) -> String {
-    let mut shown = url.clone();
-    // Only URLs that cannot be a base refuse these, and those carry no credentials.
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
+    let mut shown = without_credentials(url);
     if let Some(query) = url.query() {
         shown.set_query(Some(&redact_pairs(query)));
     }

@@ -376,7 +376,7 @@ impl Fetcher {
             }
         }
         let page = Page {
-            url: without_credentials(url),
+            url: crate::identity::without_credentials(url),
             body,
             content_type,
         };
@@ -485,18 +485,9 @@ fn next_hop(from: &Url, location: &str, policy: &FetchPolicy) -> Result<Url, Fet
     Ok(to)
 }
 
-/// `url` without user name and password.
-fn without_credentials(url: &Url) -> Url {
-    let mut clean = url.clone();
-    // Only URLs that cannot have credentials refuse these; they have none.
-    let _ = clean.set_username("");
-    let _ = clean.set_password(None);
-    clean
-}
-
 /// A URL as errors and logs show it: credentials never leave the config.
 fn shown(url: &Url) -> String {
-    without_credentials(url).to_string()
+    crate::identity::without_credentials(url).to_string()
 }
 
 /// The policy's reason when the refusing resolver is why a request failed.
