@@ -4,8 +4,14 @@
 //! with `medee::cluster`, and prints the pairs judged the same story as
 //! `{"pairs": [[url, url], ...]}` on stdout.
 //!
+//! With `--clusters` it assigns stories as the store does instead: the
+//! headlines in date order, each joining the story of its most similar
+//! earlier headline of another site (see `store::stories`), and prints
+//! `{"clusters": [[url, ...], ...]}`: fewer pairs than the pairwise
+//! decisions, as an item joins one story and stories never merge.
+//!
 //! ```text
-//! cargo bench --bench stories -- CORPUS/stories/dev.json [--threshold 0.6] > pred.json
+//! cargo bench --bench stories -- CORPUS/stories/dev.json [--threshold 0.6] [--clusters] > pred.json
 //! python3 CORPUS/stories/score.py pred.json
 //! python3 benches/stories_split.py CORPUS/stories pred.json   # tuning part vs held-out part
 //! ```
@@ -17,7 +23,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use medee::cluster::{DEFAULT_THRESHOLD, Features, same_story};
+use medee::cluster::{DEFAULT_THRESHOLD, Features, same_story, similarity};
 use serde_json::Value;
 
 /// The store's default window between two reports of one story.
@@ -37,9 +43,12 @@ fn main() {
         .collect();
     let mut path = None;
     let mut threshold = DEFAULT_THRESHOLD;
+    let mut as_clusters = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        if arg == "--threshold" {
+        if arg == "--clusters" {
+            as_clusters = true;
+        } else if arg == "--threshold" {
             threshold = it
                 .next()
                 .and_then(|t| t.parse().ok())
@@ -53,6 +62,16 @@ fn main() {
     let half: Value =
         serde_json::from_str(&text).unwrap_or_else(|e| usage(&format!("{path}: {e}")));
     let headlines = headlines(&half);
+    if as_clusters {
+        let clusters = stories(&headlines, threshold);
+        eprintln!(
+            "{} headlines in {} stories at threshold {threshold}",
+            headlines.len(),
+            clusters.len()
+        );
+        println!("{}", serde_json::json!({ "clusters": clusters }));
+        return;
+    }
     let mut pairs = Vec::new();
     for (i, a) in headlines.iter().enumerate() {
         for b in &headlines[i + 1..] {
@@ -72,9 +91,38 @@ fn main() {
     println!("{}", serde_json::json!({ "pairs": pairs }));
 }
 
+/// Stories as the store assigns them: in date order (undated last), each
+/// headline joins the story of its most similar earlier headline of another
+/// site within the window (ties to the earlier one), or starts its own.
+fn stories(headlines: &[Headline], threshold: f64) -> Vec<Vec<String>> {
+    let mut order: Vec<&Headline> = headlines.iter().collect();
+    order.sort_by(|a, b| {
+        (a.date.is_none(), a.date, &a.url).cmp(&(b.date.is_none(), b.date, &b.url))
+    });
+    let mut story_of: Vec<usize> = Vec::with_capacity(order.len());
+    for (i, new) in order.iter().enumerate() {
+        let mut best: Option<(f64, usize)> = None;
+        for (j, earlier) in order[..i].iter().enumerate() {
+            if earlier.site == new.site || !within_window(new, earlier) {
+                continue;
+            }
+            let score = similarity(&new.features, &earlier.features);
+            if score >= threshold && best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, j));
+            }
+        }
+        story_of.push(best.map_or(i, |(_, j)| story_of[j]));
+    }
+    let mut members: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (headline, story) in order.iter().zip(story_of) {
+        members.entry(story).or_default().push(headline.url.clone());
+    }
+    members.into_values().collect()
+}
+
 fn usage(message: &str) -> ! {
     eprintln!(
-        "stories: {message}\nusage: cargo bench --bench stories -- HALF.json [--threshold X]"
+        "stories: {message}\nusage: cargo bench --bench stories -- HALF.json [--threshold X] [--clusters]"
     );
     std::process::exit(2)
 }

@@ -210,10 +210,12 @@ fn qualifier_stems() -> &'static [Vec<String>] {
     })
 }
 
-/// Numbers that carry no story: small counts, and the years every headline of
-/// a season shares.
+/// Numbers that carry no story: small counts, the years every headline of
+/// a season shares, and times of day.
 fn is_weak_number(number: &str) -> bool {
-    matches!(number, "0" | "1" | "2" | "3") || (number.len() == 4 && number.starts_with("20"))
+    matches!(number, "0" | "1" | "2" | "3")
+        || (number.len() == 4 && number.starts_with("20"))
+        || is_clock_time(number)
 }
 
 /// The kinds of terms, each with its weight in the similarity.
@@ -349,11 +351,7 @@ fn tokens(folded: &str) -> Vec<Token> {
             {
                 i += 1;
             }
-            let number: String = chars[start..i]
-                .iter()
-                .map(|&c| if c == ',' { '.' } else { c })
-                .collect();
-            out.push(Token::Number(number));
+            out.push(Token::Number(number_text(&chars[start..i])));
         } else if c.is_alphabetic() {
             let start = i;
             while i < chars.len() && chars[i].is_alphabetic() {
@@ -365,6 +363,36 @@ fn tokens(folded: &str) -> Vec<Token> {
         }
     }
     out
+}
+
+/// A number as one text: a comma between a group of up to three digits and
+/// exactly three more is a thousands separator (`9,446` is `9446`, as
+/// another outlet writes it); any other comma is a decimal point (`6,5`).
+fn number_text(digits: &[char]) -> String {
+    let text: String = digits.iter().collect();
+    match text.split_once(',') {
+        Some((int, frac))
+            if (1..=3).contains(&int.len())
+                && frac.len() == 3
+                && frac.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            format!("{int}{frac}")
+        }
+        _ => text.replace(',', "."),
+    }
+}
+
+/// A time of day (`13.00`, `15:00`): the hour of an event, which outlets
+/// state or leave out as they please, so it is weak evidence and never
+/// tells two reports apart the way a count or a score does (`3:1`).
+fn is_clock_time(number: &str) -> bool {
+    let Some((hour, minute)) = number.split_once([':', '.']) else {
+        return false;
+    };
+    minute.len() == 2
+        && hour.len() <= 2
+        && hour.parse::<u8>().is_ok_and(|h| h < 24)
+        && minute.parse::<u8>().is_ok_and(|m| m < 60)
 }
 
 /// Person names written as an upper-case initial, a point and a capitalised
@@ -451,6 +479,27 @@ mod tests {
         assert_eq!(kind("#:2026"), Some(Kind::WeakNumber));
         let score = terms("Хүлэгүүд 3:1-ээр хожлоо");
         assert!(score.iter().any(|t| t.key == "#:3:1"), "{score:?}");
+    }
+
+    #[test]
+    fn a_thousands_comma_is_the_same_number_written_without_it() {
+        assert_eq!(keys("9,446 төгрөг"), keys("9446 төгрөг"));
+        assert!(keys("16,17-нд").contains(&"#:16.17".to_string()));
+        assert!(keys("1,5 сая").contains(&"#:1.5".to_string()));
+    }
+
+    #[test]
+    fn a_time_of_day_is_weak_and_a_score_is_not() {
+        let kind = |text: &str, key: &str| {
+            terms(text)
+                .into_iter()
+                .find(|t| t.key == key)
+                .map(|t| t.kind)
+        };
+        assert_eq!(kind("13.00 цагаас", "#:13.00"), Some(Kind::WeakNumber));
+        assert_eq!(kind("15:00 цагт", "#:15:00"), Some(Kind::WeakNumber));
+        assert_eq!(kind("3:1-ээр", "#:3:1"), Some(Kind::Number));
+        assert_eq!(kind("64.9 сая", "#:64.9"), Some(Kind::Number));
     }
 
     #[test]
