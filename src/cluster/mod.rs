@@ -76,11 +76,12 @@ pub struct Features {
 impl Features {
     /// The features of a headline and its optional plain-text teaser.
     pub fn new(title: &str, teaser: Option<&str>) -> Self {
+        let tokens = text::read(title);
         Self {
             title_key: crate::identity::title_key(title),
-            headline: terms(title),
+            headline: text::terms_of(title, &tokens),
             teaser: teaser.map(terms).unwrap_or_default(),
-            qualifiers: qualifiers(title),
+            qualifiers: text::qualifiers_of(&tokens),
         }
     }
 

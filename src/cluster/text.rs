@@ -185,11 +185,16 @@ const EXCLUSIVE_QUALIFIERS: &[&[&str]] = &[
 
 /// The exclusive qualifiers a headline names, as (class, stem).
 pub fn qualifiers(headline: &str) -> Vec<(usize, String)> {
+    qualifiers_of(&read(headline))
+}
+
+/// [`qualifiers`] of a headline already [`read`].
+pub(super) fn qualifiers_of(tokens: &[Token]) -> Vec<(usize, String)> {
     let stems = qualifier_stems();
     let mut out: Vec<(usize, String)> = Vec::new();
-    for token in tokens(&fold(headline)) {
+    for token in tokens {
         let Token::Word(word) = token else { continue };
-        let s = stem(&word);
+        let s = stem(word);
         for (class, known) in stems.iter().enumerate() {
             if known.contains(&s) && !out.contains(&(class, s.clone())) {
                 out.push((class, s.clone()));
@@ -291,25 +296,35 @@ pub fn stem(word: &str) -> String {
 
 /// Every term of a headline, each once, the strongest kind kept.
 pub fn terms(headline: &str) -> Vec<Term> {
+    terms_of(headline, &read(headline))
+}
+
+/// The words and numbers of a text, folded: what [`terms_of`] and
+/// [`qualifiers_of`] take, so a headline is read once for both.
+pub(super) fn read(text: &str) -> Vec<Token> {
+    tokens(&fold(text))
+}
+
+/// [`terms`] of a headline already [`read`] into `tokens`.
+pub(super) fn terms_of(headline: &str, tokens: &[Token]) -> Vec<Term> {
     let names = person_names(headline);
-    let folded = fold(headline);
     let mut out: Vec<Term> = names.iter().map(|n| Term::new(Kind::Name, &n[0])).collect();
     let name_parts: Vec<&String> = names.iter().flatten().collect();
-    for token in tokens(&folded) {
+    for token in tokens {
         match token {
             Token::Number(n) => {
-                let kind = if is_weak_number(&n) {
+                let kind = if is_weak_number(n) {
                     Kind::WeakNumber
                 } else {
                     Kind::Number
                 };
-                out.push(Term::new(kind, &n));
+                out.push(Term::new(kind, n));
             }
             Token::Word(w) => {
                 if w.chars().count() < 2 || STOP_WORDS.contains(&w.as_str()) {
                     continue;
                 }
-                let s = stem(&w);
+                let s = stem(w);
                 if name_parts.contains(&&s) {
                     continue;
                 }
@@ -328,7 +343,8 @@ pub fn terms(headline: &str) -> Vec<Term> {
     out
 }
 
-enum Token {
+/// A run of letters or of digits.
+pub(super) enum Token {
     Word(String),
     Number(String),
 }
