@@ -291,6 +291,13 @@ impl Config {
     }
 }
 
+/// `value` as a TOML string, for the config text medee writes (suggestions,
+/// repairs and their notices): the one quoting, so every writer escapes alike.
+/// A basic string, or a literal or multi-line one where that needs no escapes.
+pub fn toml_string(value: &str) -> String {
+    toml::Value::String(value.to_string()).to_string()
+}
+
 impl Schedule {
     /// Compiles a cron expression the way the scheduler reads it (seconds field required).
     pub fn parse(text: &str) -> Result<Self, croner::errors::CronError> {
