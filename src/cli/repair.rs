@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
+use crate::config::toml_string;
 use crate::config::{Config, Source, SourceKind};
 use crate::pipeline::read_listing;
 use crate::repair::edit::rewrite_selectors;
-use crate::repair::notice::toml_string;
 use crate::repair::{Proposal, SelectorSet};
 use crate::store::{SourceHealth, Store};
 

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 use regex::Regex;
-use toml::de::DeTable;
+use toml::de::{DeTable, Deserializer};
 use url::Url;
 
 use crate::extract::{ArticleSelectors, ItemSelectors};
@@ -264,14 +264,17 @@ impl Config {
     /// Validates config text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let mut diags = diagnostics::Diagnostics::new(text, path);
-        match DeTable::parse(text) {
-            Ok(doc) => keys::check_keys(doc.get_ref(), &mut diags),
+        let doc = match DeTable::parse(text) {
+            Ok(doc) => doc,
             Err(e) => {
                 diags.toml_error(&e);
                 return Err(diags.into_error());
             }
-        }
-        let raw: raw::RawConfig = match toml::from_str(text) {
+        };
+        keys::check_keys(doc.get_ref(), &mut diags);
+        // The parsed document is read into the typed structs as it is: the text
+        // is parsed once, and type errors keep the spans the parser recorded.
+        let raw: raw::RawConfig = match serde::Deserialize::deserialize(Deserializer::from(doc)) {
             Ok(raw) => raw,
             Err(e) => {
                 diags.toml_error(&e);
@@ -286,6 +289,13 @@ impl Config {
     pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.id == id)
     }
+}
+
+/// `value` as a TOML string, for the config text medee writes (suggestions,
+/// repairs and their notices): the one quoting, so every writer escapes alike.
+/// A basic string, or a literal or multi-line one where that needs no escapes.
+pub fn toml_string(value: &str) -> String {
+    toml::Value::String(value.to_string()).to_string()
 }
 
 impl Schedule {

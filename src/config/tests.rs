@@ -372,3 +372,23 @@ fn article_fields_take_auto_one_by_one_or_all_at_once() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn toml_string_reads_back_as_the_value_it_quotes() {
+    assert_eq!(toml_string("Gogo"), "\"Gogo\"");
+    assert_eq!(toml_string("a\"b"), "'a\"b'", "a quote: a literal string");
+    assert_eq!(toml_string("ctl\u{1}"), "\"ctl\\u0001\"");
+    for value in [
+        "",
+        "it's",
+        "a'b\"c",
+        "line\nbreak",
+        "(?m)^a\\.b$",
+        "ёё",
+        "\\",
+    ] {
+        let text = format!("v = {}", toml_string(value));
+        let table: toml::Table = toml::from_str(&text).expect("valid TOML");
+        assert_eq!(table["v"].as_str(), Some(value), "{text}");
+    }
+}

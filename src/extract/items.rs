@@ -62,21 +62,43 @@ pub(super) fn collect_items(
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
     }
-    out.items = keeper.items;
-    out.incomplete = keeper.incomplete;
-    out.duplicates = keeper.duplicates;
+    out.items = keeper.kept.items;
+    out.incomplete = keeper.kept.incomplete;
+    out.duplicates = keeper.kept.duplicates;
     out.cut.fields += keeper.cut_fields;
     out.cut.items = elements.len() - keeper.examined;
 }
 
-/// The items kept so far, first occurrence of each link only, and the counts.
+/// Items in the order read, the first occurrence of each link only, and
+/// counts of the rest: the one rule for html listings and JSON lists alike.
+#[derive(Default)]
+pub(crate) struct KeptItems {
+    /// The items kept, in the order read.
+    pub items: Vec<RawItem>,
+    seen: HashSet<String>,
+    /// Reads without a title or a usable link.
+    pub incomplete: usize,
+    /// Reads whose link repeated an earlier one.
+    pub duplicates: usize,
+}
+
+impl KeptItems {
+    /// Keeps `item` unless it is missing (no title or no usable link) or its
+    /// link was kept before; either way it is counted.
+    pub(crate) fn keep(&mut self, item: Option<RawItem>) {
+        match item {
+            None => self.incomplete += 1,
+            Some(item) if self.seen.insert(item.canonical_link.clone()) => self.items.push(item),
+            Some(_) => self.duplicates += 1,
+        }
+    }
+}
+
+/// A listing's items kept so far, up to the page's item limit, and the counts.
 struct Keeper {
     max_items: usize,
-    items: Vec<RawItem>,
-    seen: HashSet<String>,
+    kept: KeptItems,
     examined: usize,
-    incomplete: usize,
-    duplicates: usize,
     cut_fields: usize,
 }
 
@@ -84,28 +106,21 @@ impl Keeper {
     fn new(max_items: usize) -> Self {
         Self {
             max_items,
-            items: Vec::new(),
-            seen: HashSet::new(),
+            kept: KeptItems::default(),
             examined: 0,
-            incomplete: 0,
-            duplicates: 0,
             cut_fields: 0,
         }
     }
 
     /// Takes the next match; false once the page's item limit is reached.
     fn take(&mut self, finished: Finished) -> bool {
-        if self.items.len() >= self.max_items {
+        if self.kept.items.len() >= self.max_items {
             return false;
         }
         self.examined += 1;
         self.cut_fields += finished.cut_fields;
-        match finished.item {
-            None => self.incomplete += 1,
-            Some(item) if self.seen.insert(item.canonical_link.clone()) => self.items.push(item),
-            Some(_) => self.duplicates += 1,
-        }
-        self.items.len() < self.max_items
+        self.kept.keep(finished.item);
+        self.kept.items.len() < self.max_items
     }
 }
 

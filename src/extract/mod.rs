@@ -22,7 +22,7 @@ pub use article::{
     extract_article,
 };
 pub use image::image_source;
-pub(crate) use items::FieldBound;
+pub(crate) use items::{FieldBound, KeptItems};
 use items::{ItemFields, collect_items};
 pub(crate) use parse::shallow_markup;
 pub use parse::{MAX_DEPTH, parse_fragment, parse_html};

@@ -7,14 +7,12 @@
 
 mod spec;
 
-use std::collections::HashSet;
-
 use scraper::Selector;
 use serde_json::Value;
 use url::Url;
 
 use crate::config::Limits;
-use crate::extract::{FieldBound, RawItem, resolve_http_url};
+use crate::extract::{FieldBound, KeptItems, RawItem, resolve_http_url};
 use crate::identity::canonical_link;
 use crate::sanitize::{collapse_whitespace, sanitize_html};
 
@@ -143,20 +141,18 @@ pub fn read_items(
 ) -> Result<JsonItems, JsonError> {
     let document = listing_json(text, base, selectors)?;
     let array = item_array(&document, base, &selectors.item)?;
-    let mut out = JsonItems {
-        matched: array.len(),
-        ..JsonItems::default()
-    };
-    let mut seen = HashSet::new();
+    let mut kept = KeptItems::default();
     let mut bound = FieldBound::new(limits.field_bytes);
     for element in array {
-        match read_item(element, base, selectors, &mut bound) {
-            None => out.incomplete += 1,
-            Some(item) if seen.insert(item.canonical_link.clone()) => out.items.push(item),
-            Some(_) => out.duplicates += 1,
-        }
+        kept.keep(read_item(element, base, selectors, &mut bound));
     }
-    out.cut_fields = bound.cut;
+    let out = JsonItems {
+        items: kept.items,
+        matched: array.len(),
+        incomplete: kept.incomplete,
+        duplicates: kept.duplicates,
+        cut_fields: bound.cut,
+    };
     if out.items.is_empty() {
         return Err(JsonError::NoUsableItems {
             pointer: selectors.item.as_str().to_string(),

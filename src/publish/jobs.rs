@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
@@ -12,7 +13,7 @@ use tracing::warn;
 use super::FileError;
 use super::files::{Staged, stage};
 use crate::config::{Config, Source};
-use crate::render::{self, Channel, Entry, FeedLink, RenderError};
+use crate::render::{self, Channel, Entry, FeedLink, RenderError, StoryGroup};
 use crate::store::StoredItem;
 
 /// Threads that render and flush feeds. Flushing dominates (an fsync per
@@ -54,6 +55,24 @@ pub(super) struct FeedJob<'a> {
     pub stories: Option<&'a [String]>,
     /// Its own URLs.
     pub link: FeedLink,
+    /// The stories of a clustering feed, grouped by whichever of its three
+    /// format tasks needs them first and shared with the other two. A panic
+    /// while grouping leaves it empty, so each task still fails on its own.
+    pub groups: OnceLock<Vec<StoryGroup<'a>>>,
+}
+
+impl<'a> FeedJob<'a> {
+    /// The feed's entries before dedupe: one per story when it clusters.
+    fn entries(&'a self, sources: &HashMap<&str, &'a Source>) -> Vec<Entry<'a>> {
+        let Some(prefer) = self.stories else {
+            return to_entries(self.items, sources);
+        };
+        self.groups
+            .get_or_init(|| render::group_stories(&to_entries(self.items, sources), prefer))
+            .iter()
+            .map(StoryGroup::entry)
+            .collect()
+    }
 }
 
 /// The three files of every feed.
@@ -131,7 +150,10 @@ pub(super) struct Done {
 }
 
 /// Runs every task on a pool of threads; one result per task.
-pub(super) fn run_all(context: &Context<'_>, tasks: &[Task<'_>]) -> Vec<Result<Done, FileError>> {
+pub(super) fn run_all<'a>(
+    context: &Context<'a>,
+    tasks: &[Task<'a>],
+) -> Vec<Result<Done, FileError>> {
     let next = AtomicUsize::new(0);
     let workers = PUBLISH_WORKERS.min(tasks.len());
     std::thread::scope(|scope| {
@@ -154,13 +176,13 @@ pub(super) fn run_all(context: &Context<'_>, tasks: &[Task<'_>]) -> Vec<Result<D
 }
 
 /// Runs one task; a panic fails that file only, never the whole publish.
-fn run_isolated(context: &Context<'_>, task: &Task<'_>) -> Result<Done, FileError> {
+fn run_isolated<'a>(context: &Context<'a>, task: &Task<'a>) -> Result<Done, FileError> {
     let path = task.path(context.dir);
     catch_unwind(AssertUnwindSafe(|| run(context, task, &path)))
         .unwrap_or_else(|_| Err(FileError::Panicked { path }))
 }
 
-fn run(context: &Context<'_>, task: &Task<'_>, path: &Path) -> Result<Done, FileError> {
+fn run<'a>(context: &Context<'a>, task: &Task<'a>, path: &Path) -> Result<Done, FileError> {
     let (bytes, left_out) = match task {
         Task::Feed(job, format) => render_feed(context, job, *format, path)?,
         Task::Index {
@@ -172,7 +194,7 @@ fn run(context: &Context<'_>, task: &Task<'_>, path: &Path) -> Result<Done, File
             let entries = to_entries(items, context.sources);
             let groups = stories.map(|prefer| render::group_stories(&entries, prefer));
             let entries = match &groups {
-                Some(groups) => groups.iter().map(render::StoryGroup::entry).collect(),
+                Some(groups) => groups.iter().map(StoryGroup::entry).collect(),
                 None => entries,
             };
             let entries = render::dedupe_across_sources(entries, super::snapshot::INDEX_ITEMS);
@@ -198,19 +220,13 @@ fn run(context: &Context<'_>, task: &Task<'_>, path: &Path) -> Result<Done, File
 
 /// One feed file within `max_feed_size`, and how many of its oldest entries
 /// were left out to get there (logged once per file).
-fn render_feed(
-    context: &Context<'_>,
-    job: &FeedJob<'_>,
+fn render_feed<'a>(
+    context: &Context<'a>,
+    job: &'a FeedJob<'a>,
     format: Format,
     path: &Path,
 ) -> Result<(Vec<u8>, usize), FileError> {
-    let mut entries = to_entries(job.items, context.sources);
-    let groups = job
-        .stories
-        .map(|prefer| render::group_stories(&entries, prefer));
-    if let Some(groups) = &groups {
-        entries = groups.iter().map(render::StoryGroup::entry).collect();
-    }
+    let mut entries = job.entries(context.sources);
     if let Some(max) = job.dedupe_max {
         entries = render::dedupe_across_sources(entries, max);
     }

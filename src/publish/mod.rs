@@ -13,6 +13,7 @@ mod snapshot;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -303,6 +304,7 @@ fn feed_jobs<'a>(
                 items,
                 dedupe_max: Some(feed.max_items),
                 stories: feed.cluster.then_some(feed.prefer.as_slice()),
+                groups: OnceLock::new(),
             })
         })
         .collect();
@@ -322,6 +324,7 @@ fn feed_jobs<'a>(
                 items,
                 dedupe_max: None,
                 stories: None,
+                groups: OnceLock::new(),
             })
         })
         .collect();

@@ -15,7 +15,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Proposal;
-use crate::config::{HealthEntries, Source};
+use crate::config::{HealthEntries, Source, toml_string};
 use crate::identity::redact_url;
 use crate::sanitize::escape;
 use crate::store::{SourceHealth, StoredItem};
@@ -125,11 +125,6 @@ fn proposal_html(id: &str, proposal: &Proposal) -> String {
         escape(&lines),
         id = escape(id),
     )
-}
-
-/// A TOML basic string.
-pub fn toml_string(value: &str) -> String {
-    toml_edit::Value::from(value).to_string().trim().to_string()
 }
 
 #[cfg(test)]

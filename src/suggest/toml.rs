@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::config::Limits;
+use crate::config::{Limits, toml_string};
 use crate::dates::DateContext;
 use crate::extract::{ArticleSelectors, article_text, extract_article};
 
@@ -17,7 +17,7 @@ pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String 
     let host = site_host(url);
     let mut out = block_head(&source_id(url), info, url, url.as_str());
     if let Some(language) = &info.language {
-        let _ = writeln!(out, "language = {}", quote(language));
+        let _ = writeln!(out, "language = {}", toml_string(language));
     }
     if candidate.fields.date.is_some()
         && let Some(zone) = zone_for_host(host)
@@ -25,10 +25,10 @@ pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String 
         let _ = writeln!(
             out,
             "timezone = {}  # dates without an offset are read in this zone",
-            quote(zone)
+            toml_string(zone)
         );
     }
-    let _ = writeln!(out, "item = {}", quote(&candidate.item));
+    let _ = writeln!(out, "item = {}", toml_string(&candidate.item));
     let fields = &candidate.fields;
     for (key, value) in [
         ("title", &fields.title),
@@ -38,7 +38,7 @@ pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String 
         ("image", &fields.image),
     ] {
         if let Some(value) = value {
-            let _ = writeln!(out, "{key} = {}", quote(value));
+            let _ = writeln!(out, "{key} = {}", toml_string(value));
         }
     }
     write_label_excludes(&mut out, &candidate.labels);
@@ -60,14 +60,9 @@ fn write_label_excludes(out: &mut String, labels: &[String]) {
     );
     let patterns: Vec<String> = labels
         .iter()
-        .map(|l| quote(&format!("(?m)^{}$", regex::escape(l))))
+        .map(|l| toml_string(&format!("(?m)^{}$", regex::escape(l))))
         .collect();
     let _ = writeln!(out, "exclude = [{}]", patterns.join(", "));
-}
-
-/// A TOML string, quoted and escaped.
-fn quote(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
 }
 
 /// The page's host without `www.`: the name of last resort and the source of the id.
@@ -78,10 +73,10 @@ fn site_host(url: &Url) -> &str {
 /// `[[source]]` with its `id`, `name` (the page title, else the host) and `url` lines.
 fn block_head(id: &str, info: &PageInfo, page: &Url, source_url: &str) -> String {
     let mut out = String::from("[[source]]\n");
-    let _ = writeln!(out, "id = {}", quote(id));
+    let _ = writeln!(out, "id = {}", toml_string(id));
     let name = info.title.as_deref().unwrap_or(site_host(page));
-    let _ = writeln!(out, "name = {}", quote(name));
-    let _ = writeln!(out, "url = {}", quote(source_url));
+    let _ = writeln!(out, "name = {}", toml_string(name));
+    let _ = writeln!(out, "url = {}", toml_string(source_url));
     out
 }
 
@@ -110,7 +105,7 @@ pub fn feed_toml(feed: &Feed, info: &PageInfo, url: &Url) -> String {
         feed.format
     );
     if let Some(language) = &info.language {
-        let _ = writeln!(out, "language = {}", quote(language));
+        let _ = writeln!(out, "language = {}", toml_string(language));
     }
     out
 }
@@ -120,7 +115,7 @@ pub fn json_toml(block: &JsonBlock, info: &PageInfo, url: &Url) -> String {
     let mut out = block_head(&format!("{}-json", source_id(url)), info, url, url.as_str());
     let _ = writeln!(out, "kind = \"json\"");
     if let Some(language) = &info.language {
-        let _ = writeln!(out, "language = {}", quote(language));
+        let _ = writeln!(out, "language = {}", toml_string(language));
     }
     if block.date.is_some()
         && let Some(zone) = zone_for_host(site_host(url))
@@ -128,20 +123,20 @@ pub fn json_toml(block: &JsonBlock, info: &PageInfo, url: &Url) -> String {
         let _ = writeln!(
             out,
             "timezone = {}  # dates without an offset are read in this zone",
-            quote(zone)
+            toml_string(zone)
         );
     }
     let _ = writeln!(
         out,
         "script = {}  # the page carries its items as {}",
-        quote(&block.script),
+        toml_string(&block.script),
         block.what
     );
-    let _ = writeln!(out, "item = {}", quote(&block.item));
-    let _ = writeln!(out, "title = {}", quote(&block.title));
+    let _ = writeln!(out, "item = {}", toml_string(&block.item));
+    let _ = writeln!(out, "title = {}", toml_string(&block.title));
     match &block.link {
         Some(link) => {
-            let _ = writeln!(out, "link = {}", quote(link));
+            let _ = writeln!(out, "link = {}", toml_string(link));
         }
         None => out.push_str(
             "# link = \"/news/{id}\"  # no field holds the article address and no link on the page\n#   shows its pattern: write the template from an article's address, then uncomment\n",
@@ -153,7 +148,7 @@ pub fn json_toml(block: &JsonBlock, info: &PageInfo, url: &Url) -> String {
         ("image", &block.image),
     ] {
         if let Some(value) = value {
-            let _ = writeln!(out, "{key} = {}", quote(value));
+            let _ = writeln!(out, "{key} = {}", toml_string(value));
         }
     }
     out
