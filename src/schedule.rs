@@ -40,7 +40,14 @@ pub fn next_run<Tz: TimeZone>(
     let Some(failing) = failing.filter(|f| f.failures > 0) else {
         return Some(next);
     };
-    let until = failing.last_attempt + backoff(failing.failures, interval(cron, &next));
+    // A stored time near the end of chrono's range must not panic the
+    // scheduler: without a reachable end of backoff the schedule decides.
+    let Some(until) = failing
+        .last_attempt
+        .checked_add_signed(backoff(failing.failures, interval(cron, &next)))
+    else {
+        return Some(next);
+    };
     if until <= next.with_timezone(&Utc) {
         return Some(next);
     }
@@ -175,6 +182,19 @@ mod tests {
                 "{why}"
             );
         }
+    }
+
+    #[test]
+    fn a_last_attempt_at_the_end_of_time_falls_back_to_the_schedule() {
+        let failing = Some(Failing {
+            failures: 3,
+            last_attempt: DateTime::<Utc>::MAX_UTC,
+        });
+        let now = at("12:07:00");
+        assert_eq!(
+            next_run(&cron("0 */15 * * * *"), &now, failing),
+            Some(at("12:15:00"))
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub const EXIT_FAILED: u8 = 1;
 /// Exit code: the config (or a named source) is invalid.
 pub const EXIT_CONFIG: u8 = 2;
 
-/// medee: scrape news sites into merged RSS and Atom feeds.
+/// medee: scrape news sites into merged RSS, Atom and JSON feeds.
 #[derive(Debug, Parser)]
 #[command(name = "medee", version, about)]
 pub struct Cli {

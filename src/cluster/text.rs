@@ -219,7 +219,7 @@ fn qualifier_stems() -> &'static [Vec<String>] {
 /// a season shares, and times of day.
 fn is_weak_number(number: &str) -> bool {
     matches!(number, "0" | "1" | "2" | "3")
-        || (number.len() == 4 && number.starts_with("20"))
+        || (number.len() == 4 && (number.starts_with("19") || number.starts_with("20")))
         || is_clock_time(number)
 }
 
@@ -493,6 +493,8 @@ mod tests {
         assert_eq!(kind("#:3.6"), Some(Kind::Number));
         assert_eq!(kind("#:6.5"), Some(Kind::Number));
         assert_eq!(kind("#:2026"), Some(Kind::WeakNumber));
+        let anniversary = terms("1921 оны хувьсгал");
+        assert_eq!(anniversary[0].kind, Kind::WeakNumber, "{anniversary:?}");
         let score = terms("Хүлэгүүд 3:1-ээр хожлоо");
         assert!(score.iter().any(|t| t.key == "#:3:1"), "{score:?}");
     }

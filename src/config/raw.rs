@@ -88,12 +88,12 @@ pub(super) struct RawDaemon {
     pub(super) websub_hub: Option<Spanned<String>>,
     /// Whether a broken or failing source gets a notice entry at the top of its feeds.
     pub(super) health_entries: Option<Spanned<bool>>,
-    /// Consecutive failed runs after which a failing source's notice entry appears.
+    /// Consecutive failed runs (0 to 1000) after which a failing source's notice entry appears.
     pub(super) health_after: Option<Spanned<i64>>,
-    /// Similarity (0 to 1) a new item must reach with a recent item of another
+    /// Similarity (above 0, at most 1) a new item must reach with a recent item of another
     /// source to join its story.
     pub(super) cluster_threshold: Option<Spanned<f64>>,
-    /// Duration: the largest gap between the dates of two reports of one story.
+    /// Duration (at most 7d): the largest gap between the dates of two reports of one story.
     pub(super) cluster_window: Option<Spanned<String>>,
 }
 

@@ -392,3 +392,18 @@ fn toml_string_reads_back_as_the_value_it_quotes() {
         assert_eq!(table["v"].as_str(), Some(value), "{text}");
     }
 }
+
+#[test]
+fn a_date_format_with_an_unknown_specifier_is_an_error_at_its_line() {
+    let error = only_error(&format!(
+        "{MINIMAL}date_format = [\"%Y-%m-%d\", \"%Y.%m.%!\"]\n"
+    ));
+    assert!(
+        error.contains("invalid date_format \"%Y.%m.%!\" in [[source]]"),
+        "{error}"
+    );
+    let line = MINIMAL.lines().count() + 1;
+    assert!(error.starts_with(&format!("medee.toml:{line}:")), "{error}");
+    let text = format!("{MINIMAL}date_format = [\"%Y-%m-%d %H:%M\", \"%d.%m.%Y\"]\n");
+    assert!(Config::parse(&text, Path::new("x.toml")).is_ok());
+}

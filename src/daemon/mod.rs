@@ -304,6 +304,9 @@ async fn reload(
     if new.daemon.database != old.daemon.database || new.daemon.listen != old.daemon.listen {
         warn!("database and listen changes take effect after a restart");
     }
+    if new.daemon.output_dir != old.daemon.output_dir && new.daemon.listen.is_some() {
+        warn!("feeds are written to the new output_dir; the listener serves it after a restart");
+    }
     let config = Arc::new(new);
     let stories = config.daemon.stories;
     if let Err(e) = state

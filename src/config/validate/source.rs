@@ -30,6 +30,7 @@ pub(super) fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Op
     let include = compile_regexes(raw.include, &id, diags);
     let exclude = compile_regexes(raw.exclude, &id, diags);
     let on_break = validate_on_break(raw.on_break.as_ref(), &id, diags);
+    check_date_formats(&raw.date_format, &id, diags);
     let article = raw
         .article
         .map(|a| validate_article(a.into_inner(), &id, diags));
@@ -54,6 +55,24 @@ pub(super) fn validate_source(raw: RawSource, diags: &mut Diagnostics<'_>) -> Op
         article,
         on_break,
     })
+}
+
+/// Each `date_format` must be a chrono format: one with an unknown `%`
+/// specifier would never match, and the source's dates would be missing
+/// without a word.
+fn check_date_formats(formats: &[Spanned<String>], id: &str, diags: &mut Diagnostics<'_>) {
+    use chrono::format::{Item, StrftimeItems};
+    for format in formats {
+        if StrftimeItems::new(format.get_ref()).any(|item| matches!(item, Item::Error)) {
+            diags.at(
+                format.span(),
+                format!(
+                    "invalid date_format \"{}\" in [[source]] \"{id}\"; use chrono's strftime specifiers (%Y-%m-%d %H:%M, %d.%m.%Y …)",
+                    format.get_ref()
+                ),
+            );
+        }
+    }
 }
 
 /// `on_break`: `"report"` (default) or `"adopt"`.
