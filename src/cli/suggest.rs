@@ -16,53 +16,16 @@ use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK, SuggestArgs};
 
 /// `medee suggest URL`: finds the news items on a listing page and prints a ready `[[source]]` block.
 pub(super) async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
-    // A valid config lends its fetch settings (user agent, timeout, size cap); none is needed.
-    let daemon = Config::load(config_path)
-        .or_else(|_| Config::parse("", Path::new("defaults")))
-        .map(|c| c.daemon);
-    let Ok(daemon) = daemon else {
-        eprintln!("cannot build the default settings");
-        return EXIT_FAILED;
+    let (url, fetcher) = match target(config_path, args) {
+        Ok(target) => target,
+        Err(code) => return code,
     };
-    let Some(url) = args
-        .base_url
-        .as_deref()
-        .or(args.url.as_deref())
-        .and_then(|u| Url::parse(u).ok())
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-    else {
-        eprintln!("suggest needs an http(s) URL (with --file, give --base-url or the URL)");
-        return EXIT_CONFIG;
-    };
-    let fetcher = match Fetcher::new(&daemon) {
-        Ok(fetcher) => fetcher,
-        Err(e) => {
-            eprintln!("{e}");
+    let page = match load_page(args, &url, &fetcher).await {
+        Ok(page) => page,
+        Err(message) => {
+            eprintln!("{message}");
             return EXIT_FAILED;
         }
-    };
-    let page = match &args.file {
-        Some(path) => match std::fs::read(path) {
-            Ok(body) => Page {
-                url: url.clone(),
-                body,
-                content_type: None,
-            },
-            Err(e) => {
-                eprintln!("cannot read {}: {e}", path.display());
-                return EXIT_FAILED;
-            }
-        },
-        None => match fetcher
-            .get(&url, &FetchPolicy::site(&url), HostUse::More)
-            .await
-        {
-            Ok(page) => page,
-            Err(e) => {
-                eprintln!("{e}");
-                return EXIT_FAILED;
-            }
-        },
     };
     let (text, _) = page.text();
     let now = Utc::now();
@@ -97,12 +60,7 @@ pub(super) async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
         };
     };
     if feed.is_none() {
-        for other in &info.feeds {
-            println!(
-                "# The page advertises a {} feed: {} (a `kind = \"feed\"` source; `suggest URL` prints its block).",
-                other.format, other.url
-            );
-        }
+        print_other_feeds(&info);
     }
     let mut toml = suggest::source_toml(best, &info, &url);
     if args.article {
@@ -113,18 +71,78 @@ pub(super) async fn suggest(config_path: &Path, args: &SuggestArgs) -> u8 {
         return EXIT_OK;
     }
     if args.all {
-        println!("\n# other candidates (score, items, selector, first headline):");
-        for other in candidates.iter().skip(1) {
-            println!(
-                "#   {:>6.1} {:>4}  {}  {}",
-                other.score,
-                other.items,
-                other.item,
-                other.sample.first().map_or("", String::as_str)
-            );
-        }
+        print_other_candidates(&candidates[1..]);
     }
     preview_block(&toml, &page, now)
+}
+
+/// The page's address (the `--base-url` of a saved page, else the URL) and a
+/// fetcher with a valid config's settings (user agent, timeout, size cap), or
+/// the defaults: suggest needs no config. Err is the exit code.
+fn target(config_path: &Path, args: &SuggestArgs) -> Result<(Url, Fetcher), u8> {
+    let daemon = Config::load(config_path)
+        .or_else(|_| Config::parse("", Path::new("defaults")))
+        .map(|c| c.daemon)
+        .map_err(|_| {
+            eprintln!("cannot build the default settings");
+            EXIT_FAILED
+        })?;
+    let url = args
+        .base_url
+        .as_deref()
+        .or(args.url.as_deref())
+        .and_then(|u| Url::parse(u).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| {
+            eprintln!("suggest needs an http(s) URL (with --file, give --base-url or the URL)");
+            EXIT_CONFIG
+        })?;
+    let fetcher = Fetcher::new(&daemon).map_err(|e| {
+        eprintln!("{e}");
+        EXIT_FAILED
+    })?;
+    Ok((url, fetcher))
+}
+
+/// The saved page of `--file`, taken to be at `url`, else the page fetched.
+async fn load_page(args: &SuggestArgs, url: &Url, fetcher: &Fetcher) -> Result<Page, String> {
+    match &args.file {
+        Some(path) => std::fs::read(path)
+            .map(|body| Page {
+                url: url.clone(),
+                body,
+                content_type: None,
+            })
+            .map_err(|e| format!("cannot read {}: {e}", path.display())),
+        None => fetcher
+            .get(url, &FetchPolicy::site(url), HostUse::More)
+            .await
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// Names the feeds a page advertises when its scraped block is suggested.
+fn print_other_feeds(info: &suggest::PageInfo) {
+    for other in &info.feeds {
+        println!(
+            "# The page advertises a {} feed: {} (a `kind = \"feed\"` source; `suggest URL` prints its block).",
+            other.format, other.url
+        );
+    }
+}
+
+/// `--all`: the candidates after the first, as comments.
+fn print_other_candidates(others: &[suggest::Candidate]) {
+    println!("\n# other candidates (score, items, selector, first headline):");
+    for other in others {
+        println!(
+            "#   {:>6.1} {:>4}  {}  {}",
+            other.score,
+            other.items,
+            other.item,
+            other.sample.first().map_or("", String::as_str)
+        );
+    }
 }
 
 /// The `kind = "json"` block for a page without an HTML list, then its
