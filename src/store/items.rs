@@ -421,26 +421,9 @@ fn upsert(
         })
         .optional()?;
     let Some(old) = existing else {
-        tx.prepare_cached(
-            "INSERT INTO items (source_id, link, title, title_key, summary, image, published,
-                                published_relative, first_seen, last_seen, updated, sort_at, article_state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10, ?11)",
-        )?
-        .execute(params![
-            source_id,
-            item.link,
-            item.title,
-            item.title_key,
-            item.summary,
-            item.image,
-            published,
-            item.published_relative,
-            now,
-            published.unwrap_or(now),
-            article_state,
-        ])?;
+        let id = insert_new(tx, source_id, item, published, article_state, now)?;
         let report = stories::NewReport {
-            id: tx.last_insert_rowid(),
+            id,
             source_id,
             title: &item.title,
             summary: item.summary.as_deref(),
@@ -448,9 +431,51 @@ fn upsert(
         };
         stories::assign(tx, settings, &report)?;
         stats.new += 1;
-        stats.new_ids.push(tx.last_insert_rowid());
+        stats.new_ids.push(id);
         return Ok(());
     };
+    update_existing(tx, &old, item, published, now, stats)
+}
+
+/// Stores an item seen for the first time; returns its row id.
+fn insert_new(
+    tx: &Transaction<'_>,
+    source_id: &str,
+    item: &NewItem,
+    published: Option<i64>,
+    article_state: i64,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO items (source_id, link, title, title_key, summary, image, published,
+                            published_relative, first_seen, last_seen, updated, sort_at, article_state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        source_id,
+        item.link,
+        item.title,
+        item.title_key,
+        item.summary,
+        item.image,
+        published,
+        item.published_relative,
+        now,
+        published.unwrap_or(now),
+        article_state,
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Records that a stored item was listed again, with what changed in it.
+fn update_existing(
+    tx: &Transaction<'_>,
+    old: &Existing,
+    item: &NewItem,
+    published: Option<i64>,
+    now: i64,
+    stats: &mut UpsertStats,
+) -> rusqlite::Result<()> {
     // A relative date ("2 hours ago") drifts with every fetch: keep the first reading.
     let (published, published_relative) = match (published, old.published) {
         (Some(_), Some(_)) if item.published_relative => (old.published, old.published_relative),
