@@ -150,23 +150,7 @@ fn forward_signals() -> Result<mpsc::Receiver<Signal>, DaemonError> {
 /// channel closes).
 pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
     let config = Arc::new(options.config);
-    let store = crate::pipeline::open_store(&config)?;
-    let today = chrono::Utc::now().date_naive();
-    let (health, history) = store
-        .run(move |s| Ok((s.health()?, s.history(today)?)))
-        .await?;
-    let runner = Runner::new(&config.daemon, store.clone())?;
-    let (deliverer, deliveries) = Deliverer::spawn(store.clone());
-    let state = Arc::new(State::new(
-        Generation {
-            config: Arc::clone(&config),
-            runner,
-        },
-        store,
-        health,
-        history,
-        deliverer,
-    ));
+    let (state, deliveries) = start_state(&config).await?;
     let (stop_server, server_stopped) = watch::channel(false);
     if let Some(listener) = options.listener.take() {
         start_listener(&state, listener, server_stopped);
@@ -223,15 +207,7 @@ pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
         let _ = schedules.send(true);
     }
     let _ = stop_server.send(true);
-    if tokio::time::timeout(DRAIN_TIMEOUT, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await
-    .is_err()
-    {
-        warn!("in-flight fetches did not finish in time; abandoning them");
-        tasks.abort_all();
-    }
+    drain(&mut tasks).await;
     publisher.stop();
     // A hook still running is killed; its items are not offered again.
     deliveries.abort();
@@ -239,6 +215,44 @@ pub async fn run_with(mut options: Options) -> Result<(), DaemonError> {
         error!(error = %e, "cannot clear the scheduled runs in the store");
     }
     Ok(())
+}
+
+/// The daemon's shared state: the store opened, the health and history it
+/// holds read, the runner and the hook deliverer started (its task handle
+/// is returned so shutdown can stop it).
+async fn start_state(
+    config: &Arc<Config>,
+) -> Result<(Arc<State>, tokio::task::JoinHandle<()>), DaemonError> {
+    let store = crate::pipeline::open_store(config)?;
+    let today = chrono::Utc::now().date_naive();
+    let (health, history) = store
+        .run(move |s| Ok((s.health()?, s.history(today)?)))
+        .await?;
+    let runner = Runner::new(&config.daemon, store.clone())?;
+    let (deliverer, deliveries) = Deliverer::spawn(store.clone());
+    let state = State::new(
+        Generation {
+            config: Arc::clone(config),
+            runner,
+        },
+        store,
+        health,
+        history,
+        deliverer,
+    );
+    Ok((Arc::new(state), deliveries))
+}
+
+/// Lets in-flight source runs finish, up to [`DRAIN_TIMEOUT`], then aborts the rest.
+async fn drain(tasks: &mut JoinSet<()>) {
+    let finished = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        warn!("in-flight fetches did not finish in time; abandoning them");
+        tasks.abort_all();
+    }
 }
 
 fn start_listener(state: &Arc<State>, listener: TcpListener, stop: watch::Receiver<bool>) {
