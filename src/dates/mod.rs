@@ -66,6 +66,10 @@ pub struct ParsedDate {
     /// True for "2 hours ago" and the like: such a date drifts on every fetch,
     /// so the store keeps the first one it saw.
     pub relative: bool,
+    /// The UTC offset the text wrote (`+08:00`, `Z`), when it wrote one: the
+    /// page's own calendar day is the day at this offset, which the UTC
+    /// instant alone loses (`23:30 -05:00` is the next day in UTC).
+    pub offset: Option<FixedOffset>,
 }
 
 impl ParsedDate {
@@ -73,6 +77,33 @@ impl ParsedDate {
         Self {
             at,
             relative: false,
+            offset: None,
+        }
+    }
+
+    fn relative(at: DateTime<Utc>) -> Self {
+        Self {
+            at,
+            relative: true,
+            offset: None,
+        }
+    }
+
+    /// A date whose text gave its offset.
+    fn written(at: DateTime<FixedOffset>) -> Self {
+        Self {
+            at: at.with_timezone(&Utc),
+            relative: false,
+            offset: Some(*at.offset()),
+        }
+    }
+
+    /// The date as the page wrote it: at its own offset when it gave one,
+    /// else in `tz` (the zone zone-less dates were read in).
+    pub fn as_written(&self, tz: Tz) -> DateTime<FixedOffset> {
+        match self.offset {
+            Some(offset) => self.at.with_timezone(&offset),
+            None => self.at.with_timezone(&tz).fixed_offset(),
         }
     }
 }
@@ -89,13 +120,16 @@ fn recognise(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
         return None;
     }
     let unlabelled = strip_label(&text);
-    if let Some(at) = ctx.formats.iter().find_map(|f| {
+    if let Some(date) = ctx.formats.iter().find_map(|f| {
         parse_with_format(&text, f, ctx.tz).or_else(|| parse_with_format(unlabelled, f, ctx.tz))
     }) {
-        return Some(ParsedDate::absolute(at));
+        return Some(date);
     }
-    if let Some(at) = parse_epoch(unlabelled).or_else(|| parse_iso(unlabelled, ctx.tz)) {
-        return Some(ParsedDate::absolute(at));
+    if let Some(date) = parse_epoch(unlabelled)
+        .map(ParsedDate::absolute)
+        .or_else(|| parse_iso(unlabelled, ctx.tz))
+    {
+        return Some(date);
     }
     // Without a letter only numeric shapes can match: the word-based
     // recognisers (and the cost of compiling their patterns) are skipped.
@@ -105,7 +139,6 @@ fn recognise(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
             .or_else(|| parse_time_of_day(&text, ctx));
     }
     parse_rfc2822(unlabelled)
-        .map(ParsedDate::absolute)
         .or_else(|| parse_relative(&text, ctx))
         .or_else(|| parse_bare_age(&text, ctx))
         .or_else(|| {
@@ -132,16 +165,17 @@ fn strip_label(text: &str) -> &str {
     }
 }
 
-fn parse_with_format(text: &str, format: &str, tz: Tz) -> Option<DateTime<Utc>> {
+fn parse_with_format(text: &str, format: &str, tz: Tz) -> Option<ParsedDate> {
     if let Ok(at) = DateTime::parse_from_str(text, format) {
-        return Some(at.with_timezone(&Utc));
+        return Some(ParsedDate::written(at));
     }
     if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
-        return local(naive, tz);
+        return local(naive, tz).map(ParsedDate::absolute);
     }
     NaiveDate::parse_from_str(text, format)
         .ok()
         .and_then(|d| local(d.and_time(NaiveTime::MIN), tz))
+        .map(ParsedDate::absolute)
 }
 
 /// Reads a wall-clock time in `tz`; in a DST gap the earliest valid reading wins.
@@ -170,14 +204,16 @@ static ISO: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid ISO regex")
 });
 
-fn parse_iso(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
+fn parse_iso(text: &str, tz: Tz) -> Option<ParsedDate> {
     let c = ISO.captures(text)?;
     let date = ymd(num(&c, 1)?, num(&c, 2)?, num(&c, 3)?)?;
     let time = NaiveTime::from_hms_opt(num(&c, 4)?, num(&c, 5)?, num(&c, 6).unwrap_or(0))?;
     let naive = date.and_time(time);
     match c.get(7).map(|m| m.as_str().to_ascii_uppercase()) {
-        None => local(naive, tz),
-        Some(zone) if matches!(zone.as_str(), "Z" | "UTC" | "GMT") => Some(naive.and_utc()),
+        None => local(naive, tz).map(ParsedDate::absolute),
+        Some(zone) if matches!(zone.as_str(), "Z" | "UTC" | "GMT") => {
+            Some(ParsedDate::written(naive.and_utc().fixed_offset()))
+        }
         Some(offset) => {
             let digits: String = offset.chars().filter(char::is_ascii_digit).collect();
             let hours: i32 = digits.get(..2)?.parse().ok()?;
@@ -186,15 +222,15 @@ fn parse_iso(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
             let zone = FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))?;
             zone.from_local_datetime(&naive)
                 .single()
-                .map(|d| d.with_timezone(&Utc))
+                .map(ParsedDate::written)
         }
     }
 }
 
-fn parse_rfc2822(text: &str) -> Option<DateTime<Utc>> {
+fn parse_rfc2822(text: &str) -> Option<ParsedDate> {
     DateTime::parse_from_rfc2822(text)
         .ok()
-        .map(|d| d.with_timezone(&Utc))
+        .map(ParsedDate::written)
 }
 
 static EN_AGO: LazyLock<Regex> = LazyLock::new(|| {
@@ -221,7 +257,7 @@ static DAY_WORD: LazyLock<Regex> = LazyLock::new(|| {
 /// "5 minutes ago", "2 цагийн өмнө", "өчигдөр 14:05", "уржигдар 09 цаг 30 мин"
 /// (the day before yesterday), "just now".
 fn parse_relative(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
-    let relative = |at| Some(ParsedDate { at, relative: true });
+    let relative = |at| Some(ParsedDate::relative(at));
     // Checked arithmetic: "2000000 years ago" is text, not a reason to panic.
     if let Some(c) = EN_AGO.captures(text) {
         return relative(
@@ -279,10 +315,7 @@ fn parse_bare_age(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
     }
     let part = |i: usize| c.get(i).map_or(Some(0), |m| m.as_str().parse::<i64>().ok());
     let age = Duration::hours(part(1)?) + Duration::minutes(part(2)?);
-    Some(ParsedDate {
-        at: ctx.now.checked_sub_signed(age)?,
-        relative: true,
-    })
+    Some(ParsedDate::relative(ctx.now.checked_sub_signed(age)?))
 }
 
 static TIME_ONLY: LazyLock<Regex> =
@@ -301,7 +334,7 @@ fn parse_time_of_day(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
     } else {
         at
     };
-    Some(ParsedDate { at, relative: true })
+    Some(ParsedDate::relative(at))
 }
 
 fn amount(text: &str) -> Option<i64> {

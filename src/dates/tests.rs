@@ -291,3 +291,27 @@ fn a_bare_age_or_time_of_day_alone_is_a_listing_date() {
         assert!(parse_date(prose, &ctx(&[])).is_none(), "{prose:?}");
     }
 }
+
+#[test]
+fn a_written_offset_is_kept_so_the_pages_own_day_survives() {
+    let as_written = |text: &str| {
+        parse_date(text, &ctx(&[]))
+            .map(|d| d.as_written(chrono_tz::Asia::Ulaanbaatar).to_rfc3339())
+            .unwrap_or_default()
+    };
+    // 23:30 at -05:00 is the next day in UTC; the page's day is the 20th.
+    assert_eq!(
+        as_written("Fri, 20 Dec 2024 23:30:00 -0500"),
+        "2024-12-20T23:30:00-05:00"
+    );
+    assert_eq!(
+        as_written("Published: 2024-12-20T23:30:00-05:00"),
+        "2024-12-20T23:30:00-05:00"
+    );
+    assert_eq!(
+        as_written("2024-12-20T23:30:00Z"),
+        "2024-12-20T23:30:00+00:00"
+    );
+    // Without an offset the source's zone is the page's.
+    assert_eq!(as_written("2024-12-20 23:30"), "2024-12-20T23:30:00+08:00");
+}
