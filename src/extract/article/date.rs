@@ -17,7 +17,7 @@ use url::Url;
 
 use super::jsonld::JsonLd;
 use super::{class_and_id, is_elsewhere, selector};
-use crate::dates::{DateContext, parse_date};
+use crate::dates::{DateContext, ParsedDate, parse_date};
 use crate::sanitize::collapse_whitespace;
 
 /// Where the date was found, for `preview`.
@@ -97,18 +97,108 @@ pub(super) fn find_date(
         parse_date(&text, ctx).map(|_| FoundDate { text, origin })
     };
     let in_url = url_date(url);
-    let structured = jsonld
+    let structured: Vec<FoundDate> = jsonld
         .dates()
         .into_iter()
-        .find_map(|d| readable(d, DateOrigin::JsonLd))
-        .or_else(|| meta_dates(document).find_map(|d| readable(d, DateOrigin::Meta)))
-        .or_else(|| itemprop_dates(document).find_map(|d| readable(d, DateOrigin::Itemprop)));
+        .filter_map(|d| readable(d, DateOrigin::JsonLd))
+        .chain(meta_dates(document).filter_map(|d| readable(d, DateOrigin::Meta)))
+        .chain(itemprop_dates(document).filter_map(|d| readable(d, DateOrigin::Itemprop)))
+        .collect();
+    let local_evidence = || {
+        in_url
+            .clone()
+            .and_then(|d| readable(d, DateOrigin::Url))
+            .into_iter()
+            .chain(time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
+            .chain(date_elements(document).find_map(|d| readable(d, DateOrigin::DateElement)))
+            .collect()
+    };
     structured
+        .first()
+        .map(|first| as_the_page_dates_it(first, &structured, local_evidence, ctx))
         .filter(|found| !contradicts_url(found, in_url.as_deref(), ctx))
         .or_else(|| in_url.and_then(|d| readable(d, DateOrigin::Url)))
         .or_else(|| time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
         .or_else(|| date_elements(document).find_map(|d| readable(d, DateOrigin::DateElement)))
         .or_else(|| after_headline(document).find_map(|d| readable(d, DateOrigin::Headline)))
+}
+
+/// The publication date on the page's own calendar. A date written in UTC
+/// (`2023-11-09T01:09:55Z`) may fall on the day after or before the one the
+/// publisher printed: the same instant written at the page's offset or as
+/// its zone-less wall clock (in the structured data, a `<time>`) is taken
+/// instead, else a day the page shows without a time (its URL's, a date
+/// element's) next to the UTC day, when the instant lies within
+/// [`NEAR_MIDNIGHT`] of the midnight between them. A date written at an
+/// offset is the page's own already.
+fn as_the_page_dates_it(
+    first: &FoundDate,
+    structured: &[FoundDate],
+    local_evidence: impl FnOnce() -> Vec<FoundDate>,
+    ctx: &DateContext<'_>,
+) -> FoundDate {
+    let Some(instant) = parse_date(&first.text, ctx).filter(is_utc_written) else {
+        return first.clone();
+    };
+    structured
+        .iter()
+        .find(|other| is_local_twin(&instant, other, ctx))
+        .cloned()
+        .or_else(|| {
+            local_evidence().into_iter().find(|shown| {
+                is_local_twin(&instant, shown, ctx) || is_local_day_of(&instant, shown, ctx)
+            })
+        })
+        .unwrap_or_else(|| first.clone())
+}
+
+/// Whether a date was written in UTC (`Z`, `+00:00`, `GMT`).
+fn is_utc_written(date: &ParsedDate) -> bool {
+    date.offset.is_some_and(|o| o.local_minus_utc() == 0)
+}
+
+/// Largest distance of a real UTC offset from UTC (UTC+14), in seconds.
+const MAX_OFFSET: i64 = 14 * 3600;
+
+/// Whether `other` names the UTC `instant` on the page's clock: the same
+/// instant at a non-zero offset, or a zone-less time a whole quarter-hour
+/// offset away (`2023-11-08 18:09:55` for `2023-11-09T01:09:55Z`).
+fn is_local_twin(instant: &ParsedDate, other: &FoundDate, ctx: &DateContext<'_>) -> bool {
+    let Some(other) = parse_date(&other.text, ctx) else {
+        return false;
+    };
+    match other.offset {
+        Some(offset) => offset.local_minus_utc() != 0 && other.at == instant.at,
+        None => {
+            let wall = other.as_written(ctx.tz).naive_local();
+            let shift = (wall - instant.at.naive_utc()).num_seconds();
+            shift != 0 && shift % 900 == 0 && shift.abs() <= MAX_OFFSET
+        }
+    }
+}
+
+/// How near a UTC midnight (seconds) a UTC instant must be for a day the
+/// page shows on the other side of it to count as the page's local day:
+/// four hours covers the evening in the Americas and the night in Europe
+/// and Africa, where UTC dates most often change the day.
+const NEAR_MIDNIGHT: i64 = 4 * 3600;
+
+/// Whether `shown` is a day without a time of day (`/2024/11/08/`,
+/// `8. November 2024`) next to the UTC `instant`'s day, on the side of the
+/// midnight the instant lies within [`NEAR_MIDNIGHT`] of.
+fn is_local_day_of(instant: &ParsedDate, shown: &FoundDate, ctx: &DateContext<'_>) -> bool {
+    let Some(shown) = parse_date(&shown.text, ctx) else {
+        return false;
+    };
+    let wall = shown.as_written(ctx.tz).naive_local();
+    if shown.offset.is_some() || wall.time() != chrono::NaiveTime::MIN {
+        return false;
+    }
+    let utc = instant.at.naive_utc();
+    let from_start = (utc - wall).num_seconds();
+    wall.date() != utc.date()
+        && ((-NEAR_MIDNIGHT..0).contains(&from_start)
+            || (86_400..86_400 + NEAR_MIDNIGHT).contains(&from_start))
 }
 
 /// Publication `<meta>` values in the order of [`META_NAMES`].
@@ -348,3 +438,7 @@ fn following_texts(start: ElementRef<'_>) -> impl Iterator<Item = TextNode<'_>> 
     })
     .flatten()
 }
+
+#[cfg(test)]
+#[path = "date_tests.rs"]
+mod tests;
