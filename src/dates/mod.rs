@@ -145,6 +145,7 @@ fn recognise(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
             parse_mongolian(&text, ctx)
                 .or_else(|| parse_english_months(&text, ctx))
                 .or_else(|| parse_european_months(&text, ctx))
+                .or_else(|| parse_cjk(&text, ctx.tz))
                 .or_else(|| parse_numeric(&text, ctx.tz))
                 .map(ParsedDate::absolute)
         })
@@ -598,6 +599,17 @@ static NUM_YMD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^0-9])([0-9]{4})([./-])([0-9]{1,2})([./-])([0-9]{1,2})(?:[^0-9]|$)")
         .expect("valid numeric date regex")
 });
+
+static CJK_YMD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"([0-9]{4})\s*[年년]\s*([0-9]{1,2})\s*[月월]\s*([0-9]{1,2})\s*[日일]")
+        .expect("valid CJK date regex")
+});
+
+/// "2020年07月03日" (Chinese, Japanese), "2020년 7월 3일" (Korean).
+fn parse_cjk(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    let c = CJK_YMD.captures(text)?;
+    at_time(ymd(num(&c, 1)?, num(&c, 2)?, num(&c, 3)?)?, text, tz)
+}
 
 static NUM_DMY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^0-9])([0-9]{1,2})([./-])([0-9]{1,2})([./-])([0-9]{4})(?:[^0-9]|$)")

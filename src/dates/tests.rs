@@ -315,3 +315,20 @@ fn a_written_offset_is_kept_so_the_pages_own_day_survives() {
     // Without an offset the source's zone is the page's.
     assert_eq!(as_written("2024-12-20 23:30"), "2024-12-20T23:30:00+08:00");
 }
+
+#[test]
+fn chinese_japanese_and_korean_dates_are_read() {
+    for (text, day) in [
+        ("2020年07月03日 12:30", "2020-07-03T12:30:00+08:00"),
+        ("投稿日 2020年7月3日", "2020-07-03T00:00:00+08:00"),
+        ("2020년 7월 3일", "2020-07-03T00:00:00+08:00"),
+    ] {
+        let parsed =
+            parse_date(text, &ctx(&[])).map(|d| d.as_written(chrono_tz::Asia::Ulaanbaatar));
+        assert_eq!(
+            parsed.map(|d| d.to_rfc3339()).as_deref(),
+            Some(day),
+            "{text}"
+        );
+    }
+}
