@@ -203,6 +203,7 @@ fn origin_name(origin: crate::extract::DateOrigin) -> &'static str {
         DateOrigin::Meta => "<meta>",
         DateOrigin::Itemprop => "itemprop",
         DateOrigin::Url => "the URL",
+        DateOrigin::Labelled => "a text labelled as the publication date",
         DateOrigin::Time => "<time>",
         DateOrigin::DateElement => "a date element",
         DateOrigin::Headline => "the text after the headline",

@@ -2,12 +2,15 @@
 //!
 //! Sources are tried from the most to the least deliberate, as htmldate does:
 //! structured data written for machines (JSON-LD `datePublished`, OpenGraph
-//! and other publication meta, `itemprop`), then a date in the URL, then
-//! `<time datetime>` and elements whose class says "date", then any short
-//! text after the headline that the date recogniser reads (Mongolian dates
-//! included). Modification and comment dates are passed over: meta and JSON-LD
-//! fields for them are not read, and elements named "updated", "modified" or
-//! lying in comments are furniture.
+//! and other publication meta, `itemprop`), then a date in the URL, then a
+//! text labelled as the publication date, `<time datetime>`, `<abbr>` and
+//! elements whose class says "date", then any short text after the headline
+//! that the date recogniser reads (Mongolian dates included). Modification
+//! and comment dates are passed over: meta and JSON-LD fields for them are
+//! not read, elements named "updated", "modified" or lying in comments are
+//! furniture, and a visible date labelled as an edit's is the last resort.
+//! A date is the page's own calendar day: one written in UTC yields to the
+//! page's local rendering of it.
 
 use std::sync::LazyLock;
 
@@ -32,7 +35,9 @@ pub enum DateOrigin {
     Itemprop,
     /// `/2024/12/20/` in the page's URL.
     Url,
-    /// A `<time datetime>` element.
+    /// Text labelled as the publication's date (`Veröffentlicht am 16.08.2019`).
+    Labelled,
+    /// A `<time datetime>` element, or an `<abbr>` with the date in its title.
     Time,
     /// Text of an element whose class or id names a date.
     DateElement,
@@ -110,7 +115,11 @@ pub(super) fn find_date(
             .and_then(|d| readable(d, DateOrigin::Url))
             .into_iter()
             .chain(time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
-            .chain(date_elements(document).find_map(|d| readable(d, DateOrigin::DateElement)))
+            .chain(
+                date_elements(document)
+                    .filter_map(|d| publication_part(&d))
+                    .find_map(|d| readable(d, DateOrigin::DateElement)),
+            )
             .collect()
     };
     structured
@@ -118,9 +127,46 @@ pub(super) fn find_date(
         .map(|first| as_the_page_dates_it(first, &structured, local_evidence, ctx))
         .filter(|found| !contradicts_url(found, in_url.as_deref(), ctx))
         .or_else(|| in_url.and_then(|d| readable(d, DateOrigin::Url)))
+        .or_else(|| labelled_dates(document).find_map(|d| readable(d, DateOrigin::Labelled)))
         .or_else(|| time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
-        .or_else(|| date_elements(document).find_map(|d| readable(d, DateOrigin::DateElement)))
-        .or_else(|| after_headline(document).find_map(|d| readable(d, DateOrigin::Headline)))
+        .or_else(|| abbr_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
+        .or_else(|| {
+            date_elements(document)
+                .filter_map(|d| publication_part(&d))
+                .find_map(|d| readable(d, DateOrigin::DateElement))
+        })
+        .or_else(|| {
+            after_headline(document)
+                .filter_map(|d| publication_part(&d))
+                .find_map(|d| readable(d, DateOrigin::Headline))
+        })
+        .or_else(|| edit_dates(document).find_map(|(d, origin)| readable(d, origin)))
+}
+
+/// The part of a visible date text that is the publication's: all of it
+/// unless an edit label is in it (and no publication label), then what
+/// precedes that label (`05.04.2025 - Güncelleme : 05.04.2025`), if anything.
+fn publication_part(text: &str) -> Option<String> {
+    if PUBLICATION_LABEL.is_match(text) {
+        return Some(text.to_string());
+    }
+    let Some(label) = EDIT_LABEL.find(text) else {
+        return Some(text.to_string());
+    };
+    let before = text[..label.start()].trim();
+    before
+        .chars()
+        .any(|c| c.is_ascii_digit())
+        .then(|| before.to_string())
+}
+
+/// Visible dates labelled as an edit's (`Updated June 13, 2019`): the last
+/// resort, as a page's last edit is nearer its publication than no date.
+fn edit_dates(document: &Html) -> impl Iterator<Item = (String, DateOrigin)> + '_ {
+    date_elements(document)
+        .map(|d| (d, DateOrigin::DateElement))
+        .chain(after_headline(document).map(|d| (d, DateOrigin::Headline)))
+        .filter(|(d, _)| publication_part(d).is_none())
 }
 
 /// The publication date on the page's own calendar. A date written in UTC
@@ -296,8 +342,10 @@ fn time_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
 }
 
 static DATE_CLASS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)date|time|publish|posted|dateline|byline|meta|info|datum|fecha|data|огноо")
-        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+    Regex::new(
+        r"(?i)date|time|publish|publica|posted|dateline|byline|meta|info|datum|fecha|data|огноо",
+    )
+    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
 /// Longest text of a date element worth reading.
@@ -315,6 +363,76 @@ fn date_elements(document: &Html) -> impl Iterator<Item = String> + '_ {
         .filter(|t| t.len() <= DATE_TEXT)
 }
 
+/// Labels that say a date is the publication's, in the languages whose
+/// month names the recogniser reads, and Mongolian.
+static PUBLICATION_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:published|first published|posted on|publication date|date of publication|veröffentlicht|erschienen|publié|mis en ligne|mise en ligne|publicado|publicada|pubblicato|gepubliceerd|опубликовано)\b|нийтэлсэн|нийтлэгдсэн",
+    )
+    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// Labels that say a date is an edit's.
+static EDIT_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:updated|last edited|edited|last modified|modified|aktualisiert|geändert|letzte änderung|mis à jour|mise à jour|actualizado|aggiornato|bijgewerkt|обновлено|güncelleme)\b|шинэчилсэн|шинэчлэгдсэн|засварласан",
+    )
+    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// How many text pieces after a publication label are read for its date
+/// (`<dt>Mise en ligne</dt><dd>23 mai 2019</dd>`).
+const AFTER_LABEL: usize = 2;
+
+/// Dates the page labels as the publication's, in document order: the text
+/// after the label, else, when the label stands alone (not a sentence that
+/// says "published"), the next short pieces after it.
+fn labelled_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+    document
+        .root_element()
+        .descendants()
+        .filter_map(|n| n.value().as_text().map(|t| (n, t)))
+        .filter_map(|(node, text)| {
+            let label = PUBLICATION_LABEL.find(text)?;
+            let parent = node.parent().and_then(ElementRef::wrap)?;
+            if is_elsewhere(parent) {
+                return None;
+            }
+            let rest = collapse_whitespace(&text[label.end()..]);
+            let is_label = collapse_whitespace(text).chars().count() <= DATELINE;
+            let after: Vec<String> = following_texts(node)
+                .map(|(_, t)| collapse_whitespace(t))
+                .filter(|t| !t.is_empty())
+                .take(if is_label { AFTER_LABEL } else { 0 })
+                .collect();
+            Some(
+                std::iter::once(rest)
+                    .chain(after)
+                    .filter(|t| !t.is_empty() && t.chars().count() <= DATELINE)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+}
+
+/// `<abbr>` dates: Facebook's `data-utime` (Unix seconds) and hAtom's
+/// `<abbr class="published" title="2020-01-02T10:00:00Z">`.
+fn abbr_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+    document
+        .select(selector!("abbr[data-utime], abbr[title]"))
+        .filter(|a| {
+            a.value().attr("data-utime").is_some() || DATE_CLASS.is_match(&class_and_id(*a))
+        })
+        .filter(|a| !is_elsewhere(*a))
+        .filter_map(|a| {
+            let value = a.value();
+            value
+                .attr("data-utime")
+                .or_else(|| value.attr("title"))
+                .map(str::to_string)
+        })
+}
+
 /// How many text pieces after the headline are read for a date.
 const AFTER_HEADLINE: usize = 40;
 
@@ -330,7 +448,7 @@ fn after_headline(document: &Html) -> impl Iterator<Item = String> + '_ {
     let (after, before): (Vec<TextNode<'_>>, Vec<TextNode<'_>>) =
         match document.select(selector!("h1")).next() {
             Some(h1) => (
-                following_texts(h1).take(AFTER_HEADLINE * 4).collect(),
+                following_texts(*h1).take(AFTER_HEADLINE * 4).collect(),
                 preceding_texts(document, h1),
             ),
             None => (
@@ -418,8 +536,10 @@ type TextNode<'a> = (
 );
 
 /// The text nodes after `start` in document order.
-fn following_texts(start: ElementRef<'_>) -> impl Iterator<Item = TextNode<'_>> {
-    let mut next = Some(*start);
+fn following_texts(
+    start: ego_tree::NodeRef<'_, scraper::Node>,
+) -> impl Iterator<Item = TextNode<'_>> {
+    let mut next = Some(start);
     std::iter::from_fn(move || {
         loop {
             let current = next?;

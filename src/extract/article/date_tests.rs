@@ -88,3 +88,95 @@ fn a_utc_date_far_from_midnight_or_written_at_an_offset_stays() {
         Some("2020-06-29T00:16:15+03:00")
     );
 }
+
+#[test]
+fn a_date_labelled_as_the_publication_is_read_wherever_it_is() {
+    let filler: String = (0..60)
+        .map(|n| format!("<p>Paragraph {n} of the story.</p>"))
+        .collect();
+    let body = format!(
+        "<h1>Episode 158</h1>{filler}<p>Veröffentlicht am 16.08.2019<br>Dauer: 1 Stunde</p>"
+    );
+    assert_eq!(date_of("", &body, PAGE).as_deref(), Some("am 16.08.2019"));
+    // The label alone, its date in the next element.
+    let body = format!(
+        "<h1>La voix</h1>{filler}<ul><li><p>Durée</p><p>12 min</p></li><li><p>Mise en ligne</p><p>23 mai 2019</p></li></ul>"
+    );
+    assert_eq!(date_of("", &body, PAGE).as_deref(), Some("23 mai 2019"));
+    // A sentence that says "published" is not a label for what follows it.
+    let body = format!(
+        "<h1>T</h1>{filler}<p>The report was published by the ministry after a long delay.</p><p>1 March 2020</p>"
+    );
+    assert_eq!(date_of("", &body, PAGE), None);
+}
+
+#[test]
+fn an_edit_date_gives_way_to_the_publication_and_is_the_last_resort() {
+    let body = r#"<h1>T</h1><div class="meta">Updated 20:49, 5 Aug 2024</div><p>By A. Writer</p><div class="dateline">4 Aug 2024</div>"#;
+    assert_eq!(date_of("", body, PAGE).as_deref(), Some("4 Aug 2024"));
+    let body = r#"<h1>T</h1><div class="byline">Sehernur Karsu | 05.04.2025 - Güncelleme : 06.04.2025</div>"#;
+    assert_eq!(
+        date_of("", body, PAGE).as_deref(),
+        Some("Sehernur Karsu | 05.04.2025 -")
+    );
+    let body = r#"<h1>Pineapple cake</h1><div class="recipe-meta">Updated June 13, 2019</div>"#;
+    assert_eq!(
+        date_of("", body, PAGE).as_deref(),
+        Some("Updated June 13, 2019")
+    );
+}
+
+#[test]
+fn a_published_date_also_marked_updated_is_not_an_edits() {
+    let body = r#"<h1>T</h1><p class="post-meta"><span class="post-info-date post_date date updated">July 12, 2017</span></p>"#;
+    assert_eq!(date_of("", body, PAGE).as_deref(), Some("July 12, 2017"));
+    // A class that names the publication date inside a section named otherwise.
+    let body = r#"<h1>T</h1><div class="ArticleHeaderComment_publishDate">29. Januar 2019</div>"#;
+    assert_eq!(date_of("", body, PAGE).as_deref(), Some("29. Januar 2019"));
+}
+
+#[test]
+fn dates_of_quoted_or_embedded_posts_are_passed_over() {
+    let body = r#"<h1>T</h1><blockquote class="instagram-media"><p>A post <time datetime="2018-03-12T19:30:12+00:00">Mar 12, 2018</time></p></blockquote>
+        <div class="publish-date">29. Januar 2019</div>"#;
+    assert_eq!(date_of("", body, PAGE).as_deref(), Some("29. Januar 2019"));
+}
+
+#[test]
+fn an_articles_own_footer_and_sidebar_hold_its_date_the_pages_do_not() {
+    let body = r#"<article><h1>T</h1><p>Text.</p><div class="asset-footer"><div class="asset-meta">Von Christian am 03.05.2013, 11:51</div></div></article>"#;
+    assert_eq!(
+        date_of("", body, PAGE).as_deref(),
+        Some("Von Christian am 03.05.2013, 11:51")
+    );
+    let body = r#"<article><h1>T</h1><div class="sidebar"><p class="time"><time datetime="2022-01-28">28. Januar 2022</time></p></div></article>"#;
+    assert_eq!(date_of("", body, PAGE).as_deref(), Some("2022-01-28"));
+    let body =
+        r#"<article><h1>T</h1><footer><span class="date">03.05.2013</span></footer></article>"#;
+    assert_eq!(date_of("", body, PAGE).as_deref(), Some("03.05.2013"));
+    let body = r#"<article><h1>T</h1><p>Text.</p></article><div class="sidebar"><span class="date">01.02.2020</span></div><footer><span class="date">03.05.2013</span></footer>"#;
+    assert_eq!(date_of("", body, PAGE), None);
+}
+
+#[test]
+fn abbr_dates_are_read_from_their_title_or_unix_time() {
+    let body =
+        r#"<h1>T</h1><abbr class="published" title="2020-01-02T10:00:00+01:00">2 Jan</abbr>"#;
+    assert_eq!(
+        date_of("", body, PAGE).as_deref(),
+        Some("2020-01-02T10:00:00+01:00")
+    );
+    let body = r#"<h1>T</h1><abbr title="Freitag, 6. Oktober 2017 um 04:00" data-utime="1507287600">6. Okt.</abbr>"#;
+    assert_eq!(date_of("", body, PAGE).as_deref(), Some("1507287600"));
+}
+
+#[test]
+fn a_cjk_date_or_a_publication_class_is_read() {
+    let body = r#"<h1>T</h1><span class="entry-top-info-time">2020年07月03日</span>"#;
+    assert_eq!(date_of("", body, PAGE).as_deref(), Some("2020年07月03日"));
+    let body = r#"<div class="publication"> jeudi 13 juin 2019</div><p>Intro</p>"#;
+    assert_eq!(
+        date_of("", body, PAGE).as_deref(),
+        Some("jeudi 13 juin 2019")
+    );
+}
