@@ -585,14 +585,39 @@ static EU_DMY: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid European date regex")
 });
 
+/// "Juli 12, 2017": the month first, as WordPress's default "F j, Y" prints
+/// it in every language; the comma is required.
+static EU_MDY: LazyLock<Regex> = LazyLock::new(|| {
+    let mut names: Vec<&str> = EUROPEAN_MONTHS.iter().map(|(name, _)| *name).collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    Regex::new(&format!(
+        r"(?i)\b({})\.?\s+([0-9]{{1,2}}),\s*([0-9]{{4}})\b",
+        names.join("|")
+    ))
+    .expect("valid European date regex")
+});
+
 fn parse_european_months(text: &str, ctx: &DateContext<'_>) -> Option<DateTime<Utc>> {
-    let c = EU_DMY.captures(text)?;
-    let name = c[2].to_lowercase();
-    let month = EUROPEAN_MONTHS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, m)| *m)?;
-    at_time(ymd(num(&c, 3)?, month, num(&c, 1)?)?, text, ctx.tz)
+    let month_of = |name: &str| {
+        let name = name.to_lowercase();
+        EUROPEAN_MONTHS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| *m)
+    };
+    if let Some(c) = EU_DMY.captures(text) {
+        return at_time(
+            ymd(num(&c, 3)?, month_of(&c[2])?, num(&c, 1)?)?,
+            text,
+            ctx.tz,
+        );
+    }
+    let c = EU_MDY.captures(text)?;
+    at_time(
+        ymd(num(&c, 3)?, month_of(&c[1])?, num(&c, 2)?)?,
+        text,
+        ctx.tz,
+    )
 }
 
 static NUM_YMD: LazyLock<Regex> = LazyLock::new(|| {
@@ -611,18 +636,28 @@ fn parse_cjk(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
     at_time(ymd(num(&c, 1)?, num(&c, 2)?, num(&c, 3)?)?, text, tz)
 }
 
+/// "25.04.24": a two-digit year (this century), dots only, as German sites
+/// print it; not part of a longer dotted number (a version, an address).
+static NUM_DMY_SHORT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^0-9.])([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{2})(?:[^0-9.]|\.?$)")
+        .expect("valid short numeric date regex")
+});
+
 static NUM_DMY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^0-9])([0-9]{1,2})([./-])([0-9]{1,2})([./-])([0-9]{4})(?:[^0-9]|$)")
         .expect("valid numeric date regex")
 });
 
-/// "2024.12.20", "2024/12/20 14:05", "20.12.2024"; `nn/nn/yyyy` only when the
-/// day cannot be mistaken for the month.
+/// "2024.12.20", "2024/12/20 14:05", "20.12.2024", "20.12.24"; `nn/nn/yyyy`
+/// only when the day cannot be mistaken for the month.
 fn parse_numeric(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
     if let Some(c) = NUM_YMD.captures(text).filter(|c| c[2] == c[4]) {
         return at_time(ymd(num(&c, 1)?, num(&c, 3)?, num(&c, 5)?)?, text, tz);
     }
-    let c = NUM_DMY.captures(text).filter(|c| c[2] == c[4])?;
+    let Some(c) = NUM_DMY.captures(text).filter(|c| c[2] == c[4]) else {
+        let c = NUM_DMY_SHORT.captures(text)?;
+        return at_time(ymd(2000 + num(&c, 3)?, num(&c, 2)?, num(&c, 1)?)?, text, tz);
+    };
     let (a, b, year) = (num(&c, 1)?, num(&c, 3)?, num(&c, 5)?);
     let (day, month) = match &c[2] {
         "/" if a <= 12 && b <= 12 => return None,

@@ -332,3 +332,21 @@ fn chinese_japanese_and_korean_dates_are_read() {
         );
     }
 }
+
+#[test]
+fn a_month_name_before_the_day_and_a_two_digit_year_are_read() {
+    let day = |text: &str| {
+        parse_date(text, &ctx(&[])).map(|d| {
+            d.as_written(chrono_tz::Asia::Ulaanbaatar)
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+    };
+    assert_eq!(day("Juli 12, 2017").as_deref(), Some("2017-07-12"));
+    assert_eq!(
+        day("Do 25.04.24 | 14:07 Uhr").as_deref(),
+        Some("2024-04-25")
+    );
+    assert_eq!(day("Version 1.2.24.5"), None);
+    assert_eq!(day("192.168.10.12"), None);
+}

@@ -180,3 +180,13 @@ fn a_cjk_date_or_a_publication_class_is_read() {
         Some("jeudi 13 juin 2019")
     );
 }
+
+#[test]
+fn the_sites_header_shows_todays_date_not_the_articles() {
+    let body = r#"<header class="site"><a class="logo">Daily <span class="date-edition">lun. 5 août 2019</span></a></header>
+        <main><h1>T</h1><p>Text.</p><p class="date">27 juin 2019</p></main>"#;
+    assert_eq!(date_of("", body, PAGE).as_deref(), Some("27 juin 2019"));
+    // A header that holds the headline is the article's own.
+    let body = r#"<header><h1>T</h1><span class="date">27 juin 2019</span></header><p>Text.</p>"#;
+    assert_eq!(date_of("", body, PAGE).as_deref(), Some("27 juin 2019"));
+}

@@ -310,17 +310,21 @@ pub(super) fn is_elsewhere(element: ElementRef<'_>) -> bool {
         .unwrap_or(0);
     lineage.iter().enumerate().any(|(level, e)| {
         let within_article = level < article;
-        is_elsewhere_element(e.value().name(), within_article)
+        let holds_headline =
+            e.value().name() == "header" && e.select(selector!("h1")).next().is_some();
+        is_elsewhere_element(e.value().name(), within_article, holds_headline)
             || is_hidden(*e)
             || (level < NAMED_LEVELS && names_elsewhere(*e, within_article))
     })
 }
 
 /// Elements whose content is not the article's: an `<article>`'s own
-/// `<footer>` is, the page's is not.
-fn is_elsewhere_element(name: &str, within_article: bool) -> bool {
+/// `<footer>` and `<header>` are, the page's are not (a site header shows
+/// today's date); a `<header>` that holds an `<h1>` is the article's.
+fn is_elsewhere_element(name: &str, within_article: bool, holds_headline: bool) -> bool {
     match name {
         "footer" => !within_article,
+        "header" => !within_article && !holds_headline,
         "nav" | "aside" | "script" | "style" | "template" | "noscript" | "select" | "option"
         | "blockquote" => true,
         _ => false,
