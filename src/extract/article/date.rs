@@ -76,10 +76,13 @@ const META_NAMES: &[&str] = &[
     "datecreated",
     "release_date",
     "displaydate",
-    "dc.date",
-    "dcterms.date",
-    "date",
 ];
+
+/// `<meta>` names of a date that may be the page's rather than the
+/// publication's (a generation or revision date): read after
+/// `itemprop="datePublished"`, and not when the page labels a visible date
+/// as the publication's.
+const GENERIC_META_NAMES: &[&str] = &["dc.date", "dcterms.date", "date"];
 
 /// A date found on the page: the text as written and where it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,12 +105,21 @@ pub(super) fn find_date(
         parse_date(&text, ctx).map(|_| FoundDate { text, origin })
     };
     let in_url = url_date(url);
+    let labelled = labelled_dates(document).find_map(|d| readable(d, DateOrigin::Labelled));
+    let generic_meta: Vec<FoundDate> = if labelled.is_none() {
+        meta_dates(document, GENERIC_META_NAMES)
+            .filter_map(|d| readable(d, DateOrigin::Meta))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let structured: Vec<FoundDate> = jsonld
         .dates()
         .into_iter()
         .filter_map(|d| readable(d, DateOrigin::JsonLd))
-        .chain(meta_dates(document).filter_map(|d| readable(d, DateOrigin::Meta)))
+        .chain(meta_dates(document, META_NAMES).filter_map(|d| readable(d, DateOrigin::Meta)))
         .chain(itemprop_dates(document).filter_map(|d| readable(d, DateOrigin::Itemprop)))
+        .chain(generic_meta)
         .collect();
     let local_evidence = || {
         in_url
@@ -127,7 +139,7 @@ pub(super) fn find_date(
         .map(|first| as_the_page_dates_it(first, &structured, local_evidence, ctx))
         .filter(|found| !contradicts_url(found, in_url.as_deref(), ctx))
         .or_else(|| in_url.and_then(|d| readable(d, DateOrigin::Url)))
-        .or_else(|| labelled_dates(document).find_map(|d| readable(d, DateOrigin::Labelled)))
+        .or(labelled)
         .or_else(|| time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
         .or_else(|| abbr_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
         .or_else(|| {
@@ -247,8 +259,8 @@ fn is_local_day_of(instant: &ParsedDate, shown: &FoundDate, ctx: &DateContext<'_
             || (86_400..86_400 + NEAR_MIDNIGHT).contains(&from_start))
 }
 
-/// Publication `<meta>` values in the order of [`META_NAMES`].
-fn meta_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+/// `<meta>` values of the given names, in their order.
+fn meta_dates<'a>(document: &'a Html, names: &'a [&str]) -> impl Iterator<Item = String> + 'a {
     let metas: Vec<(usize, String)> = document
         .select(selector!("meta[content]"))
         .filter_map(|meta| {
@@ -260,7 +272,7 @@ fn meta_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
                 .or_else(|| value.attr("http-equiv"))?
                 .trim()
                 .to_ascii_lowercase();
-            let rank = META_NAMES.iter().position(|n| *n == name)?;
+            let rank = names.iter().position(|n| *n == name)?;
             Some((rank, value.attr("content")?.to_string()))
         })
         .collect();

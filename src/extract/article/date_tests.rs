@@ -190,3 +190,20 @@ fn the_sites_header_shows_todays_date_not_the_articles() {
     let body = r#"<header><h1>T</h1><span class="date">27 juin 2019</span></header><p>Text.</p>"#;
     assert_eq!(date_of("", body, PAGE).as_deref(), Some("27 juin 2019"));
 }
+
+#[test]
+fn a_generic_date_meta_yields_to_itemprop_and_to_a_labelled_date() {
+    let head = r#"<meta name="date" content="2022-01-21T15:38:44+01:00">"#;
+    let body = r#"<h1>T</h1><span><time itemprop="datePublished" datetime="2022-01-27">27.01.2022</time></span>"#;
+    assert_eq!(date_of(head, body, PAGE).as_deref(), Some("2022-01-27"));
+    let head = r#"<meta name="date" content="2021-10-15">"#;
+    let body = r#"<h1>T</h1><span>Erschienen am:</span><h2>13.10.2021</h2>"#;
+    assert_eq!(date_of(head, body, PAGE).as_deref(), Some("13.10.2021"));
+    // Alone, it is read; a publication meta is not outranked by a label.
+    assert_eq!(
+        date_of(head, "<h1>T</h1>", PAGE).as_deref(),
+        Some("2021-10-15")
+    );
+    let head = r#"<meta property="article:published_time" content="2021-10-15">"#;
+    assert_eq!(date_of(head, body, PAGE).as_deref(), Some("2021-10-15"));
+}
