@@ -445,6 +445,19 @@ fn abbr_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
         })
 }
 
+/// The page's headline: its first `<h1>`, else, on pages that have none,
+/// its first `<h2>`, `<h3>` or `<h4>`, the most prominent heading first.
+fn headline(document: &Html) -> Option<ElementRef<'_>> {
+    [
+        selector!("h1"),
+        selector!("h2"),
+        selector!("h3"),
+        selector!("h4"),
+    ]
+    .into_iter()
+    .find_map(|level| document.select(level).next())
+}
+
 /// How many text pieces after the headline are read for a date.
 const AFTER_HEADLINE: usize = 40;
 
@@ -452,32 +465,36 @@ const AFTER_HEADLINE: usize = 40;
 /// those after it hold no date (sites that print the date above the title).
 const BEFORE_HEADLINE: usize = 15;
 
-/// Short texts near the first `<h1>`: those after it, then those before it
-/// (or the body's when there is no `<h1>`). A piece is the text of the
+/// Short texts near the [`headline`]: those after it, then those before it
+/// (or the body's when there is no heading). A piece is the text of the
 /// element holding it when that is short (`28. <b>Januar</b> 2022`), else
 /// the piece itself.
 fn after_headline(document: &Html) -> impl Iterator<Item = String> + '_ {
-    let (after, before): (Vec<TextNode<'_>>, Vec<TextNode<'_>>) =
-        match document.select(selector!("h1")).next() {
-            Some(h1) => (
-                following_texts(*h1).take(AFTER_HEADLINE * 4).collect(),
-                preceding_texts(document, h1),
-            ),
-            None => (
-                document
-                    .root_element()
-                    .descendants()
-                    .filter_map(|n| n.value().as_text().map(|t| (n, t)))
-                    .take(AFTER_HEADLINE * 8)
-                    .collect(),
-                Vec::new(),
-            ),
-        };
+    let (after, before): (Vec<TextNode<'_>>, Vec<TextNode<'_>>) = match headline(document) {
+        Some(h1) => (
+            following_texts(*h1).take(AFTER_HEADLINE * 4).collect(),
+            preceding_texts(document, h1),
+        ),
+        None => (
+            document
+                .root_element()
+                .descendants()
+                .filter_map(|n| n.value().as_text().map(|t| (n, t)))
+                .take(AFTER_HEADLINE * 8)
+                .collect(),
+            Vec::new(),
+        ),
+    };
     let near = |texts: Vec<TextNode<'_>>, limit: usize| {
         let mut last = String::new();
         texts
             .into_iter()
             .filter_map(|(node, text)| {
+                // Whitespace between elements would stand for its whole
+                // container, children the checks below pass over included.
+                if text.trim().is_empty() {
+                    return None;
+                }
                 let parent = node.parent().and_then(ElementRef::wrap)?;
                 if is_elsewhere(parent) {
                     return None;

@@ -207,3 +207,27 @@ fn a_generic_date_meta_yields_to_itemprop_and_to_a_labelled_date() {
     let head = r#"<meta property="article:published_time" content="2021-10-15">"#;
     assert_eq!(date_of(head, body, PAGE).as_deref(), Some("2021-10-15"));
 }
+
+#[test]
+fn without_an_h1_the_first_lesser_heading_is_the_headline() {
+    let menu: String = (0..400)
+        .map(|n| format!("<li><a href='/p{n}'>Page {n}</a></li>"))
+        .collect();
+    let body = format!(
+        "<div><ul class='menu'>{menu}</ul></div><div class='col'><p>2021-10-16 | Botschaft<br><h4>Die Nacht</h4><p>Text.</p></div>"
+    );
+    assert_eq!(
+        date_of("", &body, PAGE).as_deref(),
+        Some("2021-10-16 | Botschaft")
+    );
+}
+
+#[test]
+fn a_posters_profile_holds_when_they_joined_not_the_post() {
+    let body = r#"<h1>Topic</h1><div class="entry has-profile"><dl class="postprofile"><dd class="profile-joined">Registriert: 18.09.2008, 05:56</dd></dl>
+        <div class="postbody"><p class="author">Beitrag von r23 » 21.01.2009, 05:42</p></div></div>"#;
+    assert_eq!(
+        date_of("", body, PAGE).as_deref(),
+        Some("Beitrag von r23 » 21.01.2009, 05:42")
+    );
+}

@@ -291,7 +291,7 @@ fn class_and_id(element: ElementRef<'_>) -> String {
 /// Words of a class or id that name another date than the publication's, or
 /// a part of the page whose dates and names belong to other articles or to readers.
 static ELSEWHERE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|replies|expir|related|recommend|sidebar|widget|newsletter|footer|calendar")
+    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|replies|expir|related|recommend|sidebar|widget|newsletter|footer|calendar|profile")
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
