@@ -17,7 +17,8 @@ name), which shows how much the figures move from one sample to another.
 
 Dates: the answer is the day as the page wrote it: the first ten characters of
 the found text when it starts with YYYY-MM-DD (an offset is the site's own),
-else the day of the recognised date (zone-less dates read as UTC).
+else the day of the recognised date, which `preview --json` gives at the
+page's own offset when the text wrote one (zone-less dates read as UTC).
 Authors (fundus labels only): an answer counts when it names one of the
 labelled authors (case-insensitive substring either way).
 Time: wall time of each `medee preview` run, process start and config load

@@ -33,7 +33,8 @@ struct ArticleJson<'a> {
     /// The content as plain text, one line per block.
     content_text: Option<String>,
     date_text: Option<&'a str>,
-    /// The date as read, RFC 3339 in the source's zone.
+    /// The date as read, RFC 3339 at the page's own offset when it wrote
+    /// one, else in the source's zone.
     date: Option<String>,
     author: Option<&'a str>,
     found: FoundBy,
@@ -133,9 +134,7 @@ fn print_article(
     json: bool,
 ) -> std::io::Result<()> {
     let raw = &read.raw;
-    let date = read
-        .published
-        .map(|at| at.with_timezone(&source.timezone).to_rfc3339());
+    let date = read.published.map(|at| at.to_rfc3339());
     let content_text = raw.content.as_deref().map(article_text);
     let mut out = std::io::stdout().lock();
     if json {
@@ -204,6 +203,7 @@ fn origin_name(origin: crate::extract::DateOrigin) -> &'static str {
         DateOrigin::Meta => "<meta>",
         DateOrigin::Itemprop => "itemprop",
         DateOrigin::Url => "the URL",
+        DateOrigin::Labelled => "a text labelled as the publication date",
         DateOrigin::Time => "<time>",
         DateOrigin::DateElement => "a date element",
         DateOrigin::Headline => "the text after the headline",

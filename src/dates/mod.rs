@@ -66,6 +66,10 @@ pub struct ParsedDate {
     /// True for "2 hours ago" and the like: such a date drifts on every fetch,
     /// so the store keeps the first one it saw.
     pub relative: bool,
+    /// The UTC offset the text wrote (`+08:00`, `Z`), when it wrote one: the
+    /// page's own calendar day is the day at this offset, which the UTC
+    /// instant alone loses (`23:30 -05:00` is the next day in UTC).
+    pub offset: Option<FixedOffset>,
 }
 
 impl ParsedDate {
@@ -73,6 +77,33 @@ impl ParsedDate {
         Self {
             at,
             relative: false,
+            offset: None,
+        }
+    }
+
+    fn relative(at: DateTime<Utc>) -> Self {
+        Self {
+            at,
+            relative: true,
+            offset: None,
+        }
+    }
+
+    /// A date whose text gave its offset.
+    fn written(at: DateTime<FixedOffset>) -> Self {
+        Self {
+            at: at.with_timezone(&Utc),
+            relative: false,
+            offset: Some(*at.offset()),
+        }
+    }
+
+    /// The date as the page wrote it: at its own offset when it gave one,
+    /// else in `tz` (the zone zone-less dates were read in).
+    pub fn as_written(&self, tz: Tz) -> DateTime<FixedOffset> {
+        match self.offset {
+            Some(offset) => self.at.with_timezone(&offset),
+            None => self.at.with_timezone(&tz).fixed_offset(),
         }
     }
 }
@@ -89,13 +120,16 @@ fn recognise(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
         return None;
     }
     let unlabelled = strip_label(&text);
-    if let Some(at) = ctx.formats.iter().find_map(|f| {
+    if let Some(date) = ctx.formats.iter().find_map(|f| {
         parse_with_format(&text, f, ctx.tz).or_else(|| parse_with_format(unlabelled, f, ctx.tz))
     }) {
-        return Some(ParsedDate::absolute(at));
+        return Some(date);
     }
-    if let Some(at) = parse_epoch(unlabelled).or_else(|| parse_iso(unlabelled, ctx.tz)) {
-        return Some(ParsedDate::absolute(at));
+    if let Some(date) = parse_epoch(unlabelled)
+        .map(ParsedDate::absolute)
+        .or_else(|| parse_iso(unlabelled, ctx.tz))
+    {
+        return Some(date);
     }
     // Without a letter only numeric shapes can match: the word-based
     // recognisers (and the cost of compiling their patterns) are skipped.
@@ -105,13 +139,13 @@ fn recognise(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
             .or_else(|| parse_time_of_day(&text, ctx));
     }
     parse_rfc2822(unlabelled)
-        .map(ParsedDate::absolute)
         .or_else(|| parse_relative(&text, ctx))
         .or_else(|| parse_bare_age(&text, ctx))
         .or_else(|| {
             parse_mongolian(&text, ctx)
                 .or_else(|| parse_english_months(&text, ctx))
                 .or_else(|| parse_european_months(&text, ctx))
+                .or_else(|| parse_cjk(&text, ctx.tz))
                 .or_else(|| parse_numeric(&text, ctx.tz))
                 .map(ParsedDate::absolute)
         })
@@ -132,16 +166,17 @@ fn strip_label(text: &str) -> &str {
     }
 }
 
-fn parse_with_format(text: &str, format: &str, tz: Tz) -> Option<DateTime<Utc>> {
+fn parse_with_format(text: &str, format: &str, tz: Tz) -> Option<ParsedDate> {
     if let Ok(at) = DateTime::parse_from_str(text, format) {
-        return Some(at.with_timezone(&Utc));
+        return Some(ParsedDate::written(at));
     }
     if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
-        return local(naive, tz);
+        return local(naive, tz).map(ParsedDate::absolute);
     }
     NaiveDate::parse_from_str(text, format)
         .ok()
         .and_then(|d| local(d.and_time(NaiveTime::MIN), tz))
+        .map(ParsedDate::absolute)
 }
 
 /// Reads a wall-clock time in `tz`; in a DST gap the earliest valid reading wins.
@@ -170,14 +205,16 @@ static ISO: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid ISO regex")
 });
 
-fn parse_iso(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
+fn parse_iso(text: &str, tz: Tz) -> Option<ParsedDate> {
     let c = ISO.captures(text)?;
     let date = ymd(num(&c, 1)?, num(&c, 2)?, num(&c, 3)?)?;
     let time = NaiveTime::from_hms_opt(num(&c, 4)?, num(&c, 5)?, num(&c, 6).unwrap_or(0))?;
     let naive = date.and_time(time);
     match c.get(7).map(|m| m.as_str().to_ascii_uppercase()) {
-        None => local(naive, tz),
-        Some(zone) if matches!(zone.as_str(), "Z" | "UTC" | "GMT") => Some(naive.and_utc()),
+        None => local(naive, tz).map(ParsedDate::absolute),
+        Some(zone) if matches!(zone.as_str(), "Z" | "UTC" | "GMT") => {
+            Some(ParsedDate::written(naive.and_utc().fixed_offset()))
+        }
         Some(offset) => {
             let digits: String = offset.chars().filter(char::is_ascii_digit).collect();
             let hours: i32 = digits.get(..2)?.parse().ok()?;
@@ -186,15 +223,15 @@ fn parse_iso(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
             let zone = FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))?;
             zone.from_local_datetime(&naive)
                 .single()
-                .map(|d| d.with_timezone(&Utc))
+                .map(ParsedDate::written)
         }
     }
 }
 
-fn parse_rfc2822(text: &str) -> Option<DateTime<Utc>> {
+fn parse_rfc2822(text: &str) -> Option<ParsedDate> {
     DateTime::parse_from_rfc2822(text)
         .ok()
-        .map(|d| d.with_timezone(&Utc))
+        .map(ParsedDate::written)
 }
 
 static EN_AGO: LazyLock<Regex> = LazyLock::new(|| {
@@ -221,7 +258,7 @@ static DAY_WORD: LazyLock<Regex> = LazyLock::new(|| {
 /// "5 minutes ago", "2 цагийн өмнө", "өчигдөр 14:05", "уржигдар 09 цаг 30 мин"
 /// (the day before yesterday), "just now".
 fn parse_relative(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
-    let relative = |at| Some(ParsedDate { at, relative: true });
+    let relative = |at| Some(ParsedDate::relative(at));
     // Checked arithmetic: "2000000 years ago" is text, not a reason to panic.
     if let Some(c) = EN_AGO.captures(text) {
         return relative(
@@ -279,10 +316,7 @@ fn parse_bare_age(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
     }
     let part = |i: usize| c.get(i).map_or(Some(0), |m| m.as_str().parse::<i64>().ok());
     let age = Duration::hours(part(1)?) + Duration::minutes(part(2)?);
-    Some(ParsedDate {
-        at: ctx.now.checked_sub_signed(age)?,
-        relative: true,
-    })
+    Some(ParsedDate::relative(ctx.now.checked_sub_signed(age)?))
 }
 
 static TIME_ONLY: LazyLock<Regex> =
@@ -301,7 +335,7 @@ fn parse_time_of_day(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
     } else {
         at
     };
-    Some(ParsedDate { at, relative: true })
+    Some(ParsedDate::relative(at))
 }
 
 fn amount(text: &str) -> Option<i64> {
@@ -551,14 +585,39 @@ static EU_DMY: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid European date regex")
 });
 
+/// "Juli 12, 2017": the month first, as WordPress's default "F j, Y" prints
+/// it in every language; the comma is required.
+static EU_MDY: LazyLock<Regex> = LazyLock::new(|| {
+    let mut names: Vec<&str> = EUROPEAN_MONTHS.iter().map(|(name, _)| *name).collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    Regex::new(&format!(
+        r"(?i)\b({})\.?\s+([0-9]{{1,2}}),\s*([0-9]{{4}})\b",
+        names.join("|")
+    ))
+    .expect("valid European date regex")
+});
+
 fn parse_european_months(text: &str, ctx: &DateContext<'_>) -> Option<DateTime<Utc>> {
-    let c = EU_DMY.captures(text)?;
-    let name = c[2].to_lowercase();
-    let month = EUROPEAN_MONTHS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, m)| *m)?;
-    at_time(ymd(num(&c, 3)?, month, num(&c, 1)?)?, text, ctx.tz)
+    let month_of = |name: &str| {
+        let name = name.to_lowercase();
+        EUROPEAN_MONTHS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| *m)
+    };
+    if let Some(c) = EU_DMY.captures(text) {
+        return at_time(
+            ymd(num(&c, 3)?, month_of(&c[2])?, num(&c, 1)?)?,
+            text,
+            ctx.tz,
+        );
+    }
+    let c = EU_MDY.captures(text)?;
+    at_time(
+        ymd(num(&c, 3)?, month_of(&c[1])?, num(&c, 2)?)?,
+        text,
+        ctx.tz,
+    )
 }
 
 static NUM_YMD: LazyLock<Regex> = LazyLock::new(|| {
@@ -566,18 +625,39 @@ static NUM_YMD: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid numeric date regex")
 });
 
+static CJK_YMD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"([0-9]{4})\s*[年년]\s*([0-9]{1,2})\s*[月월]\s*([0-9]{1,2})\s*[日일]")
+        .expect("valid CJK date regex")
+});
+
+/// "2020年07月03日" (Chinese, Japanese), "2020년 7월 3일" (Korean).
+fn parse_cjk(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    let c = CJK_YMD.captures(text)?;
+    at_time(ymd(num(&c, 1)?, num(&c, 2)?, num(&c, 3)?)?, text, tz)
+}
+
+/// "25.04.24": a two-digit year (this century), dots only, as German sites
+/// print it; not part of a longer dotted number (a version, an address).
+static NUM_DMY_SHORT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^0-9.])([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{2})(?:[^0-9.]|\.?$)")
+        .expect("valid short numeric date regex")
+});
+
 static NUM_DMY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^0-9])([0-9]{1,2})([./-])([0-9]{1,2})([./-])([0-9]{4})(?:[^0-9]|$)")
         .expect("valid numeric date regex")
 });
 
-/// "2024.12.20", "2024/12/20 14:05", "20.12.2024"; `nn/nn/yyyy` only when the
-/// day cannot be mistaken for the month.
+/// "2024.12.20", "2024/12/20 14:05", "20.12.2024", "20.12.24"; `nn/nn/yyyy`
+/// only when the day cannot be mistaken for the month.
 fn parse_numeric(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
     if let Some(c) = NUM_YMD.captures(text).filter(|c| c[2] == c[4]) {
         return at_time(ymd(num(&c, 1)?, num(&c, 3)?, num(&c, 5)?)?, text, tz);
     }
-    let c = NUM_DMY.captures(text).filter(|c| c[2] == c[4])?;
+    let Some(c) = NUM_DMY.captures(text).filter(|c| c[2] == c[4]) else {
+        let c = NUM_DMY_SHORT.captures(text)?;
+        return at_time(ymd(2000 + num(&c, 3)?, num(&c, 2)?, num(&c, 1)?)?, text, tz);
+    };
     let (a, b, year) = (num(&c, 1)?, num(&c, 3)?, num(&c, 5)?);
     let (day, month) = match &c[2] {
         "/" if a <= 12 && b <= 12 => return None,

@@ -291,3 +291,62 @@ fn a_bare_age_or_time_of_day_alone_is_a_listing_date() {
         assert!(parse_date(prose, &ctx(&[])).is_none(), "{prose:?}");
     }
 }
+
+#[test]
+fn a_written_offset_is_kept_so_the_pages_own_day_survives() {
+    let as_written = |text: &str| {
+        parse_date(text, &ctx(&[]))
+            .map(|d| d.as_written(chrono_tz::Asia::Ulaanbaatar).to_rfc3339())
+            .unwrap_or_default()
+    };
+    // 23:30 at -05:00 is the next day in UTC; the page's day is the 20th.
+    assert_eq!(
+        as_written("Fri, 20 Dec 2024 23:30:00 -0500"),
+        "2024-12-20T23:30:00-05:00"
+    );
+    assert_eq!(
+        as_written("Published: 2024-12-20T23:30:00-05:00"),
+        "2024-12-20T23:30:00-05:00"
+    );
+    assert_eq!(
+        as_written("2024-12-20T23:30:00Z"),
+        "2024-12-20T23:30:00+00:00"
+    );
+    // Without an offset the source's zone is the page's.
+    assert_eq!(as_written("2024-12-20 23:30"), "2024-12-20T23:30:00+08:00");
+}
+
+#[test]
+fn chinese_japanese_and_korean_dates_are_read() {
+    for (text, day) in [
+        ("2020年07月03日 12:30", "2020-07-03T12:30:00+08:00"),
+        ("投稿日 2020年7月3日", "2020-07-03T00:00:00+08:00"),
+        ("2020년 7월 3일", "2020-07-03T00:00:00+08:00"),
+    ] {
+        let parsed =
+            parse_date(text, &ctx(&[])).map(|d| d.as_written(chrono_tz::Asia::Ulaanbaatar));
+        assert_eq!(
+            parsed.map(|d| d.to_rfc3339()).as_deref(),
+            Some(day),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_month_name_before_the_day_and_a_two_digit_year_are_read() {
+    let day = |text: &str| {
+        parse_date(text, &ctx(&[])).map(|d| {
+            d.as_written(chrono_tz::Asia::Ulaanbaatar)
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+    };
+    assert_eq!(day("Juli 12, 2017").as_deref(), Some("2017-07-12"));
+    assert_eq!(
+        day("Do 25.04.24 | 14:07 Uhr").as_deref(),
+        Some("2024-04-25")
+    );
+    assert_eq!(day("Version 1.2.24.5"), None);
+    assert_eq!(day("192.168.10.12"), None);
+}

@@ -1,6 +1,6 @@
 //! Article pages: each new item's own page, read once for its date, full text and author.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use tracing::warn;
 use url::Url;
 
@@ -116,7 +116,7 @@ fn read_article(
     }
     ArticleData {
         content: read.raw.content,
-        published: read.published,
+        published: read.published.map(|at| at.with_timezone(&Utc)),
         author: read.raw.author,
     }
 }
@@ -126,8 +126,10 @@ fn read_article(
 pub struct ArticleRead {
     /// The fields as extracted, with how each was found.
     pub raw: RawArticle,
-    /// The publication date, read in the source's zone.
-    pub published: Option<DateTime<Utc>>,
+    /// The publication date as the page wrote it: at the page's own offset
+    /// when the text gave one (its calendar day is the page's), else in the
+    /// source's zone.
+    pub published: Option<DateTime<FixedOffset>>,
 }
 
 /// Reads one article page as a run of `source` does (for the pipeline and `preview --article`).
@@ -145,6 +147,6 @@ pub fn read_article_page(
         .date_text
         .as_deref()
         .and_then(|t| parse_date(t, &ctx))
-        .map(|d| d.at);
+        .map(|d| d.as_written(source.timezone));
     ArticleRead { raw, published }
 }

@@ -27,7 +27,10 @@ fn preview_article_fetches_one_page_and_shows_what_auto_finds() {
     let url = format!("{o}/world/steppe-rail");
     let doc = preview_json(&ws, &["preview", "s", "--article", &url, "--json"]);
     assert_eq!(doc["date_text"], "2025-03-07T10:30:00+08:00");
-    assert_eq!(doc["date"], "2025-03-07T02:30:00+00:00");
+    assert_eq!(
+        doc["date"], "2025-03-07T10:30:00+08:00",
+        "the date keeps the page's offset, so its day is the page's"
+    );
     assert_eq!(doc["author"], "Saraa Dorj, Tom Reed");
     assert_eq!(doc["found"]["date_origin"], "json-ld");
     assert_eq!(doc["found"]["content"], "auto");

@@ -2,12 +2,15 @@
 //!
 //! Sources are tried from the most to the least deliberate, as htmldate does:
 //! structured data written for machines (JSON-LD `datePublished`, OpenGraph
-//! and other publication meta, `itemprop`), then a date in the URL, then
-//! `<time datetime>` and elements whose class says "date", then any short
-//! text after the headline that the date recogniser reads (Mongolian dates
-//! included). Modification and comment dates are passed over: meta and JSON-LD
-//! fields for them are not read, and elements named "updated", "modified" or
-//! lying in comments are furniture.
+//! and other publication meta, `itemprop`), then a date in the URL, then a
+//! text labelled as the publication date, `<time datetime>`, `<abbr>` and
+//! elements whose class says "date", then any short text after the headline
+//! that the date recogniser reads (Mongolian dates included). Modification
+//! and comment dates are passed over: meta and JSON-LD fields for them are
+//! not read, elements named "updated", "modified" or lying in comments are
+//! furniture, and a visible date labelled as an edit's is the last resort.
+//! A date is the page's own calendar day: one written in UTC yields to the
+//! page's local rendering of it.
 
 use std::sync::LazyLock;
 
@@ -17,7 +20,7 @@ use url::Url;
 
 use super::jsonld::JsonLd;
 use super::{class_and_id, is_elsewhere, selector};
-use crate::dates::{DateContext, parse_date};
+use crate::dates::{DateContext, ParsedDate, parse_date};
 use crate::sanitize::collapse_whitespace;
 
 /// Where the date was found, for `preview`.
@@ -32,7 +35,9 @@ pub enum DateOrigin {
     Itemprop,
     /// `/2024/12/20/` in the page's URL.
     Url,
-    /// A `<time datetime>` element.
+    /// Text labelled as the publication's date (`Veröffentlicht am 16.08.2019`).
+    Labelled,
+    /// A `<time datetime>` element, or an `<abbr>` with the date in its title.
     Time,
     /// Text of an element whose class or id names a date.
     DateElement,
@@ -71,10 +76,13 @@ const META_NAMES: &[&str] = &[
     "datecreated",
     "release_date",
     "displaydate",
-    "dc.date",
-    "dcterms.date",
-    "date",
 ];
+
+/// `<meta>` names of a date that may be the page's rather than the
+/// publication's (a generation or revision date): read after
+/// `itemprop="datePublished"`, and not when the page labels a visible date
+/// as the publication's.
+const GENERIC_META_NAMES: &[&str] = &["dc.date", "dcterms.date", "date"];
 
 /// A date found on the page: the text as written and where it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,22 +105,162 @@ pub(super) fn find_date(
         parse_date(&text, ctx).map(|_| FoundDate { text, origin })
     };
     let in_url = url_date(url);
-    let structured = jsonld
+    let labelled = labelled_dates(document).find_map(|d| readable(d, DateOrigin::Labelled));
+    let generic_meta: Vec<FoundDate> = if labelled.is_none() {
+        meta_dates(document, GENERIC_META_NAMES)
+            .filter_map(|d| readable(d, DateOrigin::Meta))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let structured: Vec<FoundDate> = jsonld
         .dates()
         .into_iter()
-        .find_map(|d| readable(d, DateOrigin::JsonLd))
-        .or_else(|| meta_dates(document).find_map(|d| readable(d, DateOrigin::Meta)))
-        .or_else(|| itemprop_dates(document).find_map(|d| readable(d, DateOrigin::Itemprop)));
+        .filter_map(|d| readable(d, DateOrigin::JsonLd))
+        .chain(meta_dates(document, META_NAMES).filter_map(|d| readable(d, DateOrigin::Meta)))
+        .chain(itemprop_dates(document).filter_map(|d| readable(d, DateOrigin::Itemprop)))
+        .chain(generic_meta)
+        .collect();
+    let local_evidence = || {
+        in_url
+            .clone()
+            .and_then(|d| readable(d, DateOrigin::Url))
+            .into_iter()
+            .chain(time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
+            .chain(
+                date_elements(document)
+                    .filter_map(|d| publication_part(&d))
+                    .find_map(|d| readable(d, DateOrigin::DateElement)),
+            )
+            .collect()
+    };
     structured
+        .first()
+        .map(|first| as_the_page_dates_it(first, &structured, local_evidence, ctx))
         .filter(|found| !contradicts_url(found, in_url.as_deref(), ctx))
         .or_else(|| in_url.and_then(|d| readable(d, DateOrigin::Url)))
+        .or(labelled)
         .or_else(|| time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
-        .or_else(|| date_elements(document).find_map(|d| readable(d, DateOrigin::DateElement)))
-        .or_else(|| after_headline(document).find_map(|d| readable(d, DateOrigin::Headline)))
+        .or_else(|| abbr_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
+        .or_else(|| {
+            date_elements(document)
+                .filter_map(|d| publication_part(&d))
+                .find_map(|d| readable(d, DateOrigin::DateElement))
+        })
+        .or_else(|| {
+            after_headline(document)
+                .filter_map(|d| publication_part(&d))
+                .find_map(|d| readable(d, DateOrigin::Headline))
+        })
+        .or_else(|| edit_dates(document).find_map(|(d, origin)| readable(d, origin)))
 }
 
-/// Publication `<meta>` values in the order of [`META_NAMES`].
-fn meta_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+/// The part of a visible date text that is the publication's: all of it
+/// unless an edit label is in it (and no publication label), then what
+/// precedes that label (`05.04.2025 - Güncelleme : 05.04.2025`), if anything.
+fn publication_part(text: &str) -> Option<String> {
+    if PUBLICATION_LABEL.is_match(text) {
+        return Some(text.to_string());
+    }
+    let Some(label) = EDIT_LABEL.find(text) else {
+        return Some(text.to_string());
+    };
+    let before = text[..label.start()].trim();
+    before
+        .chars()
+        .any(|c| c.is_ascii_digit())
+        .then(|| before.to_string())
+}
+
+/// Visible dates labelled as an edit's (`Updated June 13, 2019`): the last
+/// resort, as a page's last edit is nearer its publication than no date.
+fn edit_dates(document: &Html) -> impl Iterator<Item = (String, DateOrigin)> + '_ {
+    date_elements(document)
+        .map(|d| (d, DateOrigin::DateElement))
+        .chain(after_headline(document).map(|d| (d, DateOrigin::Headline)))
+        .filter(|(d, _)| publication_part(d).is_none())
+}
+
+/// The publication date on the page's own calendar. A date written in UTC
+/// (`2023-11-09T01:09:55Z`) may fall on the day after or before the one the
+/// publisher printed: the same instant written at the page's offset or as
+/// its zone-less wall clock (in the structured data, a `<time>`) is taken
+/// instead, else a day the page shows without a time (its URL's, a date
+/// element's) next to the UTC day, when the instant lies within
+/// [`NEAR_MIDNIGHT`] of the midnight between them. A date written at an
+/// offset is the page's own already.
+fn as_the_page_dates_it(
+    first: &FoundDate,
+    structured: &[FoundDate],
+    local_evidence: impl FnOnce() -> Vec<FoundDate>,
+    ctx: &DateContext<'_>,
+) -> FoundDate {
+    let Some(instant) = parse_date(&first.text, ctx).filter(is_utc_written) else {
+        return first.clone();
+    };
+    structured
+        .iter()
+        .find(|other| is_local_twin(&instant, other, ctx))
+        .cloned()
+        .or_else(|| {
+            local_evidence().into_iter().find(|shown| {
+                is_local_twin(&instant, shown, ctx) || is_local_day_of(&instant, shown, ctx)
+            })
+        })
+        .unwrap_or_else(|| first.clone())
+}
+
+/// Whether a date was written in UTC (`Z`, `+00:00`, `GMT`).
+fn is_utc_written(date: &ParsedDate) -> bool {
+    date.offset.is_some_and(|o| o.local_minus_utc() == 0)
+}
+
+/// Largest distance of a real UTC offset from UTC (UTC+14), in seconds.
+const MAX_OFFSET: i64 = 14 * 3600;
+
+/// Whether `other` names the UTC `instant` on the page's clock: the same
+/// instant at a non-zero offset, or a zone-less time a whole quarter-hour
+/// offset away (`2023-11-08 18:09:55` for `2023-11-09T01:09:55Z`).
+fn is_local_twin(instant: &ParsedDate, other: &FoundDate, ctx: &DateContext<'_>) -> bool {
+    let Some(other) = parse_date(&other.text, ctx) else {
+        return false;
+    };
+    match other.offset {
+        Some(offset) => offset.local_minus_utc() != 0 && other.at == instant.at,
+        None => {
+            let wall = other.as_written(ctx.tz).naive_local();
+            let shift = (wall - instant.at.naive_utc()).num_seconds();
+            shift != 0 && shift % 900 == 0 && shift.abs() <= MAX_OFFSET
+        }
+    }
+}
+
+/// How near a UTC midnight (seconds) a UTC instant must be for a day the
+/// page shows on the other side of it to count as the page's local day:
+/// four hours covers the evening in the Americas and the night in Europe
+/// and Africa, where UTC dates most often change the day.
+const NEAR_MIDNIGHT: i64 = 4 * 3600;
+
+/// Whether `shown` is a day without a time of day (`/2024/11/08/`,
+/// `8. November 2024`) next to the UTC `instant`'s day, on the side of the
+/// midnight the instant lies within [`NEAR_MIDNIGHT`] of.
+fn is_local_day_of(instant: &ParsedDate, shown: &FoundDate, ctx: &DateContext<'_>) -> bool {
+    let Some(shown) = parse_date(&shown.text, ctx) else {
+        return false;
+    };
+    let wall = shown.as_written(ctx.tz).naive_local();
+    if shown.offset.is_some() || wall.time() != chrono::NaiveTime::MIN {
+        return false;
+    }
+    let utc = instant.at.naive_utc();
+    let from_start = (utc - wall).num_seconds();
+    wall.date() != utc.date()
+        && ((-NEAR_MIDNIGHT..0).contains(&from_start)
+            || (86_400..86_400 + NEAR_MIDNIGHT).contains(&from_start))
+}
+
+/// `<meta>` values of the given names, in their order.
+fn meta_dates<'a>(document: &'a Html, names: &'a [&str]) -> impl Iterator<Item = String> + 'a {
     let metas: Vec<(usize, String)> = document
         .select(selector!("meta[content]"))
         .filter_map(|meta| {
@@ -124,7 +272,7 @@ fn meta_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
                 .or_else(|| value.attr("http-equiv"))?
                 .trim()
                 .to_ascii_lowercase();
-            let rank = META_NAMES.iter().position(|n| *n == name)?;
+            let rank = names.iter().position(|n| *n == name)?;
             Some((rank, value.attr("content")?.to_string()))
         })
         .collect();
@@ -206,8 +354,10 @@ fn time_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
 }
 
 static DATE_CLASS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)date|time|publish|posted|dateline|byline|meta|info|datum|fecha|data|огноо")
-        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+    Regex::new(
+        r"(?i)date|time|publish|publica|posted|dateline|byline|meta|info|datum|fecha|data|огноо",
+    )
+    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
 /// Longest text of a date element worth reading.
@@ -225,6 +375,89 @@ fn date_elements(document: &Html) -> impl Iterator<Item = String> + '_ {
         .filter(|t| t.len() <= DATE_TEXT)
 }
 
+/// Labels that say a date is the publication's, in the languages whose
+/// month names the recogniser reads, and Mongolian.
+static PUBLICATION_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:published|first published|posted on|publication date|date of publication|veröffentlicht|erschienen|publié|mis en ligne|mise en ligne|publicado|publicada|pubblicato|gepubliceerd|опубликовано)\b|нийтэлсэн|нийтлэгдсэн",
+    )
+    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// Labels that say a date is an edit's.
+static EDIT_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:updated|last edited|edited|last modified|modified|aktualisiert|geändert|letzte änderung|mis à jour|mise à jour|actualizado|aggiornato|bijgewerkt|обновлено|güncelleme)\b|шинэчилсэн|шинэчлэгдсэн|засварласан",
+    )
+    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// How many text pieces after a publication label are read for its date
+/// (`<dt>Mise en ligne</dt><dd>23 mai 2019</dd>`).
+const AFTER_LABEL: usize = 2;
+
+/// Dates the page labels as the publication's, in document order: the text
+/// after the label, else, when the label stands alone (not a sentence that
+/// says "published"), the next short pieces after it.
+fn labelled_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+    document
+        .root_element()
+        .descendants()
+        .filter_map(|n| n.value().as_text().map(|t| (n, t)))
+        .filter_map(|(node, text)| {
+            let label = PUBLICATION_LABEL.find(text)?;
+            let parent = node.parent().and_then(ElementRef::wrap)?;
+            if is_elsewhere(parent) {
+                return None;
+            }
+            let rest = collapse_whitespace(&text[label.end()..]);
+            let is_label = collapse_whitespace(text).chars().count() <= DATELINE;
+            let after: Vec<String> = following_texts(node)
+                .map(|(_, t)| collapse_whitespace(t))
+                .filter(|t| !t.is_empty())
+                .take(if is_label { AFTER_LABEL } else { 0 })
+                .collect();
+            Some(
+                std::iter::once(rest)
+                    .chain(after)
+                    .filter(|t| !t.is_empty() && t.chars().count() <= DATELINE)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+}
+
+/// `<abbr>` dates: Facebook's `data-utime` (Unix seconds) and hAtom's
+/// `<abbr class="published" title="2020-01-02T10:00:00Z">`.
+fn abbr_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
+    document
+        .select(selector!("abbr[data-utime], abbr[title]"))
+        .filter(|a| {
+            a.value().attr("data-utime").is_some() || DATE_CLASS.is_match(&class_and_id(*a))
+        })
+        .filter(|a| !is_elsewhere(*a))
+        .filter_map(|a| {
+            let value = a.value();
+            value
+                .attr("data-utime")
+                .or_else(|| value.attr("title"))
+                .map(str::to_string)
+        })
+}
+
+/// The page's headline: its first `<h1>`, else, on pages that have none,
+/// its first `<h2>`, `<h3>` or `<h4>`, the most prominent heading first.
+fn headline(document: &Html) -> Option<ElementRef<'_>> {
+    [
+        selector!("h1"),
+        selector!("h2"),
+        selector!("h3"),
+        selector!("h4"),
+    ]
+    .into_iter()
+    .find_map(|level| document.select(level).next())
+}
+
 /// How many text pieces after the headline are read for a date.
 const AFTER_HEADLINE: usize = 40;
 
@@ -232,32 +465,36 @@ const AFTER_HEADLINE: usize = 40;
 /// those after it hold no date (sites that print the date above the title).
 const BEFORE_HEADLINE: usize = 15;
 
-/// Short texts near the first `<h1>`: those after it, then those before it
-/// (or the body's when there is no `<h1>`). A piece is the text of the
+/// Short texts near the [`headline`]: those after it, then those before it
+/// (or the body's when there is no heading). A piece is the text of the
 /// element holding it when that is short (`28. <b>Januar</b> 2022`), else
 /// the piece itself.
 fn after_headline(document: &Html) -> impl Iterator<Item = String> + '_ {
-    let (after, before): (Vec<TextNode<'_>>, Vec<TextNode<'_>>) =
-        match document.select(selector!("h1")).next() {
-            Some(h1) => (
-                following_texts(h1).take(AFTER_HEADLINE * 4).collect(),
-                preceding_texts(document, h1),
-            ),
-            None => (
-                document
-                    .root_element()
-                    .descendants()
-                    .filter_map(|n| n.value().as_text().map(|t| (n, t)))
-                    .take(AFTER_HEADLINE * 8)
-                    .collect(),
-                Vec::new(),
-            ),
-        };
+    let (after, before): (Vec<TextNode<'_>>, Vec<TextNode<'_>>) = match headline(document) {
+        Some(h1) => (
+            following_texts(*h1).take(AFTER_HEADLINE * 4).collect(),
+            preceding_texts(document, h1),
+        ),
+        None => (
+            document
+                .root_element()
+                .descendants()
+                .filter_map(|n| n.value().as_text().map(|t| (n, t)))
+                .take(AFTER_HEADLINE * 8)
+                .collect(),
+            Vec::new(),
+        ),
+    };
     let near = |texts: Vec<TextNode<'_>>, limit: usize| {
         let mut last = String::new();
         texts
             .into_iter()
             .filter_map(|(node, text)| {
+                // Whitespace between elements would stand for its whole
+                // container, children the checks below pass over included.
+                if text.trim().is_empty() {
+                    return None;
+                }
                 let parent = node.parent().and_then(ElementRef::wrap)?;
                 if is_elsewhere(parent) {
                     return None;
@@ -328,8 +565,10 @@ type TextNode<'a> = (
 );
 
 /// The text nodes after `start` in document order.
-fn following_texts(start: ElementRef<'_>) -> impl Iterator<Item = TextNode<'_>> {
-    let mut next = Some(*start);
+fn following_texts(
+    start: ego_tree::NodeRef<'_, scraper::Node>,
+) -> impl Iterator<Item = TextNode<'_>> {
+    let mut next = Some(start);
     std::iter::from_fn(move || {
         loop {
             let current = next?;
@@ -348,3 +587,7 @@ fn following_texts(start: ElementRef<'_>) -> impl Iterator<Item = TextNode<'_>> 
     })
     .flatten()
 }
+
+#[cfg(test)]
+#[path = "date_tests.rs"]
+mod tests;

@@ -291,45 +291,98 @@ fn class_and_id(element: ElementRef<'_>) -> String {
 /// Words of a class or id that name another date than the publication's, or
 /// a part of the page whose dates and names belong to other articles or to readers.
 static ELSEWHERE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|replies|expir|related|recommend|sidebar|widget|newsletter|footer|calendar")
+    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|replies|expir|related|recommend|sidebar|widget|newsletter|footer|calendar|profile")
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
 /// Whether an element lies where dates and bylines are not the article's: navigation,
-/// sidebars, footers, scripts, hidden parts, comments, related lists,
+/// sidebars and footers (but for an `<article>` element's own), scripts, hidden parts, comments, related lists, quoted
+/// or embedded posts (`blockquote`),
 /// or an element named for another date. (Headers and meta lines, furniture
 /// for the text, are where the date usually is.)
 pub(super) fn is_elsewhere(element: ElementRef<'_>) -> bool {
-    std::iter::once(element)
+    let lineage: Vec<ElementRef<'_>> = std::iter::once(element)
         .chain(element.ancestors().filter_map(ElementRef::wrap))
-        .enumerate()
-        .any(|(level, e)| {
-            matches!(
-                e.value().name(),
-                "nav"
-                    | "footer"
-                    | "aside"
-                    | "script"
-                    | "style"
-                    | "template"
-                    | "noscript"
-                    | "select"
-                    | "option"
-            ) || is_hidden(e)
-                || (level < NAMED_LEVELS && names_elsewhere(e))
-        })
+        .collect();
+    let article = lineage
+        .iter()
+        .position(|e| e.value().name() == "article")
+        .unwrap_or(0);
+    lineage.iter().enumerate().any(|(level, e)| {
+        let within_article = level < article;
+        let holds_headline =
+            e.value().name() == "header" && e.select(selector!("h1")).next().is_some();
+        is_elsewhere_element(e.value().name(), within_article, holds_headline)
+            || is_hidden(*e)
+            || (level < NAMED_LEVELS && names_elsewhere(*e, within_article))
+    })
 }
+
+/// Elements whose content is not the article's: an `<article>`'s own
+/// `<footer>` and `<header>` are, the page's are not (a site header shows
+/// today's date); a `<header>` that holds an `<h1>` is the article's.
+fn is_elsewhere_element(name: &str, within_article: bool, holds_headline: bool) -> bool {
+    match name {
+        "footer" => !within_article,
+        "header" => !within_article && !holds_headline,
+        "nav" | "aside" | "script" | "style" | "template" | "noscript" | "select" | "option"
+        | "blockquote" => true,
+        _ => false,
+    }
+}
+
+/// Class or id words of a date element that name the publication: hAtom
+/// and WordPress mark the published date `updated` as well
+/// (`entry-date published updated`), which then does not make it an edit's date.
+static PUBLICATION_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)publish|pubdate|post[-_]?date|entry[-_]?date|posted|created")
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// Words of [`ELSEWHERE`] that name an edit's date rather than another part of the page.
+static EDIT_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)update|modif|edited|revis")
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// An article's own footer (`entry-footer`, `post-footer`, `asset-footer`),
+/// where blogs print the date and author, unlike the site's footer.
+static OWN_FOOTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(entry|post|article|asset|story)[-_]?footer$")
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// Parts that an `<article>` element may have of its own, holding its date
+/// and byline: its sidebar (`podcast-description__sidebar`) and footer.
+static ARTICLE_PART: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)sidebar|footer").unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
 
 /// How far up class and id names are read: a page's outer layout
 /// (`layout has-sidebar`) says nothing about a date deep inside it.
 const NAMED_LEVELS: usize = 6;
 
 /// Whether a class or id word of the element names a part that is not the
-/// article's own (`has-sidebar`, which describes a layout, does not count).
-fn names_elsewhere(element: ElementRef<'_>) -> bool {
-    class_and_id(element)
-        .split_whitespace()
-        .any(|word| !word.starts_with("has-") && ELSEWHERE.is_match(word))
+/// article's own (`has-sidebar`, which describes a layout, does not count,
+/// nor a word that names the publication itself, `ArticleHeaderComment_publishDate`).
+fn names_elsewhere(element: ElementRef<'_>, within_article: bool) -> bool {
+    let names = class_and_id(element);
+    let names_publication = PUBLICATION_NAME.is_match(&names);
+    names.split_whitespace().any(|word| {
+        ELSEWHERE.is_match(word) && !is_the_articles_own(word, within_article, names_publication)
+    })
+}
+
+/// Whether a word that [`ELSEWHERE`] matches still names the article's own
+/// part: a layout (`has-sidebar`), the article's footer or, inside an
+/// `<article>`, its sidebar, a publication date, or an edit's mark on an
+/// element also named for the publication.
+fn is_the_articles_own(word: &str, within_article: bool, names_publication: bool) -> bool {
+    word.starts_with("has-")
+        || OWN_FOOTER.is_match(word)
+        || PUBLICATION_NAME.is_match(word)
+        || (within_article && ARTICLE_PART.is_match(word))
+        || (names_publication && EDIT_NAME.is_match(word))
 }
 
 /// Hidden by attribute or inline style: not shown, so not the article.

@@ -257,7 +257,7 @@ fn a_structured_date_far_from_the_urls_is_a_republication_and_the_url_wins() {
     assert_eq!(republished.date_text.as_deref(), Some("2017-07-12"));
     assert_eq!(republished.found.date_origin, Some(DateOrigin::Url));
     let late_night = extract_article(
-        &page("2017-07-13T01:10:00Z"),
+        &page("2017-07-13T01:10:00+02:00"),
         &base,
         &all_auto(),
         &Limits::default(),
@@ -265,7 +265,7 @@ fn a_structured_date_far_from_the_urls_is_a_republication_and_the_url_wins() {
     );
     assert_eq!(
         late_night.date_text.as_deref(),
-        Some("2017-07-13T01:10:00Z"),
+        Some("2017-07-13T01:10:00+02:00"),
         "a day apart is the same story: the exact time is kept"
     );
 }
