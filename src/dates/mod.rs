@@ -255,6 +255,25 @@ static DAY_WORD: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid day-word regex")
 });
 
+/// Words that may stand beside a day word in a date: a label's end, "at",
+/// the parts of a time, morning and evening.
+static DAY_FILLER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:at|um|à|в|a\.?m\.?|p\.?m\.?|үө|үх)(?:[^\p{L}]|$)|цаг\p{L}*|мин\p{L}*|орой|өглөө|үдээс\s*(?:өмнө|хойш)")
+        .expect("valid day filler regex")
+});
+
+/// Whether a text is a date built on the day word at `word` ("Өчигдөр
+/// 14:05", "Published: today at 9:00 am") rather than a sentence that uses
+/// it ("Маргааш нутгийн зүүн хагаст бороо орно", "Today's Paper"): besides
+/// a label, a time and their filler words, nothing else is written.
+fn is_only_a_day(text: &str, word: std::ops::Range<usize>) -> bool {
+    let rest = format!("{} {}", &text[..word.start], &text[word.end..]);
+    let rest = strip_label(rest.trim()).to_string();
+    let rest = TIME.replace_all(&rest, " ");
+    let rest = DAY_FILLER.replace_all(&rest, " ");
+    !rest.chars().any(char::is_alphabetic)
+}
+
 /// "5 minutes ago", "2 цагийн өмнө", "өчигдөр 14:05", "уржигдар 09 цаг 30 мин"
 /// (the day before yesterday), "just now".
 fn parse_relative(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
@@ -276,7 +295,11 @@ fn parse_relative(text: &str, ctx: &DateContext<'_>) -> Option<ParsedDate> {
         };
         return relative(at?);
     }
-    let word = DAY_WORD.captures(text)?[1].to_lowercase();
+    let day_word = DAY_WORD.find(text)?;
+    if !is_only_a_day(text, day_word.range()) {
+        return None;
+    }
+    let word = day_word.as_str().to_lowercase();
     let days_back = match word.as_str() {
         "just now" | "moment ago" | "moments ago" | "дөнгөж сая" | "саяхан" => {
             return relative(ctx.now);

@@ -149,6 +149,32 @@ fn recognises_real_world_dates() {
 }
 
 #[test]
+fn a_sentence_with_a_day_word_is_no_date() {
+    let now = Utc
+        .with_ymd_and_hms(2024, 12, 21, 12, 0, 0)
+        .single()
+        .expect("valid time");
+    let ctx = DateContext::plain(now);
+    for sentence in [
+        "Маргааш нутгийн зүүн хагаст бороо орно",
+        "Today's Paper",
+        "Today, we're excited to announce our new release",
+        "Өнөөдөр УИХ-ын чуулган хуралдана",
+    ] {
+        assert_eq!(parse_date(sentence, &ctx), None, "{sentence}");
+    }
+    for date in [
+        "Нийтэлсэн: Өчигдөр 14:05",
+        "Today at 10:30 AM",
+        "өчигдөр орой",
+        "Yesterday, 9:00 pm",
+        "уржигдар 09 цаг 30 мин",
+    ] {
+        assert!(parse_date(date, &ctx).is_some(), "{date}");
+    }
+}
+
+#[test]
 fn rejects_text_without_a_date() {
     for input in [
         "",
