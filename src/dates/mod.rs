@@ -597,13 +597,19 @@ const EUROPEAN_MONTHS: &[(&str, u32)] = &[
     ("december", 12),
 ];
 
-/// "26. Januar 2022", "1er mars 2020", "3 de mayo de 2020", "12 marzo 2021".
-static EU_DMY: LazyLock<Regex> = LazyLock::new(|| {
+/// [`EUROPEAN_MONTHS`] as a regex alternation, longest names first (so
+/// "marzo" is not read as "mar").
+fn european_month_names() -> String {
     let mut names: Vec<&str> = EUROPEAN_MONTHS.iter().map(|(name, _)| *name).collect();
     names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    names.join("|")
+}
+
+/// "26. Januar 2022", "1er mars 2020", "3 de mayo de 2020", "12 marzo 2021".
+static EU_DMY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r"(?i)\b([0-9]{{1,2}})(?:\.|er|º)?\s*(?:de\s+)?({})\.?,?\s+(?:de\s+)?([0-9]{{4}})\b",
-        names.join("|")
+        european_month_names()
     ))
     .expect("valid European date regex")
 });
@@ -611,11 +617,9 @@ static EU_DMY: LazyLock<Regex> = LazyLock::new(|| {
 /// "Juli 12, 2017": the month first, as WordPress's default "F j, Y" prints
 /// it in every language; the comma is required.
 static EU_MDY: LazyLock<Regex> = LazyLock::new(|| {
-    let mut names: Vec<&str> = EUROPEAN_MONTHS.iter().map(|(name, _)| *name).collect();
-    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
     Regex::new(&format!(
         r"(?i)\b({})\.?\s+([0-9]{{1,2}}),\s*([0-9]{{4}})\b",
-        names.join("|")
+        european_month_names()
     ))
     .expect("valid European date regex")
 });
