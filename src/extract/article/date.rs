@@ -14,6 +14,7 @@
 
 use std::sync::LazyLock;
 
+use chrono::{FixedOffset, NaiveTime};
 use regex::Regex;
 use scraper::{ElementRef, Html};
 use url::Url;
@@ -183,12 +184,13 @@ fn edit_dates(document: &Html) -> impl Iterator<Item = (String, DateOrigin)> + '
 
 /// The publication date on the page's own calendar. A date written in UTC
 /// (`2023-11-09T01:09:55Z`) may fall on the day after or before the one the
-/// publisher printed: the same instant written at the page's offset or as
-/// its zone-less wall clock (in the structured data, a `<time>`) is taken
-/// instead, else a day the page shows without a time (its URL's, a date
-/// element's) next to the UTC day, when the instant lies within
-/// [`NEAR_MIDNIGHT`] of the midnight between them. A date written at an
-/// offset is the page's own already.
+/// publisher printed: when the page writes the same instant at its offset or
+/// as its zone-less wall clock (in the structured data, a `<time>`), or shows
+/// a day without a time (its URL's, a date element's) next to the UTC day
+/// while the instant lies within [`NEAR_MIDNIGHT`] of the midnight between
+/// them, the instant is written at an offset that puts it on the page's day.
+/// The instant itself never changes (the store keeps it); a date written at
+/// an offset is the page's own already.
 fn as_the_page_dates_it(
     first: &FoundDate,
     structured: &[FoundDate],
@@ -198,16 +200,21 @@ fn as_the_page_dates_it(
     let Some(instant) = parse_date(&first.text, ctx).filter(is_utc_written) else {
         return first.clone();
     };
-    structured
+    let offset = structured
         .iter()
-        .find(|other| is_local_twin(&instant, other, ctx))
-        .cloned()
+        .find_map(|other| twin_offset(&instant, other, ctx))
         .or_else(|| {
-            local_evidence().into_iter().find(|shown| {
-                is_local_twin(&instant, shown, ctx) || is_local_day_of(&instant, shown, ctx)
+            local_evidence().into_iter().find_map(|shown| {
+                twin_offset(&instant, &shown, ctx).or_else(|| day_offset(&instant, &shown, ctx))
             })
-        })
-        .unwrap_or_else(|| first.clone())
+        });
+    match offset.and_then(FixedOffset::east_opt) {
+        Some(offset) => FoundDate {
+            text: instant.at.with_timezone(&offset).to_rfc3339(),
+            origin: first.origin,
+        },
+        None => first.clone(),
+    }
 }
 
 /// Whether a date was written in UTC (`Z`, `+00:00`, `GMT`).
@@ -218,19 +225,25 @@ fn is_utc_written(date: &ParsedDate) -> bool {
 /// Largest distance of a real UTC offset from UTC (UTC+14), in seconds.
 const MAX_OFFSET: i64 = 14 * 3600;
 
-/// Whether `other` names the UTC `instant` on the page's clock: the same
-/// instant at a non-zero offset, or a zone-less time a whole quarter-hour
-/// offset away (`2023-11-08 18:09:55` for `2023-11-09T01:09:55Z`).
-fn is_local_twin(instant: &ParsedDate, other: &FoundDate, ctx: &DateContext<'_>) -> bool {
-    let Some(other) = parse_date(&other.text, ctx) else {
-        return false;
-    };
+/// The page's offset (seconds east of UTC) when `other` names the UTC
+/// `instant` on the page's clock: the same instant at a non-zero offset, or
+/// a zone-less time of day a whole quarter-hour offset away
+/// (`2023-11-08 18:09:55` for `2023-11-09T01:09:55Z`). A day without a time
+/// is no twin: [`day_offset`] decides for it.
+fn twin_offset(instant: &ParsedDate, other: &FoundDate, ctx: &DateContext<'_>) -> Option<i32> {
+    let other = parse_date(&other.text, ctx)?;
     match other.offset {
-        Some(offset) => offset.local_minus_utc() != 0 && other.at == instant.at,
+        Some(offset) => (offset.local_minus_utc() != 0 && other.at == instant.at)
+            .then(|| offset.local_minus_utc()),
         None => {
             let wall = other.as_written(ctx.tz).naive_local();
+            if wall.time() == NaiveTime::MIN {
+                return None;
+            }
             let shift = (wall - instant.at.naive_utc()).num_seconds();
-            shift != 0 && shift % 900 == 0 && shift.abs() <= MAX_OFFSET
+            (shift != 0 && shift % 900 == 0 && shift.abs() <= MAX_OFFSET)
+                .then(|| i32::try_from(shift).ok())
+                .flatten()
         }
     }
 }
@@ -241,22 +254,25 @@ fn is_local_twin(instant: &ParsedDate, other: &FoundDate, ctx: &DateContext<'_>)
 /// and Africa, where UTC dates most often change the day.
 const NEAR_MIDNIGHT: i64 = 4 * 3600;
 
-/// Whether `shown` is a day without a time of day (`/2024/11/08/`,
+/// When `shown` is a day without a time of day (`/2024/11/08/`,
 /// `8. November 2024`) next to the UTC `instant`'s day, on the side of the
-/// midnight the instant lies within [`NEAR_MIDNIGHT`] of.
-fn is_local_day_of(instant: &ParsedDate, shown: &FoundDate, ctx: &DateContext<'_>) -> bool {
-    let Some(shown) = parse_date(&shown.text, ctx) else {
-        return false;
-    };
-    let wall = shown.as_written(ctx.tz).naive_local();
-    if shown.offset.is_some() || wall.time() != chrono::NaiveTime::MIN {
-        return false;
+/// midnight the instant lies within [`NEAR_MIDNIGHT`] of: the smallest
+/// whole-hour offset that puts the instant on that day.
+fn day_offset(instant: &ParsedDate, shown: &FoundDate, ctx: &DateContext<'_>) -> Option<i32> {
+    let shown = parse_date(&shown.text, ctx)?;
+    let midnight = shown.as_written(ctx.tz).naive_local();
+    if shown.offset.is_some() || midnight.time() != NaiveTime::MIN {
+        return None;
     }
-    let utc = instant.at.naive_utc();
-    let from_start = (utc - wall).num_seconds();
-    wall.date() != utc.date()
-        && ((-NEAR_MIDNIGHT..0).contains(&from_start)
-            || (86_400..86_400 + NEAR_MIDNIGHT).contains(&from_start))
+    let since_midnight = (instant.at.naive_utc() - midnight).num_seconds();
+    let hours = if (-NEAR_MIDNIGHT..0).contains(&since_midnight) {
+        (-since_midnight + 3599) / 3600
+    } else if (86_400..86_400 + NEAR_MIDNIGHT).contains(&since_midnight) {
+        -((since_midnight - 86_400) / 3600 + 1)
+    } else {
+        return None;
+    };
+    i32::try_from(hours * 3600).ok()
 }
 
 /// `<meta>` values of the given names, in their order.

@@ -47,7 +47,7 @@ fn a_utc_date_gives_way_to_its_zone_less_wall_clock() {
     let body = r#"<h1>Playoffs</h1><time datetime="2024-11-08 18:09:55">November 8</time>"#;
     assert_eq!(
         date_of(head, body, PAGE).as_deref(),
-        Some("2024-11-08 18:09:55")
+        Some("2024-11-08T18:09:55-07:00")
     );
     // Not the same minute and second: another time, not this one's clock.
     let body = r#"<h1>Playoffs</h1><time datetime="2024-11-08 18:03:00">November 8</time>"#;
@@ -62,13 +62,13 @@ fn a_utc_date_near_midnight_takes_the_day_the_url_or_page_shows() {
     let head = r#"<meta property="article:published_time" content="2024-02-18T02:18:11Z">"#;
     assert_eq!(
         date_of(head, "<h1>T</h1>", "https://news.example/2024/02/17/story/").as_deref(),
-        Some("2024-02-17")
+        Some("2024-02-17T23:18:11-03:00")
     );
     let head = r#"<meta property="article:published_time" content="2021-11-04T23:00Z">"#;
     let body = r#"<h1>T</h1><span class="meta-date">5. November 2021</span>"#;
     assert_eq!(
         date_of(head, body, PAGE).as_deref(),
-        Some("5. November 2021")
+        Some("2021-11-05T00:00:00+01:00")
     );
 }
 
@@ -80,6 +80,12 @@ fn a_utc_date_far_from_midnight_or_written_at_an_offset_stays() {
     assert_eq!(
         date_of(head, body, PAGE).as_deref(),
         Some("2022-02-08T18:05:43Z")
+    );
+    // On a whole hour too: a day without a time is no wall clock of it.
+    let head = r#"<meta property="article:published_time" content="2022-02-08T18:00:00Z">"#;
+    assert_eq!(
+        date_of(head, body, PAGE).as_deref(),
+        Some("2022-02-08T18:00:00Z")
     );
     // An offset is the page's own: its day is the page's day.
     let head = r#"<meta property="article:published_time" content="2020-06-29T00:16:15+03:00">"#;

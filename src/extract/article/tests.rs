@@ -268,6 +268,21 @@ fn a_structured_date_far_from_the_urls_is_a_republication_and_the_url_wins() {
         Some("2017-07-13T01:10:00+02:00"),
         "a day apart is the same story: the exact time is kept"
     );
+    let late_night_utc = extract_article(
+        &page("2017-07-13T01:10:00Z"),
+        &base,
+        &all_auto(),
+        &Limits::default(),
+        &ctx,
+    );
+    let text = late_night_utc.date_text.expect("a date");
+    assert!(text.starts_with("2017-07-12T"), "the URL's day: {text}");
+    let at = chrono::DateTime::parse_from_rfc3339(&text).expect("rfc3339");
+    assert_eq!(
+        at.to_utc().to_rfc3339(),
+        "2017-07-13T01:10:00+00:00",
+        "the instant is kept, written at an offset on the URL's day"
+    );
 }
 
 #[test]
