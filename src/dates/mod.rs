@@ -255,23 +255,34 @@ static DAY_WORD: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid day-word regex")
 });
 
-/// Words that may stand beside a day word in a date: a label's end, "at",
-/// the parts of a time, morning and evening.
+/// What may follow a day word in a date: times with their case suffix or
+/// meridiem (`14:05-д`, `3pm`), "at", the parts of a time, morning and evening.
 static DAY_FILLER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:at|um|à|в|a\.?m\.?|p\.?m\.?|үө|үх)(?:[^\p{L}]|$)|цаг\p{L}*|мин\p{L}*|орой|өглөө|үдээс\s*(?:өмнө|хойш)")
-        .expect("valid day filler regex")
+    Regex::new(
+        r"(?i)[0-9]+(?:[:.][0-9]+)*\s*-?\s*(?:[ap]\.?m\.?|\p{L}{1,3}\b)?|\b(?:at|um|à|в|am|pm|a\.m\.|p\.m\.|үө|үх|цаг\p{L}*|мин\p{L}*|орой|өглөө|үдээс|өмнө|хойш)\b",
+    )
+    .expect("valid day filler regex")
+});
+
+/// Words that may stand before a day word without a colon ("Posted yesterday").
+static DAY_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:posted|published|updated|нийтэлсэн|нийтлэгдсэн|огноо)$")
+        .expect("valid day label regex")
 });
 
 /// Whether a text is a date built on the day word at `word` ("Өчигдөр
-/// 14:05", "Published: today at 9:00 am") rather than a sentence that uses
-/// it ("Маргааш нутгийн зүүн хагаст бороо орно", "Today's Paper"): besides
-/// a label, a time and their filler words, nothing else is written.
+/// 14:05", "Posted yesterday at 3pm", "Өнөөдөр 14:05 | Спорт") rather than a
+/// sentence that uses it ("Маргааш нутгийн зүүн хагаст бороо орно",
+/// "Today's Paper"): before it at most a label, after it (up to a `|`, `·`
+/// or `•` that starts another field) only a time and its filler words.
 fn is_only_a_day(text: &str, word: std::ops::Range<usize>) -> bool {
-    let rest = format!("{} {}", &text[..word.start], &text[word.end..]);
-    let rest = strip_label(rest.trim()).to_string();
-    let rest = TIME.replace_all(&rest, " ");
-    let rest = DAY_FILLER.replace_all(&rest, " ");
-    !rest.chars().any(char::is_alphabetic)
+    let before = strip_label(text[..word.start].trim());
+    let after = text[word.end..]
+        .split(['|', '·', '•'])
+        .next()
+        .unwrap_or_default();
+    let after = DAY_FILLER.replace_all(after, " ");
+    (before.is_empty() || DAY_LABEL.is_match(before)) && !after.chars().any(char::is_alphabetic)
 }
 
 /// "5 minutes ago", "2 цагийн өмнө", "өчигдөр 14:05", "уржигдар 09 цаг 30 мин"

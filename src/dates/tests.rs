@@ -160,6 +160,8 @@ fn a_sentence_with_a_day_word_is_no_date() {
         "Today's Paper",
         "Today, we're excited to announce our new release",
         "Өнөөдөр УИХ-ын чуулган хуралдана",
+        "Өчигдөр цагдаа нар шалгалт хийлээ",
+        "Нийслэлд өнөөдөр",
     ] {
         assert_eq!(parse_date(sentence, &ctx), None, "{sentence}");
     }
@@ -169,6 +171,10 @@ fn a_sentence_with_a_day_word_is_no_date() {
         "өчигдөр орой",
         "Yesterday, 9:00 pm",
         "уржигдар 09 цаг 30 мин",
+        "Yesterday at 3pm",
+        "Өчигдөр 14:05-д",
+        "Өнөөдөр 14:05 | Спорт",
+        "Posted yesterday",
     ] {
         assert!(parse_date(date, &ctx).is_some(), "{date}");
     }
