@@ -4,9 +4,10 @@
 //! with `medee::cluster`, and prints the pairs judged the same story as
 //! `{"pairs": [[url, url], ...]}` on stdout.
 //!
-//! With `--clusters` it assigns stories as the store does instead: the
-//! headlines in date order, each joining the story of its most similar
-//! earlier headline of another site (see `store::stories`), and prints
+//! With `--clusters` it assigns stories as the store does instead (without
+//! its cap of 20 candidates per item, which a few hundred headlines never
+//! reach): the headlines in date order, each joining the story of its most
+//! similar earlier headline of another site (see `store::stories`), and prints
 //! `{"clusters": [[url, ...], ...]}`: fewer pairs than the pairwise
 //! decisions, as an item joins one story and stories never merge.
 //!

@@ -42,9 +42,11 @@ pub fn next_run<Tz: TimeZone>(
     };
     // A stored time near the end of chrono's range must not panic the
     // scheduler: without a reachable end of backoff the schedule decides.
-    let Some(until) = failing
-        .last_attempt
-        .checked_add_signed(backoff(failing.failures, interval(cron, &next)))
+    // A last attempt stored while the clock was wrong (in the future) counts
+    // as now, or the source would wait until then.
+    let last_attempt = failing.last_attempt.min(now.with_timezone(&Utc));
+    let Some(until) =
+        last_attempt.checked_add_signed(backoff(failing.failures, interval(cron, &next)))
     else {
         return Some(next);
     };
@@ -185,16 +187,24 @@ mod tests {
     }
 
     #[test]
-    fn a_last_attempt_at_the_end_of_time_falls_back_to_the_schedule() {
-        let failing = Some(Failing {
-            failures: 3,
-            last_attempt: DateTime::<Utc>::MAX_UTC,
-        });
+    fn a_last_attempt_in_the_future_counts_as_now() {
         let now = at("12:07:00");
-        assert_eq!(
-            next_run(&cron("0 */15 * * * *"), &now, failing),
-            Some(at("12:15:00"))
-        );
+        let quarterly = cron("0 */15 * * * *");
+        for last_attempt in [
+            DateTime::<Utc>::MAX_UTC,
+            at("12:00:00") + chrono::Duration::days(365 * 70),
+        ] {
+            let failing = Some(Failing {
+                failures: 3,
+                last_attempt,
+            });
+            // Three failures wait four quarters from now: 13:07, then the cron's 13:15.
+            assert_eq!(
+                next_run(&quarterly, &now, failing),
+                Some(at("13:15:00")),
+                "{last_attempt}"
+            );
+        }
     }
 
     #[test]

@@ -219,7 +219,9 @@ fn qualifier_stems() -> &'static [Vec<String>] {
 /// a season shares, and times of day.
 fn is_weak_number(number: &str) -> bool {
     matches!(number, "0" | "1" | "2" | "3")
-        || (number.len() == 4 && (number.starts_with("19") || number.starts_with("20")))
+        || (number.len() == 4
+            && number.bytes().all(|b| b.is_ascii_digit())
+            && (number.starts_with("19") || number.starts_with("20")))
         || is_clock_time(number)
 }
 
@@ -381,34 +383,43 @@ fn tokens(folded: &str) -> Vec<Token> {
     out
 }
 
-/// A number as one text: a comma between a group of up to three digits and
-/// exactly three more is a thousands separator (`9,446` is `9446`, as
-/// another outlet writes it); any other comma is a decimal point (`6,5`).
+/// A number as one text: commas between a group of up to three digits and
+/// groups of exactly three are thousands separators (`9,446` and
+/// `1,234,567` are `9446` and `1234567`, as another outlet writes them); any
+/// other comma is a decimal point (`6,5`).
 fn number_text(digits: &[char]) -> String {
     let text: String = digits.iter().collect();
-    match text.split_once(',') {
-        Some((int, frac))
-            if (1..=3).contains(&int.len())
-                && frac.len() == 3
-                && frac.chars().all(|c| c.is_ascii_digit()) =>
-        {
-            format!("{int}{frac}")
-        }
-        _ => text.replace(',', "."),
+    let groups: Vec<&str> = text.split(',').collect();
+    let is_digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    let thousands = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && is_digits(groups[0])
+        && groups[1..].iter().all(|g| g.len() == 3 && is_digits(g));
+    if thousands {
+        groups.concat()
+    } else {
+        text.replace(',', ".")
     }
 }
 
-/// A time of day (`13.00`, `15:00`): the hour of an event, which outlets
+/// A time of day (`15:00`, `13.00`): the hour of an event, which outlets
 /// state or leave out as they please, so it is weak evidence and never
-/// tells two reports apart the way a count or a score does (`3:1`).
+/// tells two reports apart the way a count or a score does (`3:1`). With a
+/// point only a full or quarter hour is read as a time (`6.25`, `13.50` are
+/// rates and prices).
 fn is_clock_time(number: &str) -> bool {
-    let Some((hour, minute)) = number.split_once([':', '.']) else {
-        return false;
+    let (hour, minute, is_colon) = match number.split_once(':') {
+        Some((hour, minute)) => (hour, minute, true),
+        None => match number.split_once('.') {
+            Some((hour, minute)) => (hour, minute, false),
+            None => return false,
+        },
     };
     minute.len() == 2
         && hour.len() <= 2
         && hour.parse::<u8>().is_ok_and(|h| h < 24)
         && minute.parse::<u8>().is_ok_and(|m| m < 60)
+        && (is_colon || matches!(minute, "00" | "15" | "30" | "45"))
 }
 
 /// Person names written as an upper-case initial, a point and a capitalised
@@ -504,6 +515,7 @@ mod tests {
         assert_eq!(keys("9,446 төгрөг"), keys("9446 төгрөг"));
         assert!(keys("16,17-нд").contains(&"#:16.17".to_string()));
         assert!(keys("1,5 сая").contains(&"#:1.5".to_string()));
+        assert!(keys("1,234,567 хүн").contains(&"#:1234567".to_string()));
     }
 
     #[test]
@@ -518,6 +530,8 @@ mod tests {
         assert_eq!(kind("15:00 цагт", "#:15:00"), Some(Kind::WeakNumber));
         assert_eq!(kind("3:1-ээр", "#:3:1"), Some(Kind::Number));
         assert_eq!(kind("64.9 сая", "#:64.9"), Some(Kind::Number));
+        assert_eq!(kind("ханш 13.50", "#:13.50"), Some(Kind::Number));
+        assert_eq!(kind("19.5 хувь", "#:19.5"), Some(Kind::Number));
     }
 
     #[test]

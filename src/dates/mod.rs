@@ -677,7 +677,7 @@ fn parse_cjk(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
 /// "25.04.24": a two-digit year (this century), dots only, as German sites
 /// print it; not part of a longer dotted number (a version, an address).
 static NUM_DMY_SHORT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^0-9.])([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{2})(?:[^0-9.]|\.?$)")
+    Regex::new(r"(?:^|[^\p{L}0-9.])([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{2})(?:[^0-9.]|\.?$)")
         .expect("valid short numeric date regex")
 });
 

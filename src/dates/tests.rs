@@ -381,4 +381,5 @@ fn a_month_name_before_the_day_and_a_two_digit_year_are_read() {
     );
     assert_eq!(day("Version 1.2.24.5"), None);
     assert_eq!(day("192.168.10.12"), None);
+    assert_eq!(day("medee v2.1.24"), None);
 }
