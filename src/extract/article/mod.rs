@@ -288,28 +288,29 @@ fn class_and_id(element: ElementRef<'_>) -> String {
     }
 }
 
+/// Words of a class or id that name an edit's date rather than the publication's.
+const EDIT_WORDS: &str = "update|modif|edited|revis";
+
 /// Words of a class or id that name another date than the publication's, or
 /// a part of the page whose dates and names belong to other articles or to readers.
 static ELSEWHERE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)update|modif|edited|revis|comment|reply|replies|expir|related|recommend|sidebar|widget|newsletter|footer|calendar|profile")
+    Regex::new(&format!("(?i){EDIT_WORDS}|comment|reply|replies|expir|related|recommend|sidebar|widget|newsletter|footer|calendar|profile"))
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
-/// Whether an element lies where dates and bylines are not the article's: navigation,
-/// sidebars and footers (but for an `<article>` element's own), scripts, hidden parts, comments, related lists, quoted
-/// or embedded posts (`blockquote`),
-/// or an element named for another date. (Headers and meta lines, furniture
-/// for the text, are where the date usually is.)
+/// Whether an element lies where dates and bylines are not the article's:
+/// navigation, the site's header (it shows today's date) and footer,
+/// sidebars (an `<article>` element's own header, footer and sidebar are the
+/// article's), scripts, hidden parts, comments, related lists, quoted or
+/// embedded posts (`blockquote`), readers' profiles, or an element named
+/// for another date.
 pub(super) fn is_elsewhere(element: ElementRef<'_>) -> bool {
     let lineage: Vec<ElementRef<'_>> = std::iter::once(element)
         .chain(element.ancestors().filter_map(ElementRef::wrap))
         .collect();
-    let article = lineage
-        .iter()
-        .position(|e| e.value().name() == "article")
-        .unwrap_or(0);
+    let article_level = lineage.iter().position(|e| e.value().name() == "article");
     lineage.iter().enumerate().any(|(level, e)| {
-        let within_article = level < article;
+        let within_article = article_level.is_some_and(|article| level < article);
         let holds_headline =
             e.value().name() == "header" && e.select(selector!("h1")).next().is_some();
         is_elsewhere_element(e.value().name(), within_article, holds_headline)
@@ -318,9 +319,9 @@ pub(super) fn is_elsewhere(element: ElementRef<'_>) -> bool {
     })
 }
 
-/// Elements whose content is not the article's: an `<article>`'s own
-/// `<footer>` and `<header>` are, the page's are not (a site header shows
-/// today's date); a `<header>` that holds an `<h1>` is the article's.
+/// Elements whose content is not the article's. An `<article>`'s own
+/// `<footer>` and `<header>` are the article's, the page's are not (a site
+/// header shows today's date), but for a `<header>` that holds the `<h1>`.
 fn is_elsewhere_element(name: &str, within_article: bool, holds_headline: bool) -> bool {
     match name {
         "footer" => !within_article,
@@ -339,10 +340,9 @@ static PUBLICATION_NAME: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
-/// Words of [`ELSEWHERE`] that name an edit's date rather than another part of the page.
+/// [`EDIT_WORDS`] alone.
 static EDIT_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)update|modif|edited|revis")
-        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+    Regex::new(&format!("(?i){EDIT_WORDS}")).unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
 /// An article's own footer (`entry-footer`, `post-footer`, `asset-footer`),
@@ -375,10 +375,13 @@ fn names_elsewhere(element: ElementRef<'_>, within_article: bool) -> bool {
 
 /// Whether a word that [`ELSEWHERE`] matches still names the article's own
 /// part: a layout (`has-sidebar`), the article's footer or, inside an
-/// `<article>`, its sidebar, a publication date, or an edit's mark on an
-/// element also named for the publication.
+/// `<article>`, its sidebar, a publication date, an edit's mark on an
+/// element also named for the publication, or the author's profile box
+/// (`author-profile`), where the byline is.
 fn is_the_articles_own(word: &str, within_article: bool, names_publication: bool) -> bool {
+    let lower = word.to_ascii_lowercase();
     word.starts_with("has-")
+        || (lower.contains("profile") && lower.contains("author"))
         || OWN_FOOTER.is_match(word)
         || PUBLICATION_NAME.is_match(word)
         || (within_article && ARTICLE_PART.is_match(word))

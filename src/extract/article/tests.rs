@@ -298,3 +298,20 @@ fn a_page_of_too_many_elements_gets_no_automatic_content_but_its_date() {
     assert_eq!(article.content, None);
     assert_eq!(article.date_text.as_deref(), Some("2024-02-03T10:00:00Z"));
 }
+
+#[test]
+fn a_byline_in_the_authors_profile_box_is_read_and_a_readers_profile_is_not() {
+    let html = r#"<html><body><h1>Title</h1>
+        <div class="user-profile"><span class="author">Commenter Joe</span> joined 3 May 2020</div>
+        <div class="author-profile"><span class="byline">Saraa Dorj</span></div>
+        <p>The story's first paragraph, long enough to be the text of the article.</p>
+        </body></html>"#;
+    let ctx = DateContext::plain(now());
+    let base = Url::parse("https://example.org/title/").expect("url");
+    let article = extract_article(html, &base, &all_auto(), &Limits::default(), &ctx);
+    assert_eq!(article.author.as_deref(), Some("Saraa Dorj"));
+    assert_eq!(
+        article.date_text, None,
+        "a reader's join date is no publication date"
+    );
+}
