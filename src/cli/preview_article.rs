@@ -205,6 +205,7 @@ fn origin_name(origin: crate::extract::DateOrigin) -> &'static str {
         DateOrigin::Url => "the URL",
         DateOrigin::Labelled => "a text labelled as the publication date",
         DateOrigin::Time => "<time>",
+        DateOrigin::Abbr => "<abbr>",
         DateOrigin::DateElement => "a date element",
         DateOrigin::Headline => "the text after the headline",
     }

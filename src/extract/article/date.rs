@@ -12,6 +12,7 @@
 //! A date is the page's own calendar day: one written in UTC yields to the
 //! page's local rendering of it.
 
+use std::cell::LazyCell;
 use std::sync::LazyLock;
 
 use chrono::{FixedOffset, NaiveTime};
@@ -38,8 +39,10 @@ pub enum DateOrigin {
     Url,
     /// Text labelled as the publication's date (`Veröffentlicht am 16.08.2019`).
     Labelled,
-    /// A `<time datetime>` element, or an `<abbr>` with the date in its title.
+    /// A `<time datetime>` element.
     Time,
+    /// An `<abbr>` with the date in its title (or Facebook's `data-utime`).
+    Abbr,
     /// Text of an element whose class or id names a date.
     DateElement,
     /// Short text after the headline.
@@ -106,13 +109,17 @@ pub(super) fn find_date(
         parse_date(&text, ctx).map(|_| FoundDate { text, origin })
     };
     let in_url = url_date(url);
-    let labelled = labelled_dates(document).find_map(|d| readable(d, DateOrigin::Labelled));
-    let generic_meta: Vec<FoundDate> = if labelled.is_none() {
-        meta_dates(document, GENERIC_META_NAMES)
-            .filter_map(|d| readable(d, DateOrigin::Meta))
-            .collect()
-    } else {
+    // Read at most once each, and only when the order below reaches them.
+    let labelled =
+        LazyCell::new(|| labelled_dates(document).find_map(|d| readable(d, DateOrigin::Labelled)));
+    let visible = LazyCell::new(|| VisibleDates::of(document));
+    let generic_meta: Vec<FoundDate> = meta_dates(document, GENERIC_META_NAMES)
+        .filter_map(|d| readable(d, DateOrigin::Meta))
+        .collect();
+    let generic_meta = if generic_meta.is_empty() || labelled.is_some() {
         Vec::new()
+    } else {
+        generic_meta
     };
     let structured: Vec<FoundDate> = jsonld
         .dates()
@@ -122,38 +129,66 @@ pub(super) fn find_date(
         .chain(itemprop_dates(document).filter_map(|d| readable(d, DateOrigin::Itemprop)))
         .chain(generic_meta)
         .collect();
+    let first_time = || time_dates(document).find_map(|d| readable(d, DateOrigin::Time));
+    let first_publication = |texts: &[String], origin| {
+        texts
+            .iter()
+            .filter_map(|d| publication_part(d))
+            .find_map(|d| readable(d, origin))
+    };
     let local_evidence = || {
         in_url
             .clone()
             .and_then(|d| readable(d, DateOrigin::Url))
             .into_iter()
-            .chain(time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
-            .chain(
-                date_elements(document)
-                    .filter_map(|d| publication_part(&d))
-                    .find_map(|d| readable(d, DateOrigin::DateElement)),
-            )
+            .chain(first_time())
+            .chain(first_publication(
+                &visible.elements,
+                DateOrigin::DateElement,
+            ))
             .collect()
     };
     structured
         .first()
         .map(|first| as_the_page_dates_it(first, &structured, local_evidence, ctx))
         .filter(|found| !contradicts_url(found, in_url.as_deref(), ctx))
-        .or_else(|| in_url.and_then(|d| readable(d, DateOrigin::Url)))
-        .or(labelled)
-        .or_else(|| time_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
-        .or_else(|| abbr_dates(document).find_map(|d| readable(d, DateOrigin::Time)))
+        .or_else(|| in_url.clone().and_then(|d| readable(d, DateOrigin::Url)))
+        .or_else(|| (*labelled).clone())
+        .or_else(first_time)
+        .or_else(|| abbr_dates(document).find_map(|d| readable(d, DateOrigin::Abbr)))
+        .or_else(|| first_publication(&visible.elements, DateOrigin::DateElement))
+        .or_else(|| first_publication(&visible.near_headline, DateOrigin::Headline))
         .or_else(|| {
-            date_elements(document)
-                .filter_map(|d| publication_part(&d))
-                .find_map(|d| readable(d, DateOrigin::DateElement))
+            visible
+                .edits()
+                .find_map(|(d, origin)| readable(d.clone(), origin))
         })
-        .or_else(|| {
-            after_headline(document)
-                .filter_map(|d| publication_part(&d))
-                .find_map(|d| readable(d, DateOrigin::Headline))
-        })
-        .or_else(|| edit_dates(document).find_map(|(d, origin)| readable(d, origin)))
+}
+
+/// The visible date candidates of a page: texts of elements named for a
+/// date, and short texts near the headline, each read from the page once.
+struct VisibleDates {
+    elements: Vec<String>,
+    near_headline: Vec<String>,
+}
+
+impl VisibleDates {
+    fn of(document: &Html) -> Self {
+        Self {
+            elements: date_elements(document).collect(),
+            near_headline: after_headline(document).collect(),
+        }
+    }
+
+    /// Those labelled as an edit's (`Updated June 13, 2019`): the last
+    /// resort, as a page's last edit is nearer its publication than no date.
+    fn edits(&self) -> impl Iterator<Item = (&String, DateOrigin)> {
+        let elements = self.elements.iter().map(|d| (d, DateOrigin::DateElement));
+        let near = self.near_headline.iter().map(|d| (d, DateOrigin::Headline));
+        elements
+            .chain(near)
+            .filter(|(d, _)| publication_part(d).is_none())
+    }
 }
 
 /// The part of a visible date text that is the publication's: all of it
@@ -171,15 +206,6 @@ fn publication_part(text: &str) -> Option<String> {
         .chars()
         .any(|c| c.is_ascii_digit())
         .then(|| before.to_string())
-}
-
-/// Visible dates labelled as an edit's (`Updated June 13, 2019`): the last
-/// resort, as a page's last edit is nearer its publication than no date.
-fn edit_dates(document: &Html) -> impl Iterator<Item = (String, DateOrigin)> + '_ {
-    date_elements(document)
-        .map(|d| (d, DateOrigin::DateElement))
-        .chain(after_headline(document).map(|d| (d, DateOrigin::Headline)))
-        .filter(|(d, _)| publication_part(d).is_none())
 }
 
 /// The publication date on the page's own calendar. A date written in UTC
