@@ -76,7 +76,7 @@ pub struct Features {
 impl Features {
     /// The features of a headline and its optional plain-text teaser.
     pub fn new(title: &str, teaser: Option<&str>) -> Self {
-        let tokens = text::read(title);
+        let tokens = text::folded_tokens(title);
         Self {
             title_key: crate::identity::title_key(title),
             headline: text::terms_of(title, &tokens),

@@ -185,10 +185,10 @@ const EXCLUSIVE_QUALIFIERS: &[&[&str]] = &[
 
 /// The exclusive qualifiers a headline names, as (class, stem).
 pub fn qualifiers(headline: &str) -> Vec<(usize, String)> {
-    qualifiers_of(&read(headline))
+    qualifiers_of(&folded_tokens(headline))
 }
 
-/// [`qualifiers`] of a headline already [`read`].
+/// [`qualifiers`] of a headline already read by [`folded_tokens`].
 pub(super) fn qualifiers_of(tokens: &[Token]) -> Vec<(usize, String)> {
     let stems = qualifier_stems();
     let mut out: Vec<(usize, String)> = Vec::new();
@@ -298,16 +298,16 @@ pub fn stem(word: &str) -> String {
 
 /// Every term of a headline, each once, the strongest kind kept.
 pub fn terms(headline: &str) -> Vec<Term> {
-    terms_of(headline, &read(headline))
+    terms_of(headline, &folded_tokens(headline))
 }
 
 /// The words and numbers of a text, folded: what [`terms_of`] and
 /// [`qualifiers_of`] take, so a headline is read once for both.
-pub(super) fn read(text: &str) -> Vec<Token> {
+pub(super) fn folded_tokens(text: &str) -> Vec<Token> {
     tokens(&fold(text))
 }
 
-/// [`terms`] of a headline already [`read`] into `tokens`.
+/// [`terms`] of a headline already read by [`folded_tokens`] into `tokens`.
 pub(super) fn terms_of(headline: &str, tokens: &[Token]) -> Vec<Term> {
     let names = person_names(headline);
     let mut out: Vec<Term> = names.iter().map(|n| Term::new(Kind::Name, &n[0])).collect();

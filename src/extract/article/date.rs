@@ -442,10 +442,7 @@ const AFTER_LABEL: usize = 2;
 /// after the label, else, when the label stands alone (not a sentence that
 /// says "published"), the next short pieces after it.
 fn labelled_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
-    document
-        .root_element()
-        .descendants()
-        .filter_map(|n| n.value().as_text().map(|t| (n, t)))
+    text_nodes(*document.root_element())
         .filter_map(|(node, text)| {
             let label = PUBLICATION_LABEL.find(text)?;
             let parent = node.parent().and_then(ElementRef::wrap)?;
@@ -518,10 +515,7 @@ fn after_headline(document: &Html) -> impl Iterator<Item = String> + '_ {
             preceding_texts(document, h1),
         ),
         None => (
-            document
-                .root_element()
-                .descendants()
-                .filter_map(|n| n.value().as_text().map(|t| (n, t)))
+            text_nodes(*document.root_element())
                 .take(AFTER_HEADLINE * 8)
                 .collect(),
             Vec::new(),
@@ -606,6 +600,12 @@ type TextNode<'a> = (
     &'a scraper::node::Text,
 );
 
+/// The text nodes under `root` (itself included), in document order.
+fn text_nodes(root: ego_tree::NodeRef<'_, scraper::Node>) -> impl Iterator<Item = TextNode<'_>> {
+    root.descendants()
+        .filter_map(|n| n.value().as_text().map(|t| (n, t)))
+}
+
 /// The text nodes after `start` in document order.
 fn following_texts(
     start: ego_tree::NodeRef<'_, scraper::Node>,
@@ -618,10 +618,7 @@ fn following_texts(
                 .next_sibling()
                 .or_else(|| current.ancestors().find_map(|a| a.next_sibling()));
             let found = next?;
-            let texts: Vec<TextNode<'_>> = found
-                .descendants()
-                .filter_map(|n| n.value().as_text().map(|t| (n, t)))
-                .collect();
+            let texts: Vec<TextNode<'_>> = text_nodes(found).collect();
             if !texts.is_empty() {
                 return Some(texts);
             }
