@@ -449,7 +449,7 @@ fn labelled_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
             if is_elsewhere(parent) {
                 return None;
             }
-            let rest = collapse_whitespace(&text[label.end()..]);
+            let rest = before_byline(&collapse_whitespace(&text[label.end()..]));
             let is_label = collapse_whitespace(text).chars().count() <= DATELINE;
             let after: Vec<String> = following_texts(node)
                 .map(|(_, t)| collapse_whitespace(t))
@@ -464,6 +464,18 @@ fn labelled_dates(document: &Html) -> impl Iterator<Item = String> + '_ {
             )
         })
         .flatten()
+}
+
+/// A labelled date's text without the byline or fields that follow it on
+/// the same line (`3 May 2019 by Jane Smith, Staff Writer`, `12.03.2021 |
+/// Politik`), so the date is read however long the line is.
+fn before_byline(text: &str) -> String {
+    let cut = [" by ", " von ", " par ", " por ", " di ", "|", "·", "•"]
+        .iter()
+        .filter_map(|separator| text.find(separator))
+        .min()
+        .unwrap_or(text.len());
+    text[..cut].trim().to_string()
 }
 
 /// `<abbr>` dates: Facebook's `data-utime` (Unix seconds) and hAtom's

@@ -237,3 +237,9 @@ fn a_posters_profile_holds_when_they_joined_not_the_post() {
         Some("Beitrag von r23 » 21.01.2009, 05:42")
     );
 }
+
+#[test]
+fn a_labelled_date_is_read_before_the_byline_on_a_long_line() {
+    let body = "<h1>T</h1><p>Some text.</p><p class=\"credit\">Published on 3 May 2019 by Jane Smith, Staff Writer of the Evening Paper</p>";
+    assert_eq!(date_of("", body, PAGE).as_deref(), Some("on 3 May 2019"));
+}
