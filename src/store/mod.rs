@@ -377,7 +377,8 @@ mod tests {
             .expect("valid time")
     }
 
-    fn item(link: &str, title: &str) -> NewItem {
+    /// An undated item with this link and title, as a listing gives it.
+    pub(super) fn item(link: &str, title: &str) -> NewItem {
         NewItem {
             link: link.to_string(),
             title: title.to_string(),

@@ -193,13 +193,8 @@ mod tests {
 
     fn item(link: &str, title: &str, published: DateTime<Utc>) -> NewItem {
         NewItem {
-            link: link.to_string(),
-            title: title.to_string(),
-            title_key: crate::identity::title_key(title),
-            summary: None,
-            image: None,
             published: Some(published),
-            published_relative: false,
+            ..crate::store::tests::item(link, title)
         }
     }
 
