@@ -5,20 +5,8 @@ use feed_rs::model::Feed;
 
 use crate::support::{
     Reply, Server, Workspace, assert_absolute_links, fixture, serve_shipped_fixtures,
-    shipped_config,
+    shipped_config, titles,
 };
-
-fn titles(feed: &Feed) -> Vec<String> {
-    feed.entries
-        .iter()
-        .map(|e| {
-            e.title
-                .as_ref()
-                .map(|t| t.content.clone())
-                .unwrap_or_default()
-        })
-        .collect()
-}
 
 fn links(feed: &Feed) -> Vec<String> {
     feed.entries

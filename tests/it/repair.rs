@@ -6,7 +6,7 @@
 use feed_rs::model::Feed;
 
 use crate::daemon::{Daemon, free_port, http, wait_until};
-use crate::support::{Reply, Server, Workspace, fixture};
+use crate::support::{Reply, Server, Workspace, fixture, titles};
 
 /// The headlines of `redesign-v1.html` (and of the redesigns), in page order.
 const HEADLINES: [&str; 8] = [
@@ -75,18 +75,6 @@ fn site(server: &Server, page: &str) {
             ("/o/2", "Other site's second headline"),
         ]),
     );
-}
-
-fn titles(feed: &Feed) -> Vec<String> {
-    feed.entries
-        .iter()
-        .map(|e| {
-            e.title
-                .as_ref()
-                .map(|t| t.content.clone())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 fn notices(feed: &Feed) -> Vec<String> {

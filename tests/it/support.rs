@@ -423,6 +423,19 @@ pub fn serve_shipped_fixtures(server: &Server) {
 }
 
 /// Every link a feed exposes (feed links, entry links, entry ids that are URLs).
+/// The entries' titles, in feed order (empty for an entry without one).
+pub fn titles(feed: &feed_rs::model::Feed) -> Vec<String> {
+    feed.entries
+        .iter()
+        .map(|e| {
+            e.title
+                .as_ref()
+                .map(|t| t.content.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 pub fn assert_absolute_links(feed: &feed_rs::model::Feed, file: &str) {
     for link in feed
         .links
