@@ -183,12 +183,8 @@ const EXCLUSIVE_QUALIFIERS: &[&[&str]] = &[
     &["зүүн", "баруун", "хойд", "өмнөд", "east", "west", "north", "south"],
 ];
 
-/// The exclusive qualifiers a headline names, as (class, stem).
-pub fn qualifiers(headline: &str) -> Vec<(usize, String)> {
-    qualifiers_of(&folded_tokens(headline))
-}
-
-/// [`qualifiers`] of a headline already read by [`folded_tokens`].
+/// The exclusive qualifiers a headline names, as (class, stem), from its
+/// [`folded_tokens`].
 pub(super) fn qualifiers_of(tokens: &[Token]) -> Vec<(usize, String)> {
     let stems = qualifier_stems();
     let mut out: Vec<(usize, String)> = Vec::new();
@@ -467,6 +463,10 @@ pub fn person_names(headline: &str) -> Vec<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn qualifiers(headline: &str) -> Vec<(usize, String)> {
+        qualifiers_of(&folded_tokens(headline))
+    }
 
     fn keys(headline: &str) -> Vec<String> {
         terms(headline).into_iter().map(|t| t.key).collect()
