@@ -10,7 +10,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html};
 
 use super::jsonld::JsonLd;
-use super::{class_and_id, is_elsewhere, selector};
+use super::{class_and_id, is_elsewhere, meta_values, selector};
 use crate::extract::element_text;
 use crate::sanitize::collapse_whitespace;
 
@@ -72,22 +72,10 @@ pub(super) fn find_author(document: &Html, jsonld: &JsonLd) -> Option<String> {
 }
 
 fn meta_author(document: &Html) -> Option<String> {
-    let mut found: Vec<(usize, String)> = document
-        .select(selector!("meta[content]"))
-        .filter_map(|meta| {
-            let value = meta.value();
-            let name = value
-                .attr("name")
-                .or_else(|| value.attr("property"))?
-                .trim()
-                .to_ascii_lowercase();
-            let rank = META_NAMES.iter().position(|n| *n == name)?;
-            let content = value.attr("content")?;
-            (!content.contains("://")).then(|| (rank, content.to_string()))
-        })
-        .collect();
-    found.sort_by_key(|(rank, _)| *rank);
-    found.into_iter().find_map(|(_, v)| clean(v))
+    meta_values(document, META_NAMES, &["name", "property"])
+        .into_iter()
+        .filter(|content| !content.contains("://"))
+        .find_map(clean)
 }
 
 fn byline_element(document: &Html) -> Option<String> {

@@ -21,7 +21,7 @@ use scraper::{ElementRef, Html};
 use url::Url;
 
 use super::jsonld::JsonLd;
-use super::{class_and_id, is_elsewhere, selector};
+use super::{class_and_id, is_elsewhere, meta_values, selector};
 use crate::dates::{DateContext, ParsedDate, parse_date};
 use crate::sanitize::collapse_whitespace;
 
@@ -302,25 +302,13 @@ fn day_offset(instant: &ParsedDate, shown: &FoundDate, ctx: &DateContext<'_>) ->
 }
 
 /// `<meta>` values of the given names, in their order.
-fn meta_dates<'a>(document: &'a Html, names: &'a [&str]) -> impl Iterator<Item = String> + 'a {
-    let metas: Vec<(usize, String)> = document
-        .select(selector!("meta[content]"))
-        .filter_map(|meta| {
-            let value = meta.value();
-            let name = value
-                .attr("property")
-                .or_else(|| value.attr("name"))
-                .or_else(|| value.attr("itemprop"))
-                .or_else(|| value.attr("http-equiv"))?
-                .trim()
-                .to_ascii_lowercase();
-            let rank = names.iter().position(|n| *n == name)?;
-            Some((rank, value.attr("content")?.to_string()))
-        })
-        .collect();
-    let mut metas = metas;
-    metas.sort_by_key(|(rank, _)| *rank);
-    metas.into_iter().map(|(_, v)| v)
+fn meta_dates(document: &Html, names: &[&str]) -> impl Iterator<Item = String> {
+    meta_values(
+        document,
+        names,
+        &["property", "name", "itemprop", "http-equiv"],
+    )
+    .into_iter()
 }
 
 fn itemprop_dates(document: &Html) -> impl Iterator<Item = String> + '_ {

@@ -49,13 +49,6 @@ pub enum ArticleField {
     Selector(FieldSelector),
 }
 
-impl ArticleField {
-    /// Whether the field is read at all.
-    pub fn is_on(&self) -> bool {
-        !matches!(self, ArticleField::Off)
-    }
-}
-
 /// `[source.article]`: what to read from each new item's own page.
 #[derive(Debug, Clone, Default)]
 pub struct ArticleSelectors {
@@ -276,6 +269,27 @@ fn paragraphs(text: &str) -> String {
         .filter(|l| !l.is_empty())
         .map(|l| format!("<p>{}</p>", escape(l)))
         .collect()
+}
+
+/// The `content` of the `<meta>` elements named one of `names` (the name
+/// read from the first of `attrs` the element has), in the order of `names`,
+/// then of the page.
+fn meta_values(document: &Html, names: &[&str], attrs: &[&str]) -> Vec<String> {
+    let mut found: Vec<(usize, String)> = document
+        .select(selector!("meta[content]"))
+        .filter_map(|meta| {
+            let value = meta.value();
+            let name = attrs
+                .iter()
+                .find_map(|attr| value.attr(attr))?
+                .trim()
+                .to_ascii_lowercase();
+            let rank = names.iter().position(|n| *n == name)?;
+            Some((rank, value.attr("content")?.to_string()))
+        })
+        .collect();
+    found.sort_by_key(|(rank, _)| *rank);
+    found.into_iter().map(|(_, content)| content).collect()
 }
 
 /// The class and id of an element, space-separated, for pattern tests.
