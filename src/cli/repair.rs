@@ -81,7 +81,7 @@ fn stored_health(config: &Config, id: &str) -> Result<Option<SourceHealth>, Stri
 fn diff(path: &Path, id: &str, current: &SelectorSet, proposal: &Proposal) -> String {
     let mut out = format!(
         "--- {path} [[source]] \"{id}\" (current)\n+++ proposed {} from the page fetched then ({} items)\n",
-        proposal.at.format("%Y-%m-%d %H:%M UTC"),
+        proposal.at.format(crate::dates::SHOWN_UTC),
         proposal.items,
         path = path.display(),
     );

@@ -141,7 +141,7 @@ fn print_table(report: &StatusReport) {
     let time = |t: Option<DateTime<Utc>>, none: &str| {
         t.map_or_else(
             || none.to_string(),
-            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+            |t| t.format(crate::dates::SHOWN_UTC).to_string(),
         )
     };
     for s in &report.sources {

@@ -22,6 +22,10 @@ use regex::{Captures, Regex};
 
 use crate::config::DateRange;
 
+/// How medee shows a time to people (status, notices, repair diffs): to the
+/// minute, in UTC, saying so.
+pub const SHOWN_UTC: &str = "%Y-%m-%d %H:%M UTC";
+
 /// What the recogniser needs besides the text.
 #[derive(Debug, Clone, Copy)]
 pub struct DateContext<'a> {

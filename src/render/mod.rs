@@ -542,7 +542,7 @@ pub fn index_html(
         html,
         "</head>\n<body>\n<header><h1>{}</h1><p class=\"meta\">Updated {} · <a href=\"status.html\">source status</a></p></header>\n<main>\n",
         escape(title),
-        now.format("%Y-%m-%d %H:%M UTC")
+        now.format(crate::dates::SHOWN_UTC)
     );
     for language in &languages {
         let _ = writeln!(

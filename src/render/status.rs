@@ -70,7 +70,7 @@ pub fn status_html(page: &StatusPage<'_>) -> String {
         count = page.rows.len(),
         summary_class = if failing > 0 { "bad" } else { "good" },
         iso = page.now.to_rfc3339(),
-        shown = page.now.format("%Y-%m-%d %H:%M UTC"),
+        shown = page.now.format(crate::dates::SHOWN_UTC),
     );
     html.push_str(
         "<table>\n<thead><tr><th scope=\"col\">Source</th><th scope=\"col\">State</th>\

@@ -22,10 +22,10 @@ use crate::store::{SourceHealth, StoredItem};
 
 /// The notice entry for `source`, when its health calls for one.
 pub fn notice(source: &Source, health: &SourceHealth, policy: HealthEntries) -> Option<StoredItem> {
-    if !policy.enabled || health.consecutive_failures == 0 {
+    if !policy.enabled {
         return None;
     }
-    let since = health.failing_since?;
+    let since = health.failing_since_now()?;
     if !health.broken && health.consecutive_failures <= policy.after {
         return None;
     }
@@ -72,7 +72,7 @@ fn notice_link(source: &Source, since: DateTime<Utc>) -> String {
 }
 
 fn day_and_time(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+    at.format(crate::dates::SHOWN_UTC).to_string()
 }
 
 /// What went wrong, the proposal if any, and the command that applies it.

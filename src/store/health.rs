@@ -40,8 +40,12 @@ pub struct SourceHealth {
 impl SourceHealth {
     /// When the source broke, while it is broken.
     pub fn broken_since(&self) -> Option<DateTime<Utc>> {
-        self.failing_since
-            .filter(|_| self.broken && self.consecutive_failures > 0)
+        self.failing_since_now().filter(|_| self.broken)
+    }
+
+    /// When the current run of failures began; none while the last run succeeded.
+    pub fn failing_since_now(&self) -> Option<DateTime<Utc>> {
+        self.failing_since.filter(|_| self.consecutive_failures > 0)
     }
 
     /// The proposal of the current breakage, else the one adopted.
@@ -54,7 +58,7 @@ impl SourceHealth {
     /// One line for people: `broken since 2026-12-02 14:30 UTC, fix proposed`,
     /// `failing since …`, `adopted the fix proposed …`; none while healthy.
     pub fn condition(&self) -> Option<String> {
-        let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        let time = |t: DateTime<Utc>| t.format(crate::dates::SHOWN_UTC).to_string();
         if let Some(since) = self.broken_since() {
             let fix = if self.proposal.is_some() {
                 "fix proposed"
@@ -63,7 +67,7 @@ impl SourceHealth {
             };
             return Some(format!("broken since {}, {fix}", time(since)));
         }
-        if let Some(since) = self.failing_since.filter(|_| self.consecutive_failures > 0) {
+        if let Some(since) = self.failing_since_now() {
             return Some(format!("failing since {}", time(since)));
         }
         self.adopted.as_ref().map(|a| {
