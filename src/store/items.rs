@@ -10,7 +10,6 @@ use super::{
     ArticleOutcome, MAX_ARTICLE_ATTEMPTS, NewItem, PendingArticle, SourceCycle, Store, StoreError,
     StoredItem, UpsertStats, sqlite_err, timestamp, write_transaction,
 };
-use crate::cluster::StorySettings;
 use crate::fetch::Validators;
 use crate::repair::detect::{HISTORY_RUNS, RunStats};
 
@@ -35,10 +34,11 @@ impl Store {
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM items WHERE source_id = ?1)")
             .and_then(|mut s| s.query_row(params![cycle.source_id], |r| r.get::<_, bool>(0)))
             .map_err(err)?;
+        let mut clustering = stories::Clustering::new(&self.stories);
         for item in cycle.items {
             upsert(
                 &tx,
-                &self.stories,
+                &mut clustering,
                 cycle.source_id,
                 item,
                 article_state,
@@ -395,7 +395,7 @@ struct Existing {
 
 fn upsert(
     tx: &Transaction<'_>,
-    settings: &StorySettings,
+    clustering: &mut stories::Clustering<'_>,
     source_id: &str,
     item: &NewItem,
     article_state: i64,
@@ -429,7 +429,7 @@ fn upsert(
             summary: item.summary.as_deref(),
             at: published.unwrap_or(now),
         };
-        stories::assign(tx, settings, &report)?;
+        stories::assign(tx, clustering, &report)?;
         stats.new += 1;
         stats.new_ids.push(id);
         return Ok(());

@@ -7,7 +7,8 @@
 //! items stored as with a million. An item's story never changes once
 //! assigned: a merged feed's entry id (its story's first report) is stable.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Transaction, params};
 
@@ -22,11 +23,29 @@ const MAX_CANDIDATES: usize = 20;
 
 /// A recent item of another source that may tell the same story.
 struct Candidate {
-    id: i64,
     story_id: i64,
     title: String,
     headline: Features,
     summary: Option<String>,
+}
+
+/// Clustering through one source's cycle: the settings, and the candidates
+/// read so far. The same recent items of other sources come back as
+/// candidates for item after item, and they do not change while this
+/// source's cycle is stored, so each is read and reduced to features once.
+pub(super) struct Clustering<'a> {
+    settings: &'a StorySettings,
+    /// By row id; `None` for an item of this source (never a candidate).
+    read: HashMap<i64, Option<Candidate>>,
+}
+
+impl<'a> Clustering<'a> {
+    pub(super) fn new(settings: &'a StorySettings) -> Self {
+        Self {
+            settings,
+            read: HashMap::new(),
+        }
+    }
 }
 
 /// An item's features with its teaser: the summary's HTML is parsed only for
@@ -53,15 +72,15 @@ pub(super) struct NewReport<'a> {
 /// Puts the new item into a story and indexes its terms.
 pub(super) fn assign(
     tx: &Transaction<'_>,
-    settings: &StorySettings,
+    clustering: &mut Clustering<'_>,
     new: &NewReport<'_>,
 ) -> rusqlite::Result<()> {
     let headline = Features::new(new.title, None);
-    let window = i64::try_from(settings.window.as_secs()).unwrap_or(i64::MAX / 4);
+    let window = i64::try_from(clustering.settings.window.as_secs()).unwrap_or(i64::MAX / 4);
     let (from, to) = (new.at.saturating_sub(window), new.at.saturating_add(window));
     let story = match same_title(tx, new.source_id, &headline.title_key, from, to)? {
         Some(story) => story,
-        None => most_similar(tx, settings, new, &headline, from, to)?.unwrap_or(new.id),
+        None => most_similar(tx, clustering, new, &headline, from, to)?.unwrap_or(new.id),
     };
     tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
         .execute(params![new.id, story])?;
@@ -99,18 +118,21 @@ fn same_title(
 /// go to the earlier item, so the outcome depends only on what is stored.
 fn most_similar(
     tx: &Transaction<'_>,
-    settings: &StorySettings,
+    clustering: &mut Clustering<'_>,
     new: &NewReport<'_>,
     headline: &Features,
     from: i64,
     to: i64,
 ) -> rusqlite::Result<Option<i64>> {
-    let threshold = settings.threshold;
+    let threshold = clustering.settings.threshold;
     let mut new_with_teaser: Option<Features> = None;
     let mut best: Option<(f64, i64, i64)> = None;
-    for candidate in candidates(tx, new.source_id, headline, from, to)? {
+    for id in candidates(tx, clustering, new.source_id, headline, from, to)? {
+        let Some(Some(candidate)) = clustering.read.get(&id) else {
+            continue;
+        };
         let score = cluster::similarity(headline, &candidate.headline);
-        let better = best.is_none_or(|(s, id, _)| score > s || (score == s && candidate.id < id));
+        let better = best.is_none_or(|(s, best_id, _)| score > s || (score == s && id < best_id));
         if !better {
             continue;
         }
@@ -124,21 +146,23 @@ fn most_similar(
                     threshold,
                 ));
         if passes {
-            best = Some((score, candidate.id, candidate.story_id));
+            best = Some((score, id, candidate.story_id));
         }
     }
     Ok(best.map(|(_, _, story)| story))
 }
 
 /// Items of other sources in the window sharing at least two index terms
-/// with `new`, those sharing the most first.
+/// with `new`, those sharing the most first, each read into
+/// `clustering.read` (once per cycle).
 fn candidates(
     tx: &Transaction<'_>,
+    clustering: &mut Clustering<'_>,
     source_id: &str,
     new: &Features,
     from: i64,
     to: i64,
-) -> rusqlite::Result<Vec<Candidate>> {
+) -> rusqlite::Result<Vec<i64>> {
     let mut shared: BTreeMap<i64, usize> = BTreeMap::new();
     let mut lookup = tx.prepare_cached(
         "SELECT item_id FROM story_terms WHERE term = ?1 AND at BETWEEN ?2 AND ?3
@@ -158,17 +182,23 @@ fn candidates(
     )?;
     let mut out = Vec::with_capacity(ranked.len());
     for (id, _) in ranked {
-        let mut rows = read.query(params![id, source_id])?;
-        if let Some(row) = rows.next()? {
-            let title: String = row.get(1)?;
-            out.push(Candidate {
-                id,
-                story_id: row.get(0)?,
-                headline: Features::new(&title, None),
-                title,
-                summary: row.get(2)?,
-            });
+        if let Entry::Vacant(slot) = clustering.read.entry(id) {
+            let mut rows = read.query(params![id, source_id])?;
+            let candidate = match rows.next()? {
+                Some(row) => {
+                    let title: String = row.get(1)?;
+                    Some(Candidate {
+                        story_id: row.get(0)?,
+                        headline: Features::new(&title, None),
+                        title,
+                        summary: row.get(2)?,
+                    })
+                }
+                None => None,
+            };
+            slot.insert(candidate);
         }
+        out.push(id);
     }
     Ok(out)
 }
