@@ -18,7 +18,7 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError};
-use crate::pipeline::run_cycle;
+use crate::pipeline::{SourceRef, run_cycle};
 
 pub use status::{SourceStatus, StatusReport, status_report};
 
@@ -226,6 +226,19 @@ fn check(config: &Config) -> u8 {
     EXIT_OK
 }
 
+/// The config's store when it exists; commands that only read it never
+/// create one.
+fn existing_store(
+    config: &Config,
+) -> Result<Option<crate::store::Store>, crate::store::StoreError> {
+    let path = &config.daemon.database;
+    if path.exists() {
+        crate::store::Store::open(path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 async fn once(config: Config, sources: &[String]) -> u8 {
     if let Some(unknown) = sources.iter().find(|id| config.source(id).is_none()) {
         eprintln!("{}: no source with id \"{unknown}\"", config.path.display());
@@ -233,13 +246,7 @@ async fn once(config: Config, sources: &[String]) -> u8 {
     }
     let config = Arc::new(config);
     let progress = progress::Progress::on_stderr(&config);
-    progress.start(
-        config
-            .sources
-            .iter()
-            .filter(|s| sources.is_empty() || sources.contains(&s.id))
-            .count(),
-    );
+    progress.start(SourceRef::selected(&config, sources).count());
     let cycle = run_cycle(Arc::clone(&config), sources, |run, done, total| {
         progress.finished(run, done, total);
     });

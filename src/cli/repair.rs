@@ -12,7 +12,7 @@ use crate::config::{Config, Source, SourceKind};
 use crate::pipeline::read_listing;
 use crate::repair::edit::rewrite_selectors;
 use crate::repair::{Proposal, SelectorSet};
-use crate::store::{SourceHealth, Store};
+use crate::store::SourceHealth;
 
 use super::preview::{print_preview, throwaway_runner};
 use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK, replace_file};
@@ -67,12 +67,8 @@ pub(super) async fn repair(config: Config, id: &str, write: bool) -> u8 {
 }
 
 fn stored_health(config: &Config, id: &str) -> Result<Option<SourceHealth>, String> {
-    let path = &config.daemon.database;
-    if !path.exists() {
-        return Ok(None);
-    }
-    Store::open(path)
-        .and_then(|s| s.source_health(id))
+    super::existing_store(config)
+        .and_then(|store| store.map_or(Ok(None), |s| s.source_health(id)))
         .map_err(|e| e.to_string())
 }
 

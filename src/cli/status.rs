@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::config::{Config, Source};
 use crate::repair::Proposal;
-use crate::store::{SourceHealth, Store};
+use crate::store::SourceHealth;
 
 use super::{EXIT_FAILED, EXIT_OK};
 
@@ -106,17 +106,14 @@ fn state(health: Option<&SourceHealth>) -> &'static str {
 
 /// `medee status`: the table, or with `json` the [`StatusReport`].
 pub(super) fn status(config: &Config, json: bool) -> u8 {
-    let path = &config.daemon.database;
-    let health = if path.exists() {
-        match Store::open(path).and_then(|s| s.health()) {
-            Ok(h) => h,
-            Err(e) => {
-                eprintln!("{e}");
-                return EXIT_FAILED;
-            }
+    let health = match super::existing_store(config)
+        .and_then(|s| s.map_or(Ok(Vec::new()), |s| s.health()))
+    {
+        Ok(health) => health,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_FAILED;
         }
-    } else {
-        Vec::new()
     };
     let report = status_report(config, &health);
     if json {

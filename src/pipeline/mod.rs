@@ -67,7 +67,7 @@ pub async fn run_cycle(
     let store = open_store(&config)?;
     let runner = Runner::new(&config.daemon, store.clone())?;
     let mut tasks = JoinSet::new();
-    for source in SourceRef::all(&config).filter(|s| only.is_empty() || only.contains(&s.id)) {
+    for source in SourceRef::selected(&config, only) {
         let runner = runner.clone();
         tasks.spawn(async move { runner.run(source).await });
     }

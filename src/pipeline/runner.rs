@@ -46,10 +46,24 @@ impl SourceRef {
 
     /// Every source of the config, in file order.
     pub fn all(config: &Arc<Config>) -> impl Iterator<Item = Self> + '_ {
-        (0..config.sources.len()).map(|index| Self {
-            config: Arc::clone(config),
-            index,
-        })
+        Self::selected(config, &[])
+    }
+
+    /// The sources named in `only` (all when it is empty), in file order:
+    /// what `medee once --source ID...` runs.
+    pub fn selected<'a>(
+        config: &'a Arc<Config>,
+        only: &'a [String],
+    ) -> impl Iterator<Item = Self> + 'a {
+        config
+            .sources
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| only.is_empty() || only.contains(&s.id))
+            .map(|(index, _)| Self {
+                config: Arc::clone(config),
+                index,
+            })
     }
 }
 

@@ -228,7 +228,7 @@ fn title_pointer(flat: &[HashMap<String, &Value>]) -> Option<String> {
             let values: Vec<String> = texts(flat, &pointer).collect();
             let headline_like = values
                 .iter()
-                .filter(|t| (3..=30).contains(&words(t)) && t.chars().count() >= 15)
+                .filter(|t| super::shapes::is_headline_text(t) && words(t) <= 30)
                 .count();
             let distinct: std::collections::HashSet<&String> = values.iter().collect();
             let mean_words = values.iter().map(|t| words(t)).sum::<usize>() / values.len().max(1);

@@ -180,7 +180,15 @@ pub(super) fn article_link(anchor: ElementRef<'_>, base: &Site) -> Option<(Strin
 fn read_article_link(anchor: ElementRef<'_>, base: &Site) -> Option<(String, String)> {
     let url = shapes::same_site_target(anchor, &base.url)?;
     let text = element_text(anchor);
-    let article = base.is_article(&url, &shapes::link_text(anchor)) || looks_like_article(&url);
+    // The title or image alt an empty link shows; its text is read once.
+    let fallback;
+    let shown = if text.is_empty() {
+        fallback = shapes::link_text(anchor);
+        &fallback
+    } else {
+        &text
+    };
+    let article = base.is_article(&url, shown) || looks_like_article(&url);
     article.then(|| (crate::identity::canonical_link(url.as_str()), text))
 }
 

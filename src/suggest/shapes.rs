@@ -133,7 +133,7 @@ pub(crate) fn link_text(anchor: ElementRef<'_>) -> String {
 }
 
 /// Menus and section links are one or two words; headlines are longer.
-fn is_headline_text(text: &str) -> bool {
+pub(super) fn is_headline_text(text: &str) -> bool {
     text.split_whitespace().count() >= 3 && text.chars().count() >= 15
 }
 
