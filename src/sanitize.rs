@@ -127,9 +127,8 @@ fn with_real_image_sources(markup: &str) -> Option<String> {
         return None;
     }
     let mut fragment = crate::extract::parse_fragment(markup);
-    let img = scraper::Selector::parse("img").ok()?;
     let fixes: Vec<(ego_tree::NodeId, String)> = fragment
-        .select(&img)
+        .select(crate::extract::selector!("img"))
         .filter_map(|img| {
             let real = crate::extract::image_source(img)?;
             (img.value().attr("src") != Some(real.as_str())).then(|| (img.id(), real))

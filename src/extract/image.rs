@@ -4,8 +4,6 @@
 
 use scraper::ElementRef;
 
-use super::article::selector;
-
 /// Attributes lazy-loading scripts read the real URL from, most specific first.
 const LAZY_SOURCES: &[&str] = &[
     "data-src",

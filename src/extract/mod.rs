@@ -5,6 +5,18 @@
 //! is parsed with its nesting bounded ([`parse_html`]) and what it yields is
 //! held to the [`Limits`], with what was cut counted in [`Cut`].
 
+/// A static [`scraper::Selector`] compiled on first use.
+macro_rules! selector {
+    ($css:literal) => {{
+        static SELECTOR: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(|| {
+            scraper::Selector::parse($css)
+                .unwrap_or_else(|e| unreachable!("constant selector {}: {e}", $css))
+        });
+        &*SELECTOR
+    }};
+}
+pub(crate) use selector;
+
 mod article;
 mod image;
 mod items;
@@ -284,8 +296,7 @@ pub fn diagnose(html: &str, base: &Url, selectors: &ItemSelectors, limits: &Limi
 
 /// The page's `<title>`, whitespace-collapsed.
 pub fn page_title(document: &Html) -> Option<String> {
-    let selector = Selector::parse("title").ok()?;
-    let title = collapse_whitespace(&element_text(document.select(&selector).next()?));
+    let title = collapse_whitespace(&element_text(document.select(selector!("title")).next()?));
     (!title.is_empty()).then_some(title)
 }
 

@@ -10,7 +10,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html};
 
 use super::jsonld::JsonLd;
-use super::{class_and_id, is_elsewhere, meta_values, selector};
+use super::{class_and_id, is_elsewhere, meta_values};
 use crate::extract::element_text;
 use crate::sanitize::collapse_whitespace;
 

@@ -21,7 +21,7 @@ use scraper::{ElementRef, Html};
 use url::Url;
 
 use super::jsonld::JsonLd;
-use super::{class_and_id, is_elsewhere, meta_values, selector};
+use super::{class_and_id, is_elsewhere, meta_values};
 use crate::dates::{DateContext, ParsedDate, parse_date};
 use crate::sanitize::collapse_whitespace;
 

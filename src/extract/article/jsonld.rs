@@ -4,8 +4,6 @@
 use scraper::Html;
 use serde_json::Value;
 
-use super::selector;
-
 /// Largest JSON-LD script read (bytes): structured data is small; a script
 /// this large is something else.
 const MAX_SCRIPT: usize = 2 * 1024 * 1024;

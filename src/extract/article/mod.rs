@@ -25,18 +25,6 @@ pub use date::DateOrigin;
 use jsonld::JsonLd;
 pub use text::article_text;
 
-/// A static [`scraper::Selector`] compiled on first use.
-macro_rules! selector {
-    ($css:literal) => {{
-        static SELECTOR: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(|| {
-            scraper::Selector::parse($css)
-                .unwrap_or_else(|e| unreachable!("constant selector {}: {e}", $css))
-        });
-        &*SELECTOR
-    }};
-}
-pub(crate) use selector;
-
 /// How one `[source.article]` field is read.
 #[derive(Debug, Clone, Default)]
 pub enum ArticleField {
