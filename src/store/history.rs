@@ -163,8 +163,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::fetch::Validators;
-    use crate::store::{NewItem, SourceCycle};
+    use crate::store::NewItem;
 
     fn at(month: u32, day: u32, hour: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, month, day, hour, 0, 0)
@@ -174,26 +173,13 @@ mod tests {
 
     fn item(link: &str, published: Option<DateTime<Utc>>) -> NewItem {
         NewItem {
-            link: link.to_string(),
-            title: link.to_string(),
-            title_key: link.to_string(),
-            summary: None,
-            image: None,
             published,
-            published_relative: false,
+            ..crate::store::tests::item(link, link)
         }
     }
 
     fn success(store: &mut Store, id: &str, items: &[NewItem], now: DateTime<Utc>) {
-        let cycle = SourceCycle {
-            source_id: id,
-            url: "https://a.mn/",
-            validators: &Validators::default(),
-            items,
-            want_articles: false,
-            stats: None,
-        };
-        store.record_success(&cycle, now).expect("stored");
+        crate::store::tests::listed_by(store, id, items, now);
     }
 
     #[test]

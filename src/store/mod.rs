@@ -392,8 +392,18 @@ mod tests {
 
     /// Records a successful fetch of source `s` listing `items`.
     fn listed(store: &mut Store, items: &[NewItem], now: DateTime<Utc>) -> UpsertStats {
+        listed_by(store, "s", items, now)
+    }
+
+    /// Records a successful fetch of `source` listing `items`.
+    pub(super) fn listed_by(
+        store: &mut Store,
+        source: &str,
+        items: &[NewItem],
+        now: DateTime<Utc>,
+    ) -> UpsertStats {
         let cycle = SourceCycle {
-            source_id: "s",
+            source_id: source,
             url: "https://a.mn/",
             validators: &Validators::default(),
             items,

@@ -212,8 +212,7 @@ pub(super) fn prune_terms(tx: &Transaction<'_>, cutoff: i64) -> rusqlite::Result
 mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
-    use crate::fetch::Validators;
-    use crate::store::{NewItem, SourceCycle, Store};
+    use crate::store::{NewItem, Store};
 
     fn at(day: u32, hour: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, day, hour, 0, 0)
@@ -229,15 +228,7 @@ mod tests {
     }
 
     fn store_items(store: &mut Store, source: &str, items: &[NewItem], now: DateTime<Utc>) {
-        let cycle = SourceCycle {
-            source_id: source,
-            url: "https://example.mn/",
-            validators: &Validators::default(),
-            items,
-            want_articles: false,
-            stats: None,
-        };
-        store.record_success(&cycle, now).expect("stored");
+        crate::store::tests::listed_by(store, source, items, now);
     }
 
     /// Story id of every stored item, by link.
