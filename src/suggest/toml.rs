@@ -14,20 +14,8 @@ use super::{Candidate, Feed, JsonBlock, PageInfo};
 
 /// A `[[source]]` TOML block for the best candidate.
 pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String {
-    let host = site_host(url);
     let mut out = block_head(&source_id(url), info, url, url.as_str());
-    if let Some(language) = &info.language {
-        let _ = writeln!(out, "language = {}", toml_string(language));
-    }
-    if candidate.fields.date.is_some()
-        && let Some(zone) = zone_for_host(host)
-    {
-        let _ = writeln!(
-            out,
-            "timezone = {}  # dates without an offset are read in this zone",
-            toml_string(zone)
-        );
-    }
+    write_language_and_zone(&mut out, info, url, candidate.fields.date.is_some());
     let _ = writeln!(out, "item = {}", toml_string(&candidate.item));
     let fields = &candidate.fields;
     for (key, value) in [
@@ -47,6 +35,21 @@ pub fn source_toml(candidate: &Candidate, info: &PageInfo, url: &Url) -> String 
         out.push_str("# Run `medee suggest --article URL` for a [source.article] block that reads it from each page.\n");
     }
     out
+}
+
+/// The `language` line when the page names one, and for a block that reads
+/// dates the `timezone` line of the site's country when its host says it.
+fn write_language_and_zone(out: &mut String, info: &PageInfo, url: &Url, dated: bool) {
+    if let Some(language) = &info.language {
+        let _ = writeln!(out, "language = {}", toml_string(language));
+    }
+    if dated && let Some(zone) = zone_for_host(site_host(url)) {
+        let _ = writeln!(
+            out,
+            "timezone = {}  # dates without an offset are read in this zone",
+            toml_string(zone)
+        );
+    }
 }
 
 /// `exclude` lines for recurring labels: each matches the title line exactly.
@@ -104,9 +107,7 @@ pub fn feed_toml(feed: &Feed, info: &PageInfo, url: &Url) -> String {
         "kind = \"feed\"  # the page advertises this {} feed",
         feed.format
     );
-    if let Some(language) = &info.language {
-        let _ = writeln!(out, "language = {}", toml_string(language));
-    }
+    write_language_and_zone(&mut out, info, url, false);
     out
 }
 
@@ -114,18 +115,7 @@ pub fn feed_toml(feed: &Feed, info: &PageInfo, url: &Url) -> String {
 pub fn json_toml(block: &JsonBlock, info: &PageInfo, url: &Url) -> String {
     let mut out = block_head(&format!("{}-json", source_id(url)), info, url, url.as_str());
     let _ = writeln!(out, "kind = \"json\"");
-    if let Some(language) = &info.language {
-        let _ = writeln!(out, "language = {}", toml_string(language));
-    }
-    if block.date.is_some()
-        && let Some(zone) = zone_for_host(site_host(url))
-    {
-        let _ = writeln!(
-            out,
-            "timezone = {}  # dates without an offset are read in this zone",
-            toml_string(zone)
-        );
-    }
+    write_language_and_zone(&mut out, info, url, block.date.is_some());
     let _ = writeln!(
         out,
         "script = {}  # the page carries its items as {}",
